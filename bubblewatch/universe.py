@@ -1,0 +1,196 @@
+"""The universe: which instruments bubblewatch watches, grouped into cohorts.
+
+Defaults follow the product brief. Users override the whole universe, or parts
+of it, in the ``[universe]`` table of the TOML settings file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from bubblewatch.errors import ConfigError
+
+AI = "ai"
+DOTCOM = "dotcom"
+INDEX = "index"
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One watched symbol.
+
+    ``fiscal_year_end`` is the month (1-12) in which the company's fiscal year
+    usually ends, for display only: periods are always keyed on their real
+    start and end dates from the filings.
+    """
+
+    symbol: str
+    name: str
+    cohorts: tuple[str, ...]
+    cik: int | None = None
+    fiscal_year_end: int = 12
+    fiscal_year_note: str = "calendar year"
+    listed: date | None = None
+    is_index: bool = False
+
+    @property
+    def file_stem(self) -> str:
+        """File name stem for price files: ``^IXIC`` -> ``IXIC``."""
+        return self.symbol.lstrip("^")
+
+
+@dataclass(frozen=True, slots=True)
+class AnalogPair:
+    """Two things compared along aligned paths: ``ai`` today vs ``dotcom`` then."""
+
+    name: str
+    ai: str
+    dotcom: str
+    kind: str = "price"  # "price", "basket", "capex", "financing"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Universe:
+    instruments: tuple[Instrument, ...]
+    analog_pairs: tuple[AnalogPair, ...] = ()
+    market_index: str = "^GSPC"
+    baskets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def get(self, symbol: str) -> Instrument:
+        for ins in self.instruments:
+            if ins.symbol == symbol:
+                return ins
+        raise KeyError(f"{symbol!r} is not in the universe; known: {', '.join(self.symbols)}")
+
+    def resolve(self, symbol: str) -> str:
+        """Canonical symbol for a user-typed or file-derived name (``IXIC`` -> ``^IXIC``),
+        case-insensitive. Raises ``KeyError`` if unknown."""
+        s = symbol.strip().upper()
+        for ins in self.instruments:
+            if s in (ins.symbol.upper(), ins.file_stem.upper()):
+                return ins.symbol
+        raise KeyError(f"{symbol!r} is not in the universe; known: {', '.join(self.symbols)}")
+
+    @property
+    def symbols(self) -> list[str]:
+        return [i.symbol for i in self.instruments]
+
+    def cohort(self, name: str) -> list[str]:
+        return [i.symbol for i in self.instruments if name in i.cohorts]
+
+    @property
+    def stocks(self) -> list[str]:
+        return [i.symbol for i in self.instruments if not i.is_index]
+
+    @property
+    def with_cik(self) -> list[Instrument]:
+        return [i for i in self.instruments if i.cik is not None]
+
+    def subset(self, symbols: Iterable[str]) -> Universe:
+        wanted = [self.resolve(s) for s in symbols]
+        return replace(self, instruments=tuple(i for i in self.instruments if i.symbol in wanted))
+
+
+def _i(symbol: str, name: str, cohorts: Sequence[str], cik: int | None = None, fye: int = 12,
+       note: str = "calendar year", listed: str | None = None, is_index: bool = False) -> Instrument:
+    return Instrument(symbol, name, tuple(cohorts), cik, fye, note,
+                      date.fromisoformat(listed) if listed else None, is_index)
+
+
+DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
+    _i("NVDA", "NVIDIA", [AI], 1045810, 1, "last Sunday of January"),
+    _i("CRWV", "CoreWeave", [AI], 1769628, 12, listed="2025-03-28"),
+    _i("MSFT", "Microsoft", [AI, DOTCOM], 789019, 6, "30 June"),
+    _i("GOOGL", "Alphabet (class A)", [AI], 1652044, 12),
+    _i("AMZN", "Amazon", [AI], 1018724, 12),
+    _i("META", "Meta Platforms", [AI], 1326801, 12),
+    _i("ORCL", "Oracle", [AI, DOTCOM], 1341439, 5, "31 May"),
+    _i("AMD", "Advanced Micro Devices", [AI], 2488, 12, "last Saturday of December"),
+    _i("AVGO", "Broadcom", [AI], 1730168, 10, "Sunday nearest 31 October"),
+    _i("SMCI", "Super Micro Computer", [AI], 1375365, 6, "30 June"),
+    _i("CSCO", "Cisco Systems", [DOTCOM], 858877, 7, "last Saturday of July"),
+    _i("INTC", "Intel", [DOTCOM], 50863, 12, "last Saturday of December"),
+    _i("QCOM", "Qualcomm", [DOTCOM], 804328, 9, "last Sunday of September"),
+    _i("GLW", "Corning", [DOTCOM], 24741, 12),
+    _i("VIAV", "Viavi Solutions (ex-JDS Uniphase)", [DOTCOM], 912093, 6,
+       "Saturday nearest 30 June"),
+    _i("^IXIC", "Nasdaq Composite", [INDEX], is_index=True),
+    _i("^GSPC", "S&P 500", [INDEX], is_index=True),
+    _i("^NDX", "Nasdaq-100", [INDEX], is_index=True),
+)
+
+#: Hyperscalers whose capex is the AI build-out (brief: Microsoft, Alphabet, Amazon, Meta, Oracle).
+HYPERSCALERS: tuple[str, ...] = ("MSFT", "GOOGL", "AMZN", "META", "ORCL")
+
+DEFAULT_BASKETS: dict[str, tuple[str, ...]] = {
+    "ai_basket": ("NVDA", "MSFT", "GOOGL", "AMZN", "META", "ORCL", "AMD", "AVGO", "SMCI"),
+    "dotcom_basket": ("CSCO", "INTC", "QCOM", "GLW", "VIAV", "ORCL", "MSFT"),
+    "hyperscalers": HYPERSCALERS,
+}
+
+DEFAULT_ANALOG_PAIRS: tuple[AnalogPair, ...] = (
+    AnalogPair("nvda_csco", "NVDA", "CSCO", "price", "Is Nvidia the new Cisco?"),
+    AnalogPair("ai_dotcom_basket", "ai_basket", "dotcom_basket", "basket",
+               "AI basket vs dot-com basket (equal-weighted)"),
+    AnalogPair("capex", "hyperscalers", "telecom_carriers", "capex",
+               "Hyperscaler capex vs telecom carrier capex"),
+    AnalogPair("vendor_financing", "NVDA", "CSCO", "financing",
+               "CoreWeave/Nvidia financing vs Cisco/Lucent vendor financing"),
+)
+
+
+def default_universe() -> Universe:
+    return Universe(DEFAULT_INSTRUMENTS, DEFAULT_ANALOG_PAIRS, "^GSPC", dict(DEFAULT_BASKETS))
+
+
+def universe_from_config(cfg: Mapping[str, Any] | None) -> Universe:
+    """Build a universe from the ``[universe]`` TOML table, defaults elsewhere.
+
+    Recognised keys: ``instruments`` (list of tables with ``symbol``, ``name``,
+    ``cohorts``, optional ``cik``, ``fiscal_year_end``, ``listed``, ``is_index``)
+    replaces the defaults; ``extra_instruments`` adds to them; ``symbols`` keeps
+    only those; ``baskets`` (name -> list) and ``market_index`` override.
+    """
+    base = default_universe()
+    if not cfg:
+        return base
+    instruments = list(base.instruments)
+    try:
+        if "instruments" in cfg:
+            instruments = [_from_table(t) for t in cfg["instruments"]]
+        for t in cfg.get("extra_instruments", []):
+            ins = _from_table(t)
+            instruments = [i for i in instruments if i.symbol != ins.symbol] + [ins]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"[universe] instruments: {exc}") from exc
+    u = replace(base, instruments=tuple(instruments))
+    if "baskets" in cfg:
+        u = replace(u, baskets={**base.baskets, **{k: tuple(v) for k, v in cfg["baskets"].items()}})
+    if "market_index" in cfg:
+        u = replace(u, market_index=str(cfg["market_index"]))
+    if "symbols" in cfg:
+        try:
+            u = u.subset(cfg["symbols"])
+        except KeyError as exc:
+            raise ConfigError(f"[universe] symbols: {exc.args[0]}") from exc
+    return u
+
+
+def _from_table(t: Mapping[str, Any]) -> Instrument:
+    if "symbol" not in t:
+        raise KeyError("every instrument needs a 'symbol'")
+    listed = t.get("listed")
+    return Instrument(
+        symbol=str(t["symbol"]).upper(),
+        name=str(t.get("name", t["symbol"])),
+        cohorts=tuple(t.get("cohorts", ())),
+        cik=int(t["cik"]) if t.get("cik") is not None else None,
+        fiscal_year_end=int(t.get("fiscal_year_end", 12)),
+        fiscal_year_note=str(t.get("fiscal_year_note", "")),
+        listed=date.fromisoformat(str(listed)) if listed else None,
+        is_index=bool(t.get("is_index", str(t["symbol"]).startswith("^"))),
+    )
