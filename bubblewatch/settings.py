@@ -47,6 +47,7 @@ class SecSettings(BaseModel):
 class MarketSettings(BaseModel):
     """Yahoo Finance (yfinance) downloads."""
 
+    base_url: str = "https://query2.finance.yahoo.com"
     start: str = "1990-01-01"
     retries: int = Field(3, ge=0)
     backoff_s: float = Field(2.0, ge=0)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -77,37 +77,28 @@ def upsert(
     total = UpsertCounts()
     for i in range(0, len(rows), CHUNK):
         chunk = [dict(r) for r in rows[i : i + CHUNK]]
-        before = _count_existing(session, table, conflict, chunk)
+        scope = _scope(table, conflict, chunk)
+        before = _count(session, table, scope)
         # executemany with RETURNING: compiled once, sent as batched VALUES
         touched = len(session.execute(stmt, chunk).all())
-        inserted = len(chunk) - before
+        inserted = _count(session, table, scope) - before
         updated = touched - inserted
         total = total + UpsertCounts(inserted, updated, len(chunk) - inserted - updated)
     return total
 
 
-def _count_existing(
-    session: Session, table: Table, conflict: Sequence[str], chunk: Sequence[Mapping[str, Any]]
-) -> int:
-    """How many of ``chunk``'s natural keys already exist (one query).
-
-    Columns of the key that are constant across the chunk (a symbol, a source)
-    become equality tests, so the usual case is one indexed ``IN`` lookup.
-    """
-    keys = {tuple(r[c] for c in conflict) for r in chunk}
-    constant = [i for i, _ in enumerate(conflict) if len({k[i] for k in keys}) == 1]
-    varying = [i for i in range(len(conflict)) if i not in constant]
-    first = next(iter(keys))
-    conds = [_eq(table.c[conflict[i]], first[i]) for i in constant]
-    if len(varying) == 1:
-        j = varying[0]
-        conds.append(table.c[conflict[j]].in_([k[j] for k in keys]))
-    elif varying:
-        conds.append(or_(*[
-            and_(*[_eq(table.c[conflict[i]], k[i]) for i in varying]) for k in keys
-        ]))
-    return int(session.scalar(select(func.count()).select_from(table).where(*conds)) or 0)
+def _scope(table: Table, conflict: Sequence[str], chunk: Sequence[Mapping[str, Any]]) -> list:
+    """Equality tests on the key columns that are constant across ``chunk``
+    (a symbol, a source, a CIK): counting rows in that scope before and after
+    the insert gives the number inserted, inside the same transaction."""
+    conds = []
+    for c in conflict:
+        values = {r[c] for r in chunk}
+        if len(values) == 1:
+            v = values.pop()
+            conds.append(table.c[c].is_(None) if v is None else table.c[c] == v)
+    return conds
 
 
-def _eq(col, value):  # type: ignore[no-untyped-def]
-    return col.is_(None) if value is None else col == value
+def _count(session: Session, table: Table, scope: list) -> int:
+    return int(session.scalar(select(func.count()).select_from(table).where(*scope)) or 0)

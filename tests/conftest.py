@@ -43,3 +43,53 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("BUBBLEWATCH_CACHE_DIR", str(home / "cache"))
     monkeypatch.delenv("BUBBLEWATCH_DATABASE_URL", raising=False)
     monkeypatch.delenv("BUBBLEWATCH_CONFIG", raising=False)
+
+
+def make_settings(database_url: str, **overrides):  # type: ignore[no-untyped-def]
+    """Settings for a test database (environment and TOML still apply beneath)."""
+    from bubblewatch.settings import Settings
+
+    return Settings(database_url=database_url, **overrides)
+
+
+@pytest.fixture(scope="session")
+def seeded_db_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> str:
+    """A migrated SQLite database holding the universe, every price file and
+    both companyfacts files of ``../shared/data``, and the reference data.
+
+    Shared by the whole session: tests that write must use ``seeded_db_copy``.
+    """
+    from bubblewatch.jobs import ingest_from_dir, init_db
+
+    path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite"
+    url = f"sqlite:///{path}"
+    settings = make_settings(url)
+    init_db(settings)
+    report = ingest_from_dir(settings, shared_data)
+    assert report.ok, report.errors
+    from db.session import get_engine
+
+    get_engine(url).dispose()
+    return url
+
+
+@pytest.fixture()
+def seeded_db_copy(seeded_db_url: str, tmp_path: Path) -> str:
+    """A private copy of the seeded database that a test may change."""
+    import sqlite3
+
+    src = seeded_db_url.removeprefix("sqlite:///")
+    dst = tmp_path / "seeded-copy.sqlite"
+    with sqlite3.connect(src) as s_conn, sqlite3.connect(dst) as d_conn:
+        s_conn.backup(d_conn)
+    return f"sqlite:///{dst}"
+
+
+@pytest.fixture()
+def db_url(tmp_path: Path) -> str:
+    """An empty database migrated to head."""
+    from db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+    upgrade(url)
+    return url

@@ -1,0 +1,245 @@
+"""The ``bubblewatch`` command line.
+
+Thin commands: read settings, call a job in :mod:`bubblewatch.jobs` (or a
+package's own commands, mounted from ``indicators.cli``, ``alerts.cli`` and
+``dashboard.cli``), print what happened.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bubblewatch.console import cli_errors, configure_logging, console, err_console, progress
+from bubblewatch.settings import get_settings
+
+app = typer.Typer(
+    name="bubblewatch",
+    help="Watch the AI build-out against the dot-com build-out: ingest, compute, alert, show.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Packages that add their own commands with ``register(app)``.
+COMMAND_MODULES = ("indicators.cli", "alerts.cli", "dashboard.cli")
+
+
+class Source(str, Enum):
+    yahoo = "yahoo"
+    edgar = "edgar"
+    all = "all"
+
+
+def _split(symbols: str | None) -> list[str] | None:
+    return [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
+
+
+@app.callback()
+def main(
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+) -> None:
+    with cli_errors():
+        configure_logging(log_level or get_settings().log_level)
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the database and load the universe and reference data."""
+    from bubblewatch.jobs import init_db
+
+    with cli_errors():
+        settings = get_settings()
+        counts = init_db(settings)
+        console.print(f"database ready: {_safe_url(settings.resolved_database_url)}")
+        for what, c in counts.items():
+            console.print(f"  {what}: {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged")
+
+
+@app.command("db-upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Run database migrations (to head by default)."""
+    from db.migrate import current_revision, upgrade
+
+    with cli_errors():
+        url = get_settings().resolved_database_url
+        upgrade(url, revision)
+        console.print(f"database at revision {current_revision(url)}")
+
+
+@app.command()
+def ingest(
+    source: Annotated[Source, typer.Option(help="Live source to pull from.")] = Source.all,
+    from_dir: Annotated[Path | None, typer.Option(
+        "--from-dir", help="Load DIR/prices/*.csv and DIR/edgar/CIK*.json instead (offline).",
+        file_okay=False)] = None,
+    symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols (default: all).")] = None,
+    full: Annotated[bool, typer.Option(help="Re-download full history (Yahoo).")] = False,
+) -> None:
+    """Pull prices and fundamentals into the database (idempotent)."""
+    with cli_errors():
+        settings = get_settings()
+        syms = _split(symbols)
+        if from_dir is None:
+            # fail fast (before the heavy imports) when the network is unreachable
+            from ingest.http import check_reachable
+
+            if source in (Source.yahoo, Source.all):
+                check_reachable(settings.market.base_url, "Yahoo Finance")
+            if source in (Source.edgar, Source.all):
+                check_reachable(settings.sec.base_url, "SEC EDGAR")
+        from bubblewatch import jobs
+
+        reports = []
+        with progress() as bar:
+            if from_dir is not None:
+                task = bar.add_task(f"loading {from_dir}", total=None)
+                reports.append(jobs.ingest_from_dir(settings, from_dir, syms,
+                                                    on_item=lambda _i: bar.advance(task)))
+            else:
+                if source in (Source.yahoo, Source.all):
+                    n = len(settings.universe.subset(syms).instruments if syms else settings.universe.instruments)
+                    task = bar.add_task("Yahoo prices", total=n)
+                    reports.append(jobs.ingest_yahoo(settings, syms, full=full,
+                                                     on_item=lambda _i: bar.advance(task)))
+                if source in (Source.edgar, Source.all):
+                    task = bar.add_task("SEC companyfacts", total=None)
+                    reports.append(jobs.ingest_edgar(settings, syms,
+                                                     on_item=lambda _i: bar.advance(task)))
+        failed = False
+        for rep in reports:
+            for item, c in rep.counts.items():
+                console.print(f"[green]ok[/]     {item}: {c.inserted} new, {c.updated} updated, "
+                              f"{c.unchanged} unchanged")
+            for item, err in rep.errors.items():
+                failed = True
+                err_console.print(f"[red]failed[/] {err}" if item in err else f"[red]failed[/] {item}: {err}")
+            for w in rep.warnings:
+                err_console.print(f"[yellow]skipped[/] {w}")
+            t = rep.total
+            console.print(f"{rep.job}: {t.inserted} rows new, {t.updated} updated, "
+                          f"{t.unchanged} unchanged, {len(rep.errors)} failed")
+        if failed:
+            raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Per symbol: rows, first/last date, and the last run of each job."""
+    from db import repo
+    from db.migrate import is_up_to_date
+    from db.session import session_scope
+
+    with cli_errors():
+        settings = get_settings()
+        url = settings.resolved_database_url
+        from db.migrate import upgrade
+
+        if not is_up_to_date(url):
+            upgrade(url)
+        with session_scope(url) as s:
+            prices = repo.price_counts(s)
+            facts = repo.fact_counts(s)
+            runs = {job: repo.last_run(s, job) for job in
+                    ("ingest_prices", "ingest_fundamentals", "compute", "alerts_evaluate",
+                     "alerts_deliver")}
+        symbols = []
+        for ins in settings.universe.instruments:
+            n, first, last = prices.get(ins.symbol, (0, None, None))
+            nf = facts.get(ins.cik, (0, None, None))[0] if ins.cik else 0
+            symbols.append({"symbol": ins.symbol, "price_rows": n,
+                            "first_date": first.isoformat() if first else None,
+                            "last_date": last.isoformat() if last else None, "facts": nf})
+        jobs = {
+            job: None if r is None else {
+                "status": r.status, "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "rows": r.rows, "error": r.error,
+            }
+            for job, r in runs.items()
+        }
+        if as_json:
+            sys.stdout.write(json.dumps({"database": _safe_url(url), "symbols": symbols,
+                                         "jobs": jobs}, indent=2) + "\n")
+            return
+        table = Table(title=f"bubblewatch status ({_safe_url(url)})")
+        for col in ("symbol", "price rows", "first", "last", "facts"):
+            table.add_column(col, justify="right" if col in ("price rows", "facts") else "left")
+        for row in symbols:
+            table.add_row(row["symbol"], str(row["price_rows"]), row["first_date"] or "-",
+                          row["last_date"] or "-", str(row["facts"]))
+        console.print(table)
+        jt = Table(title="last runs")
+        for col in ("job", "status", "started", "rows", "error"):
+            jt.add_column(col)
+        for job, r in jobs.items():
+            if r is None:
+                jt.add_row(job, "never", "-", "-", "")
+            else:
+                colour = {"ok": "green", "partial": "yellow"}.get(r["status"], "red")
+                jt.add_row(job, f"[{colour}]{r['status']}[/]", r["started_at"][:19], str(r["rows"]),
+                           (r["error"] or "")[:80])
+        console.print(jt)
+
+
+@app.command()
+def schedule() -> None:
+    """Run the scheduler in the foreground (Ctrl-C stops it)."""
+    from bubblewatch.scheduler import run_scheduler
+
+    with cli_errors():
+        run_scheduler(get_settings())
+
+
+@app.command()
+def up() -> None:
+    """Run the scheduler and the dashboard together (Ctrl-C stops both)."""
+    from bubblewatch.scheduler import run_scheduler
+
+    with cli_errors():
+        settings = get_settings()
+        server = None
+        try:
+            from dashboard.server import start_dashboard
+        except ModuleNotFoundError:
+            err_console.print("[yellow]dashboard not available; running the scheduler only[/]")
+        else:
+            server = start_dashboard(settings)
+            console.print(f"dashboard on http://{settings.dashboard.host}:{settings.dashboard.port}")
+        try:
+            run_scheduler(settings)
+        finally:
+            if server is not None:
+                from dashboard.server import stop_dashboard
+
+                stop_dashboard(server)
+
+
+def _safe_url(url: str) -> str:
+    """The database URL with any password masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _mount_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_mount_commands()

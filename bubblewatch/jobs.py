@@ -1,0 +1,210 @@
+"""Jobs: plain functions the CLI and the scheduler call.
+
+Each job takes the settings, records itself in the run log, and writes each
+item (a price file, a symbol, a companyfacts document) in its own
+transaction: one bad item never stops the others, and a rejected item leaves
+the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from bubblewatch.errors import BubblewatchError, SourceUnavailableError
+from bubblewatch.runlog import RunRecorder, record_run
+from bubblewatch.settings import Settings
+from bubblewatch.universe import Universe
+from db import repo
+from db.migrate import upgrade
+from db.session import session_scope
+from db.upsert import UpsertCounts
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, per item (file or symbol)."""
+
+    job: str
+    counts: dict[str, UpsertCounts] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> UpsertCounts:
+        out = UpsertCounts()
+        for c in self.counts.values():
+            out = out + c
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def init_db(settings: Settings) -> dict[str, UpsertCounts]:
+    """Migrate the database to head and load the universe and reference data."""
+    url = settings.resolved_database_url
+    upgrade(url)
+    out: dict[str, UpsertCounts] = {}
+    with session_scope(url) as s:
+        out["instruments"] = repo.upsert_instruments(s, settings.universe.instruments)
+        try:
+            from ingest.reference import reference_rows
+        except ModuleNotFoundError:  # pragma: no cover - reference module missing
+            return out
+        figures, events = reference_rows()
+        out["reference_figures"], out["reference_events"] = repo.upsert_reference(s, figures, events)
+    return out
+
+
+def _ensure_instruments(url: str, universe: Universe) -> None:
+    with session_scope(url) as s:
+        repo.upsert_instruments(s, universe.instruments)
+
+
+def _universe(settings: Settings, symbols: Sequence[str] | None) -> Universe:
+    u = settings.universe
+    if symbols:
+        try:
+            return u.subset(symbols)
+        except KeyError as exc:
+            from bubblewatch.errors import ConfigError
+
+            raise ConfigError(str(exc.args[0])) from None
+    return u
+
+
+def ingest_from_dir(settings: Settings, root: Path, symbols: Sequence[str] | None = None,
+                    on_item: Progress | None = None) -> IngestReport:
+    """Load ``root/prices/*.csv`` and ``root/edgar/CIK*.json`` (see :mod:`ingest.local`)."""
+    from ingest import local
+
+    url = settings.resolved_database_url
+    universe = settings.universe
+    if symbols:
+        _universe(settings, symbols)  # validates names
+    upgrade(url)
+    _ensure_instruments(url, universe)
+    report = IngestReport("ingest_dir")
+    query = local.FolderQuery(Path(root), tuple(symbols) if symbols else None)
+    prices, facts, problems = local.scan(query, universe)
+    report.warnings.extend(problems)
+    with record_run(url, "ingest_prices") as rec:
+        for f in prices:
+            _item(rec, report, str(f.path),
+                  lambda f=f: _write_bars(url, f.symbol, "file", local.read_prices(f)))
+            if on_item:
+                on_item(f.symbol)
+        for p in problems:
+            rec.fail(p.split(":")[0], p)
+    if facts:
+        by_cik = {i.cik: i.symbol for i in universe.with_cik}
+        with record_run(url, "ingest_fundamentals") as rec:
+            for ff in facts:
+                _item(rec, report, str(ff.path),
+                      lambda ff=ff: _write_facts(url, local.read_facts(ff, by_cik.get(ff.cik))))
+                if on_item:
+                    on_item(f"CIK{ff.cik:010d}")
+    return report
+
+
+def ingest_yahoo(settings: Settings, symbols: Sequence[str] | None = None,
+                 fetch: Callable | None = None, full: bool = False,
+                 on_item: Progress | None = None) -> IngestReport:
+    """Daily bars from Yahoo for every symbol; incremental from the last stored
+    date (minus a week, to pick up corrections) unless ``full``."""
+    from ingest import yahoo
+    from ingest.http import check_reachable
+
+    url = settings.resolved_database_url
+    universe = _universe(settings, symbols)
+    if fetch is None:
+        check_reachable(settings.market.base_url, "Yahoo Finance")
+        fetch = yahoo.yfinance_fetch
+    upgrade(url)
+    _ensure_instruments(url, settings.universe)
+    report = IngestReport("ingest_prices")
+    with session_scope(url) as s:
+        have = repo.price_counts(s)
+    default_start = date.fromisoformat(settings.market.start)
+    with record_run(url, "ingest_prices") as rec:
+        for ins in universe.instruments:
+            last = have.get(ins.symbol, (0, None, None))[2]
+            start = default_start if full or last is None else last - timedelta(days=7)
+            q = yahoo.YahooQuery(ins.symbol, start)
+
+            def work(q=q) -> UpsertCounts:
+                raw = yahoo.extract(q, fetch, retries=settings.market.retries,
+                                    backoff_s=settings.market.backoff_s)
+                return _write_bars(url, q.symbol, "yahoo", yahoo.transform(q, raw))
+
+            _item(rec, report, ins.symbol, work)
+            if on_item:
+                on_item(ins.symbol)
+    return report
+
+
+def ingest_edgar(settings: Settings, symbols: Sequence[str] | None = None,
+                 client: object | None = None, on_item: Progress | None = None) -> IngestReport:
+    """Companyfacts for every instrument with a CIK."""
+    from ingest import edgar
+    from ingest.http import HttpClient, check_reachable
+
+    url = settings.resolved_database_url
+    universe = _universe(settings, symbols)
+    own_client = client is None
+    if client is None:
+        check_reachable(settings.sec.base_url, "SEC EDGAR")
+        client = HttpClient(settings.sec.user_agent, rate=settings.sec.max_requests_per_second,
+                            timeout_s=settings.sec.timeout_s, retries=settings.sec.retries)
+    upgrade(url)
+    _ensure_instruments(url, settings.universe)
+    report = IngestReport("ingest_fundamentals")
+    try:
+        with record_run(url, "ingest_fundamentals") as rec:
+            for ins in universe.with_cik:
+                q = edgar.EdgarQuery(ins.cik, ins.symbol, settings.sec.base_url)  # type: ignore[arg-type]
+
+                def work(q=q) -> UpsertCounts:
+                    return _write_facts(url, edgar.transform(q, edgar.extract(q, client)))
+
+                _item(rec, report, ins.symbol, work)
+                if on_item:
+                    on_item(ins.symbol)
+    finally:
+        if own_client:
+            client.close()  # type: ignore[attr-defined]
+    return report
+
+
+def _item(rec: RunRecorder, report: IngestReport, item: str, work: Callable[[], UpsertCounts]) -> None:
+    try:
+        counts = work()
+    except SourceUnavailableError:
+        raise
+    except BubblewatchError as exc:
+        log.warning("%s", exc)
+        rec.fail(item, exc)
+        report.errors[item] = str(exc)
+        return
+    rec.ok(item, counts.written, inserted=counts.inserted, updated=counts.updated,
+           unchanged=counts.unchanged)
+    report.counts[item] = counts
+
+
+def _write_bars(url: str, symbol: str, source: str, bars) -> UpsertCounts:  # type: ignore[no-untyped-def]
+    with session_scope(url) as s:
+        return repo.upsert_bars(s, symbol, source, bars)
+
+
+def _write_facts(url: str, rows) -> UpsertCounts:  # type: ignore[no-untyped-def]
+    with session_scope(url) as s:
+        return repo.upsert_facts(s, rows)

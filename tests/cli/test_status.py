@@ -1,0 +1,38 @@
+"""``bubblewatch init`` and ``status`` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from bubblewatch.cli import app
+from bubblewatch.settings import get_settings
+
+
+def test_status_json_reports_rows_dates_and_last_runs(seeded_db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BUBBLEWATCH_DATABASE_URL", seeded_db_url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["status", "--json"])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    by_symbol = {r["symbol"]: r for r in data["symbols"]}
+    assert by_symbol["NVDA"]["price_rows"] == 6938
+    assert by_symbol["NVDA"]["first_date"] == "1999-01-22"
+    assert by_symbol["^GSPC"]["first_date"] == "1927-12-30"
+    assert by_symbol["NVDA"]["facts"] > 0 and by_symbol["CSCO"]["facts"] == 0
+    assert data["jobs"]["ingest_prices"]["status"] == "ok"
+    assert data["jobs"]["compute"] is None or "status" in data["jobs"]["compute"]
+
+
+def test_init_is_idempotent(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BUBBLEWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'i.sqlite'}")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    first = runner.invoke(app, ["init"])
+    second = runner.invoke(app, ["init"])
+    get_settings.cache_clear()
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "instruments: 18 new" in first.stdout
+    assert "instruments: 0 new, 0 updated, 18 unchanged" in second.stdout

@@ -1,0 +1,97 @@
+"""Quarters from year-to-date facts, on real NVIDIA and Alphabet companyfacts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ingest.companyfacts import load_json, parse_companyfacts
+from ingest.quarterly import annual_series, quarterly_series, ttm_series
+
+
+def _facts(path: Path) -> pd.DataFrame:
+    rows = parse_companyfacts(load_json(path.read_bytes(), str(path)), str(path))
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def nvda(shared_data: Path) -> pd.DataFrame:
+    return _facts(shared_data / "edgar" / "CIK0001045810.json")
+
+
+@pytest.fixture(scope="module")
+def googl(shared_data: Path) -> pd.DataFrame:
+    return _facts(shared_data / "edgar" / "CIK0001652044.json")
+
+
+@pytest.mark.parametrize("fy_end", ["2024-01-28", "2025-01-26", "2026-01-25"])
+def test_nvda_quarterly_capex_sums_to_the_10k_annual_figure(nvda: pd.DataFrame, fy_end: str) -> None:
+    annual = annual_series(nvda, "capex")
+    fy = annual[annual["period_end"] == pd.Timestamp(fy_end)]
+    assert len(fy) == 1
+    q = quarterly_series(nvda, "capex")
+    inside = q[(q["period_start"] >= fy["period_start"].iloc[0]) & (q["period_end"] <= fy["period_end"].iloc[0])]
+    assert len(inside) == 4
+    assert inside["value"].sum() == fy["value"].iloc[0]  # exact: integers in USD
+    # contiguous: each quarter starts the day after the previous one ends
+    gaps = (inside["period_start"].iloc[1:].to_numpy() - inside["period_end"].iloc[:-1].to_numpy())
+    assert all(g == pd.Timedelta(days=1) for g in gaps)
+    assert inside["derived"].iloc[-1]  # Q4 = FY - 9M
+
+
+def test_nvda_capex_tag_change_is_followed(nvda: pd.DataFrame) -> None:
+    q = quarterly_series(nvda, "capex")
+    old = q[q["period_end"] < pd.Timestamp("2020-02-01")]["concept"].unique()
+    new = q[q["period_end"] > pd.Timestamp("2021-02-01")]["concept"].unique()
+    assert list(old) == ["us-gaap:PaymentsToAcquirePropertyPlantAndEquipment"]
+    assert list(new) == ["us-gaap:PaymentsToAcquireProductiveAssets"]
+
+
+def test_alphabet_2024_capex_is_52535_million(googl: pd.DataFrame) -> None:
+    ttm = ttm_series(googl, "capex")
+    row = ttm[ttm["period_end"] == pd.Timestamp("2024-12-31")]
+    assert row["value"].iloc[0] == 52_535_000_000  # FACTS.md §7, 10-K cash-flow statement
+    assert row["period_start"].iloc[0] == pd.Timestamp("2024-01-01")
+    y2025 = ttm[ttm["period_end"] == pd.Timestamp("2025-12-31")]
+    assert y2025["value"].iloc[0] == 91_447_000_000
+
+
+def test_nvda_quarterly_revenue_matches_reported_quarters(nvda: pd.DataFrame) -> None:
+    q = quarterly_series(nvda, "revenue").set_index("period_end")["value"]
+    # FACTS.md §11: Q1/Q2/Q3/Q4 FY2026 revenue, USD m (Q4 derived as FY - 9M)
+    expected = {"2025-04-27": 44_062, "2025-07-27": 46_743, "2025-10-26": 57_006, "2026-01-25": 68_127}
+    for end, musd in expected.items():
+        assert q[pd.Timestamp(end)] == musd * 1_000_000
+
+
+def test_point_in_time_never_looks_ahead(nvda: pd.DataFrame) -> None:
+    as_of = date(2025, 3, 1)  # after the FY2025 10-K (filed 2025-02-26), before Q1 FY2026
+    q = quarterly_series(nvda, "revenue", as_of=as_of)
+    assert q["filed"].max() <= pd.Timestamp(as_of)
+    assert q["period_end"].max() == pd.Timestamp("2025-01-26")
+    full = quarterly_series(nvda, "revenue")
+    assert full["period_end"].max() > pd.Timestamp("2025-01-26")
+
+
+def test_differencing_on_synthetic_ytd_facts() -> None:
+    def fact(start: str, end: str, val: float, filed: str, accn: str) -> dict:
+        return {"taxonomy": "us-gaap", "concept": "PaymentsToAcquirePropertyPlantAndEquipment",
+                "unit": "USD", "period_start": start, "period_end": end, "value": val,
+                "filed": filed, "accession": accn}
+
+    facts = pd.DataFrame([
+        fact("2023-02-01", "2023-04-30", 10, "2023-05-20", "a"),
+        fact("2023-02-01", "2023-07-31", 25, "2023-08-20", "b"),
+        fact("2023-02-01", "2023-10-31", 45, "2023-11-20", "c"),
+        fact("2023-02-01", "2024-01-31", 70, "2024-03-01", "d"),
+        fact("2023-02-01", "2024-01-31", 72, "2025-03-01", "e"),  # restated a year later
+    ])
+    q = quarterly_series(facts, "capex")
+    assert q["value"].tolist() == [10, 15, 20, 27]
+    assert q["filed"].iloc[-1] == pd.Timestamp("2025-03-01")
+    before_restatement = quarterly_series(facts, "capex", as_of=date(2024, 6, 1))
+    assert before_restatement["value"].tolist() == [10, 15, 20, 25]
+    assert ttm_series(facts, "capex")["value"].tolist() == [72]
