@@ -58,7 +58,7 @@ def postgres_server() -> Iterator[str]:
                     str(root / "log"), "-w", "-t", "60", "start"], check=True, capture_output=True,
                    env=env)
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*prefix, _bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, env=env)
