@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import JSON, Table, Text, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,7 +69,7 @@ def upsert(
         stmt = stmt.on_conflict_do_update(
             index_elements=list(conflict),
             set_={c: excluded[c] for c in update_cols},
-            where=or_(*[table.c[c].is_distinct_from(excluded[c]) for c in update_cols]),
+            where=or_(*[_changed(table.c[c], excluded[c]) for c in update_cols]),
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
@@ -102,3 +102,11 @@ def _scope(table: Table, conflict: Sequence[str], chunk: Sequence[Mapping[str, A
 
 def _count(session: Session, table: Table, scope: list) -> int:
     return int(session.scalar(select(func.count()).select_from(table).where(*scope)) or 0)
+
+
+def _changed(col, new):  # type: ignore[no-untyped-def]
+    """Null-safe "value differs"; JSON is compared as text (PostgreSQL has no
+    equality operator for ``json``)."""
+    if isinstance(col.type, JSON):
+        return cast(col, Text).is_distinct_from(cast(new, Text))
+    return col.is_distinct_from(new)

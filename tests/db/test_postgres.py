@@ -55,3 +55,17 @@ def test_lock_lease_on_postgres(pg_url: str) -> None:
     with session_scope(pg_url) as s:
         assert not repo.acquire_lock(s, "t", "two", 60)
         assert repo.acquire_lock(s, "t", "one", 60)
+
+
+def test_indicator_results_store_and_update_on_postgres(pg_url: str) -> None:
+    import pandas as pd
+
+    init_db(make_settings(pg_url))
+    frame = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.to_datetime(["2024-01-02", "2024-01-03"]))
+    for meta in ({"a": 1}, {"a": 1}, {"a": 2}):
+        with session_scope(pg_url) as s:
+            repo.store_indicator_result(s, indicator="t", key="K", params={"p": 1}, params_hash="h",
+                                        frame=frame, events=[], meta=meta, as_of=None)
+    with session_scope(pg_url) as s:
+        (run,) = repo.latest_runs(s, "t")
+        assert run.meta == {"a": 2} and run.rows == 2
