@@ -1,1 +1,2 @@
-
+"""Alerts: rules over stored indicators, state per (rule, key), a persistent
+outbox, and e-mail / Slack delivery (see :mod:`alerts.service`)."""

@@ -1,0 +1,106 @@
+"""E-mail over SMTP (plain, STARTTLS or implicit TLS per settings).
+
+Each message is ``multipart/alternative`` (plain text + HTML). Its
+``Message-ID`` is derived from the delivery's idempotency key, so a message
+re-sent after a crash is recognisably the same message (mail systems and our
+test receiver drop the duplicate by Message-ID).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from alerts.channels.base import KEY_HEADER, OutgoingMessage
+from bubblewatch.errors import DeliveryError
+from bubblewatch.settings import SmtpSettings
+
+
+def message_id(key: str) -> str:
+    """The stable ``Message-ID`` of the delivery with idempotency ``key``."""
+    return f"<{key}@bubblewatch>"
+
+
+def build_email(message: OutgoingMessage, sender: str) -> EmailMessage:
+    """The MIME message (text + HTML alternative) for ``message``."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = message.target
+    msg["Subject"] = message.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id(message.key)
+    msg[KEY_HEADER] = message.key
+    msg.set_content(message.text)
+    msg.add_alternative(message.html, subtype="html")
+    return msg
+
+
+class EmailNotifier:
+    """Sends :class:`OutgoingMessage` through the SMTP server in ``settings``.
+
+    ``smtp_factory`` replaces the :mod:`smtplib` connection (tests only).
+    """
+
+    channel = "email"
+
+    def __init__(self, settings: SmtpSettings,
+                 smtp_factory: Callable[[SmtpSettings], smtplib.SMTP] | None = None):
+        self.settings = settings
+        self._factory = smtp_factory or _connect
+
+    def send(self, message: OutgoingMessage) -> None:
+        s = self.settings
+        where = f"SMTP server {s.host}:{s.port} ({s.security})"
+        mail = build_email(message, s.sender)
+        try:
+            with self._factory(s) as smtp:
+                if s.username:
+                    password = s.password.get_secret_value() if s.password else ""
+                    smtp.login(s.username, password)
+                smtp.send_message(mail)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(
+                f"{where} refused the login of {s.username!r} ({exc.smtp_code}); check "
+                "BUBBLEWATCH_SMTP__USERNAME / BUBBLEWATCH_SMTP__PASSWORD", retryable=False,
+            ) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            detail = "; ".join(f"{a}: {c} {_txt(m)}" for a, (c, m) in exc.recipients.items())
+            raise DeliveryError(f"{where} refused the recipient: {detail}",
+                                retryable=False) from None
+        except smtplib.SMTPResponseException as exc:
+            temporary = 400 <= exc.smtp_code < 500
+            raise DeliveryError(
+                f"{where} answered {exc.smtp_code} {_txt(exc.smtp_error)}",
+                retryable=temporary,
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryError(f"{where}: {exc}; check BUBBLEWATCH_SMTP__SECURITY",
+                                retryable=False) from None
+        except ssl.SSLError as exc:
+            raise DeliveryError(f"{where}: TLS failed ({exc.reason or exc}); check "
+                                "BUBBLEWATCH_SMTP__SECURITY and the server certificate",
+                                retryable=True) from None
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"{where} unreachable: {type(exc).__name__}: {exc}",
+                                retryable=True) from None
+
+
+def _connect(s: SmtpSettings) -> smtplib.SMTP:
+    if s.security == "ssl":
+        return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s,
+                                context=ssl.create_default_context())
+    smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
+    if s.security == "starttls":
+        try:
+            smtp.starttls(context=ssl.create_default_context())
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
+def _txt(raw: bytes | str) -> str:
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)

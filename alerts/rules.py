@@ -1,0 +1,384 @@
+"""Pure rule evaluation: (rule, key, stored indicator data, previous state) ->
+(new state, alert or nothing).
+
+The state of a (rule, key) is the *condition subscribers were last told about*
+(``"on"``/``"off"`` for level rules, the side of the threshold for crossings,
+the band label, ``"ongoing"``/``"none"`` for episodes). An alert fires only on a
+transition of that condition, so re-running an evaluation on the same data
+fires nothing new. Rules look at the latest value only (the as-of date of the
+stored series); transitions in between two evaluations are not replayed.
+
+Cool-down: a transition that would fire less than ``cooldown_days`` after the
+previous alert of the same (rule, key) is held back, and the notified condition
+is left unchanged, so the alert fires after the cool-down if the condition
+still holds. Transitions that do not notify (re-arming below the hysteresis
+band, a crossing in the direction the rule ignores) update the state silently.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from hashlib import sha256
+
+import pandas as pd
+
+from alerts.config import Rule
+
+ON, OFF = "on", "off"
+ABOVE, BELOW = "above", "below"
+ONGOING, NONE = "ongoing", "none"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInput:
+    """Stored indicator data for one (rule, key).
+
+    ``values`` is the rule's ``field`` and ``thresholds`` its ``threshold_field``
+    (both indexed by date, ascending); ``events`` the indicator's episodes
+    (``kind, start, end, ongoing``); ``as_of`` the last input date of the
+    computation (used by episode rules).
+    """
+
+    values: pd.Series | None = None
+    thresholds: pd.Series | None = None
+    events: pd.DataFrame | None = None
+    as_of: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleState:
+    """What subscribers were last told about one (rule, key)."""
+
+    condition: str | None = None
+    as_of: date | None = None
+    value: float | None = None
+    last_fired: date | None = None
+    rule_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One fired alert: the figure, the threshold and the as-of date.
+
+    ``dedupe_key`` is stable for (rule, key, as-of, new condition), so storing
+    the same alert twice is a no-op.
+    """
+
+    rule_id: str
+    key: str
+    indicator: str
+    field: str | None
+    rule_type: str
+    severity: str
+    as_of: date
+    value: float | None
+    threshold: float | None
+    condition: str
+    previous: str | None
+    title: str
+    explanation: str
+    value_text: str = ""
+    threshold_text: str = ""
+
+    @property
+    def dedupe_key(self) -> str:
+        text = f"{self.rule_id}|{self.key}|{self.as_of.isoformat()}|{self.condition}"
+        return sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Result of evaluating one (rule, key): the state to store, the alert if
+    one fired, and a short note (``fired``, ``no change``, ``cool-down``...)."""
+
+    rule_id: str
+    key: str
+    state: RuleState
+    alert: Alert | None
+    note: str
+    value: float | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    outcomes: tuple[Outcome, ...] = ()
+    errors: tuple[tuple[str, str, str], ...] = ()  # (rule id, key, message)
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [o.alert for o in self.outcomes if o.alert is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Measure:
+    as_of: date
+    m: float | None = None          # compared against t
+    t: float | None = None
+    value: float | None = None      # reported figure
+    threshold: float | None = None  # reported threshold
+    facts: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class _NoData(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- API
+def evaluate(items: Iterable[tuple[Rule, str, RuleInput, RuleState | None]]) -> Evaluation:
+    """Evaluate many (rule, key, input, state); an error in one never stops the
+    others (it is returned in :attr:`Evaluation.errors`)."""
+    outcomes: list[Outcome] = []
+    errors: list[tuple[str, str, str]] = []
+    for rule, key, data, state in items:
+        try:
+            outcomes.append(evaluate_rule(rule, key, data, state))
+        except Exception as exc:  # noqa: BLE001 - isolate one broken (rule, key)
+            errors.append((rule.id, key, f"{type(exc).__name__}: {exc}"))
+    return Evaluation(tuple(outcomes), tuple(errors))
+
+
+def evaluate_rule(rule: Rule, key: str, data: RuleInput, state: RuleState | None = None) -> Outcome:
+    """Evaluate ``rule`` for ``key`` on ``data`` given the previous ``state``.
+
+    A stored state of an edited rule (different :attr:`Rule.hash`) is ignored.
+    """
+    if state is not None and state.rule_hash not in (None, rule.hash):
+        state = None
+    prev_state = state or RuleState()
+    prev = prev_state.condition
+    try:
+        meas = _measure(rule, data)
+    except _NoData as exc:
+        return Outcome(rule.id, key, replace(prev_state, rule_hash=rule.hash), None,
+                       f"no data: {exc}")
+    new = _condition(rule, meas, prev)
+    fire = _fires(rule, prev, new, meas)
+    base = RuleState(new, meas.as_of, meas.value, prev_state.last_fired, rule.hash)
+    if not fire:
+        note = "no change" if new == prev else f"{prev or 'unset'} -> {new} (silent)"
+        return Outcome(rule.id, key, base, None, note, meas.value, meas.threshold)
+    last = prev_state.last_fired
+    if last is not None and rule.cooldown_days and meas.as_of < last + timedelta(
+            days=rule.cooldown_days):
+        until = last + timedelta(days=rule.cooldown_days)
+        held = replace(base, condition=prev)
+        return Outcome(rule.id, key, held, None, f"held by cool-down until {until}",
+                       meas.value, meas.threshold)
+    title, explanation = _describe(rule, key, meas, new, prev)
+    alert = Alert(
+        rule_id=rule.id, key=key, indicator=rule.indicator, field=rule.field,
+        rule_type=rule.type, severity=rule.severity, as_of=meas.as_of, value=meas.value,
+        threshold=meas.threshold, condition=new, previous=prev, title=title,
+        explanation=explanation, value_text=rule.fmt(meas.value),
+        threshold_text=rule.fmt(meas.threshold),
+    )
+    return Outcome(rule.id, key, replace(base, last_fired=meas.as_of), alert, "fired",
+                   meas.value, meas.threshold)
+
+
+# --------------------------------------------------------------------------- measuring
+def _clean(s: pd.Series | None) -> pd.Series:
+    if s is None or s.empty:
+        return pd.Series(dtype=float)
+    s = pd.to_numeric(s, errors="coerce")
+    s.index = pd.DatetimeIndex(s.index)
+    return s[s.map(lambda v: math.isfinite(v))].sort_index()
+
+
+def _at(s: pd.Series, when: pd.Timestamp) -> float | None:
+    """Last value at or before ``when``."""
+    s = s[s.index <= when]
+    return float(s.iloc[-1]) if not s.empty else None
+
+
+def _measure(rule: Rule, data: RuleInput) -> _Measure:
+    if rule.type in ("episode_start", "episode_end"):
+        return _measure_episode(rule, data)
+    values = _clean(data.values)
+    if values.empty:
+        raise _NoData(f"no stored values of {rule.indicator}.{rule.field}")
+    ts = values.index[-1]
+    as_of = ts.date()
+    v = float(values.iloc[-1])
+    t = rule.threshold
+    if rule.threshold_field is not None:
+        t = _at(_clean(data.thresholds), ts)
+        if t is None:
+            raise _NoData(f"no stored {rule.indicator}.{rule.threshold_field} on {as_of}")
+    if rule.type == "change":
+        assert rule.days is not None
+        then_ts = ts - pd.Timedelta(days=rule.days)
+        v0 = _at(values, then_ts)
+        if v0 is None:
+            raise _NoData(f"no value {rule.days} days before {as_of}")
+        if rule.relative:
+            if v0 == 0:
+                raise _NoData(f"value {rule.days} days before {as_of} is 0")
+            change = v / v0 - 1.0
+        else:
+            change = v - v0
+        signed = {"up": change, "down": -change, "both": abs(change)}[rule.direction]
+        return _Measure(as_of, signed, t, change, t,
+                        f"from {rule.fmt(v0)} on {then_ts.date()} to {rule.fmt(v)}",
+                        {"level": v, "then": v0})
+    if rule.type == "percentile":
+        hist = values
+        if rule.lookback_days is not None:
+            hist = values[values.index > ts - pd.Timedelta(days=rule.lookback_days)]
+        if len(hist) < 20:
+            raise _NoData(f"only {len(hist)} observations of history (need 20)")
+        pct = float((hist <= v).mean() * 100.0)
+        span = f"{hist.index[0].date()}..{as_of}"
+        return _Measure(as_of, pct, t, pct, t,
+                        f"{rule.field} = {rule.fmt(v)} ranks at the {pct:.1f}th percentile "
+                        f"of {len(hist)} values ({span})", {"level": v})
+    return _Measure(as_of, v, t, v, t)
+
+
+def _measure_episode(rule: Rule, data: RuleInput) -> _Measure:
+    ev = data.events if data.events is not None else pd.DataFrame()
+    if not ev.empty and "kind" in ev.columns:
+        ev = ev[ev["kind"] == rule.kind]
+    else:
+        ev = pd.DataFrame(columns=["kind", "start", "end", "ongoing"])
+    values, thresholds = _clean(data.values), _clean(data.thresholds)
+    as_of = data.as_of
+    if as_of is None:
+        dates = [d for d in [*_dates(ev.get("start")), *_dates(ev.get("end"))] if d]
+        if not values.empty:
+            dates.append(values.index[-1].date())
+        if not dates:
+            raise _NoData(f"no computation of {rule.indicator} to read episodes from")
+        as_of = max(dates)
+    ts = pd.Timestamp(as_of)
+    v = _at(values, ts) if not values.empty else None
+    t = _at(thresholds, ts) if not thresholds.empty else None
+    extra: dict[str, object] = {}
+    if ev.empty:
+        return _Measure(as_of, None, None, v, t, f"no {rule.kind} episode on record",
+                        {"ongoing": False})
+    ev = ev.assign(_start=pd.to_datetime(ev["start"])).sort_values("_start")
+    ongoing_mask = ev["end"].isna()
+    if "ongoing" in ev.columns:
+        ongoing_mask = ongoing_mask | ev["ongoing"].fillna(False).astype(bool)
+    if bool(ongoing_mask.any()):
+        row = ev[ongoing_mask].iloc[-1]
+        start = pd.Timestamp(row["start"]).date()
+        extra = {"ongoing": True, "start": start}
+        facts = f"{rule.kind} episode ongoing since {start}"
+    else:
+        row = ev.iloc[-1]
+        start, end = pd.Timestamp(row["start"]).date(), pd.Timestamp(row["end"]).date()
+        extra = {"ongoing": False, "start": start, "end": end,
+                 "recent": (as_of - end).days <= rule.recent_days}
+        facts = f"last {rule.kind} episode {start} to {end} ({(end - start).days} days)"
+    return _Measure(as_of, None, None, v, t, facts, extra)
+
+
+def _dates(col: pd.Series | None) -> list[date]:
+    if col is None:
+        return []
+    return [pd.Timestamp(x).date() for x in col.dropna()]
+
+
+# --------------------------------------------------------------------------- conditions
+def _condition(rule: Rule, meas: _Measure, prev: str | None) -> str:
+    typ, h = rule.type, rule.hysteresis
+    if typ in ("episode_start", "episode_end"):
+        return ONGOING if meas.extra.get("ongoing") else NONE
+    m, t = meas.m, meas.t
+    assert m is not None
+    if typ == "band":
+        j = bisect_right(rule.bands, m)
+        i = rule.labels.index(prev) if prev in rule.labels else None
+        if i is not None and j < i:  # moving down needs to clear the edge by h
+            j = min(i, bisect_right(rule.bands, m + h))
+        return rule.labels[j]
+    assert t is not None
+    if typ in ("above", "change") or (typ == "percentile" and rule.direction != "below"):
+        return ON if (m >= t - h if prev == ON else m >= t) else OFF
+    if typ in ("below", "percentile"):
+        return ON if (m <= t + h if prev == ON else m <= t) else OFF
+    if typ == "cross":
+        if prev == ABOVE:
+            return BELOW if m < t - h else ABOVE
+        if prev == BELOW:
+            return ABOVE if m >= t + h else BELOW
+        return ABOVE if m >= t else BELOW
+    raise ValueError(f"unknown rule type {typ!r}")
+
+
+def _fires(rule: Rule, prev: str | None, new: str, meas: _Measure) -> bool:
+    typ = rule.type
+    if typ in ("above", "below", "change", "percentile"):
+        return new == ON and prev != ON
+    if typ == "cross":
+        if prev is None or new == prev:
+            return False
+        return rule.direction == "both" or (rule.direction == "up") == (new == ABOVE)
+    if typ == "band":
+        i = rule.labels.index(prev) if prev in rule.labels else 0
+        j = rule.labels.index(new)
+        if i == j:
+            return False
+        return rule.direction == "both" or (rule.direction == "up") == (j > i)
+    if typ == "episode_start":
+        return new == ONGOING and prev != ONGOING
+    if typ == "episode_end":
+        if new != NONE or "end" not in meas.extra:
+            return False
+        return prev == ONGOING or (prev is None and bool(meas.extra.get("recent")))
+    raise ValueError(f"unknown rule type {typ!r}")
+
+
+# --------------------------------------------------------------------------- wording
+def _describe(rule: Rule, key: str, meas: _Measure, new: str, prev: str | None) -> tuple[str, str]:
+    """A short title and a one-line explanation for the alert."""
+    name = f"{rule.indicator}.{rule.field}" if rule.field else rule.indicator
+    val, thr = rule.fmt(meas.value), rule.fmt(meas.threshold)
+    thr_name = rule.threshold_field or "threshold"
+    typ = rule.type
+    if typ == "above":
+        title = f"{key}: {name} {val} ≥ {thr}"
+        facts = (f"{name} for {key} was {val} on {meas.as_of}, at or above the {thr_name} "
+                 f"{thr}" + (f" (re-arms below {rule.fmt(meas.threshold - rule.hysteresis)})"
+                             if rule.hysteresis and meas.threshold is not None else "") + ".")
+    elif typ == "below":
+        title = f"{key}: {name} {val} ≤ {thr}"
+        facts = (f"{name} for {key} was {val} on {meas.as_of}, at or below the {thr_name} "
+                 f"{thr}.")
+    elif typ == "cross":
+        title = f"{key}: {name} crossed {new} {thr} ({val})"
+        facts = f"{name} for {key} moved {new} the {thr_name} {thr}: {val} on {meas.as_of}."
+    elif typ == "change":
+        verb = "rose" if (meas.value or 0) > 0 else "fell"
+        title = f"{key}: {name} {verb} {rule.fmt(abs(meas.value or 0))} in {rule.days} days"
+        kind = "relative change" if rule.relative else "change"
+        facts = (f"{name} for {key} {meas.facts}: a {kind} of {val} over {rule.days} days, "
+                 f"beyond the threshold {thr}.")
+    elif typ == "percentile":
+        title = f"{key}: {name} at the {meas.value:.0f}th percentile of its history"
+        facts = f"{meas.facts}; the rule threshold is the {thr}th percentile."
+    elif typ == "band":
+        moved = "up" if prev is None or rule.labels.index(new) > rule.labels.index(prev) \
+            else "down"
+        title = f"{key}: {name} moved {moved} to {new!r} ({val})"
+        facts = (f"{name} for {key} was {val} on {meas.as_of}: band {new!r} "
+                 f"(edges {', '.join(rule.fmt(b) for b in rule.bands)})"
+                 + (f", previously {prev!r}" if prev else "") + ".")
+    elif typ == "episode_start":
+        title = f"{key}: {rule.indicator} {rule.kind} episode started {meas.extra.get('start')}"
+        facts = f"{meas.facts}" + (f"; {name} {val} vs {thr_name} {thr}"
+                                   if meas.value is not None else "") + f" (as of {meas.as_of})."
+    else:  # episode_end
+        title = f"{key}: {rule.indicator} {rule.kind} episode ended {meas.extra.get('end')}"
+        facts = f"{meas.facts}" + (f"; {name} {val} vs {thr_name} {thr}"
+                                   if meas.value is not None else "") + f" (as of {meas.as_of})."
+    explanation = f"{rule.description.strip()} {facts}" if rule.description else facts
+    return title, explanation
