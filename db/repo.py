@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -99,10 +100,14 @@ def price_frame(
     rows = session.execute(q.order_by(PriceBar.date, PriceBar.ingested_at)).all()
     if not rows:
         return pd.DataFrame(columns=PRICE_COLUMNS, index=pd.DatetimeIndex([], name="date"))
-    df = pd.DataFrame(rows, columns=["date", *PRICE_COLUMNS, "ingested_at"])
-    df = df.drop_duplicates("date", keep="last").drop(columns="ingested_at")
-    df["date"] = pd.to_datetime(df["date"])
-    return df.set_index("date")
+    cols = list(zip(*rows, strict=True))
+    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(cols[0])), name="date")
+    data = {name: np.asarray(col, dtype=float) for name, col in
+            zip(PRICE_COLUMNS[:-1], cols[1:6], strict=True)}
+    data["volume"] = np.array([np.nan if v is None else v for v in cols[6]], dtype=float)
+    df = pd.DataFrame(data, index=dates)
+    # where two sources hold the same date, the most recently ingested wins
+    return df[~df.index.duplicated(keep="last")]
 
 
 def price_counts(session: Session) -> dict[str, tuple[int, date | None, date | None]]:
@@ -152,7 +157,7 @@ def facts_frame(
         q = q.where(FundamentalFact.filed <= as_of)
     if concepts:
         q = q.where(FundamentalFact.concept.in_(list(concepts)))
-    rows = session.execute(q).all()
+    rows = [tuple(r) for r in session.execute(q)]
     cols = ["concept", "period_start", "period_end", "value", "unit", "fiscal_year",
             "fiscal_period", "form", "filed", "accession", "source", "instant", "taxonomy"]
     return pd.DataFrame(rows, columns=cols)
@@ -179,7 +184,7 @@ def upsert_reference(
 def reference_frame(session: Session) -> pd.DataFrame:
     cols = ["key", "entity", "metric", "value", "unit", "period_start", "period_end", "label",
             "source", "source_tag"]
-    rows = session.execute(select(*[getattr(ReferenceFigure, c) for c in cols])).all()
+    rows = [tuple(r) for r in session.execute(select(*[getattr(ReferenceFigure, c) for c in cols]))]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -241,6 +246,7 @@ def store_indicator_result(
     counts = upsert(
         session, IndicatorValue.__table__, rows,
         ["indicator", "key", "params_hash", "field", "date"], ["value", "computed_at"],
+        compare=["value"],
     ) if rows else UpsertCounts()
     if events is not None:
         session.execute(
@@ -313,7 +319,7 @@ def indicator_frame(
         q = q.where(IndicatorValue.date >= start)
     if end is not None:
         q = q.where(IndicatorValue.date <= end)
-    rows = session.execute(q.order_by(IndicatorValue.key, IndicatorValue.date)).all()
+    rows = [tuple(r) for r in session.execute(q.order_by(IndicatorValue.key, IndicatorValue.date))]
     df = pd.DataFrame(rows, columns=["indicator", "key", "params_hash", "field", "date", "value",
                                      "computed_at"])
     if params_hash is None and not df.empty:

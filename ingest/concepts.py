@@ -19,7 +19,9 @@ class Metric:
     """A fundamental metric.
 
     ``kind`` is ``"flow"`` (reported over a period; quarters are derived from
-    year-to-date figures) or ``"stock"`` (a balance at an instant).
+    year-to-date figures), ``"average"`` (an average over a period, such as
+    weighted shares: only directly reported quarters are used, never
+    differences) or ``"stock"`` (a balance at an instant).
     ``concepts`` are ``taxonomy:Concept`` names in priority order.
     """
 
@@ -56,6 +58,15 @@ METRICS: dict[str, Metric] = {
             "company reports them together, intangibles), USD",
         ),
         Metric(
+            "cost_of_revenue", "flow", "USD",
+            (
+                "us-gaap:CostOfRevenue",
+                "us-gaap:CostOfGoodsAndServicesSold",
+                "us-gaap:CostOfGoodsSold",
+            ),
+            "Cost of revenue (cost of goods and services sold), USD",
+        ),
+        Metric(
             "net_income", "flow", "USD",
             ("us-gaap:NetIncomeLoss", "us-gaap:ProfitLoss",
              "us-gaap:NetIncomeLossAvailableToCommonStockholdersBasic"),
@@ -84,7 +95,7 @@ METRICS: dict[str, Metric] = {
             "Common shares outstanding (cover page count where filed), shares",
         ),
         Metric(
-            "diluted_shares", "flow", "shares",
+            "diluted_shares", "average", "shares",
             ("us-gaap:WeightedAverageNumberOfDilutedSharesOutstanding",),
             "Weighted-average diluted shares over the period, shares",
         ),

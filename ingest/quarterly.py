@@ -54,8 +54,8 @@ def _days(start: pd.Series, end: pd.Series) -> pd.Series:
     return (end - start).dt.days + 1
 
 
-def _quarters_one_concept(df: pd.DataFrame) -> pd.DataFrame:
-    """Direct and derived quarters of one concept's durations."""
+def _quarters_one_concept(df: pd.DataFrame, differences: bool = True) -> pd.DataFrame:
+    """Direct and (for flows, ``differences``) derived quarters of one concept."""
     out: list[dict] = []
     days = _days(df["period_start"], df["period_end"])
     direct = df[(days >= QUARTER_DAYS[0]) & (days <= QUARTER_DAYS[1])]
@@ -64,7 +64,7 @@ def _quarters_one_concept(df: pd.DataFrame) -> pd.DataFrame:
                     "value": float(r.value), "filed": r.filed, "derived": False})
     cumulative = df[days > QUARTER_DAYS[1]]
     chains = pd.concat([direct, cumulative]).sort_values(["period_start", "period_end"])
-    for _, group in chains.groupby("period_start"):
+    for _, group in chains.groupby("period_start") if differences else ():
         rows = list(group.itertuples())
         for prev, cur in zip(rows, rows[1:], strict=False):
             gap = (cur.period_end - prev.period_end).days
@@ -142,7 +142,8 @@ def quarterly_series(facts: pd.DataFrame, metric_name: str, as_of: date | None =
         return pd.DataFrame(columns=OUT_COLUMNS)
     if m.kind == "stock":
         return _stock_series(df, m)
-    parts = {c: _quarters_one_concept(g) for c, g in df.groupby("qualified")}
+    parts = {c: _quarters_one_concept(g, differences=m.kind == "flow")
+             for c, g in df.groupby("qualified")}
     return _merge_concepts(parts, m, ["period_start", "period_end"])
 
 
@@ -150,7 +151,7 @@ def annual_series(facts: pd.DataFrame, metric_name: str, as_of: date | None = No
     """One row per fiscal year (durations of 350–380 days) as filed (10-K)."""
     m = metric(metric_name)
     df = _prepare(facts, m, as_of)
-    if df.empty or m.kind != "flow":
+    if df.empty or m.kind == "stock":
         return pd.DataFrame(columns=OUT_COLUMNS)
     days = _days(df["period_start"], df["period_end"])
     years = df[(days >= YEAR_DAYS[0]) & (days <= YEAR_DAYS[1])]

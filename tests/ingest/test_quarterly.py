@@ -95,3 +95,20 @@ def test_differencing_on_synthetic_ytd_facts() -> None:
     before_restatement = quarterly_series(facts, "capex", as_of=date(2024, 6, 1))
     assert before_restatement["value"].tolist() == [10, 15, 20, 25]
     assert ttm_series(facts, "capex")["value"].tolist() == [72]
+
+
+def test_weighted_shares_are_never_differenced(nvda: pd.DataFrame) -> None:
+    q = quarterly_series(nvda, "diluted_shares")
+    assert not q["derived"].any()
+    assert (q["value"] > 0).all()
+
+
+def test_cost_of_revenue_quarters_sum_to_annual(googl: pd.DataFrame) -> None:
+    a = annual_series(googl, "cost_of_revenue")
+    row = a.iloc[-1]
+    q = quarterly_series(googl, "cost_of_revenue")
+    inside = q[(q["period_start"] >= row["period_start"]) & (q["period_end"] <= row["period_end"])]
+    assert len(inside) == 4
+    # quarters reported directly are rounded to USD m independently of the
+    # year-to-date totals, so the sum may be off by a rounding unit
+    assert abs(inside["value"].sum() - row["value"]) <= 1_000_000
