@@ -29,8 +29,16 @@ if TYPE_CHECKING:
 
 #: Modules that define built-in indicators, in dependency order.
 BUILTIN_MODULES: list[str] = [
+    "indicators.runup",
+    "indicators.regime",
+    "indicators.analog",
+    "indicators.capex",
+    "indicators.revenue_gap",
+    "indicators.earnings_quality",
+    "indicators.valuation",
     "indicators.psy_indicator",
     "indicators.lppls_indicator",
+    "indicators.composite",
 ]
 
 

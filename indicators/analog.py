@@ -1,0 +1,281 @@
+"""Analog: the AI cycle laid over the dot-com path.
+
+For each analog pair (Nvidia vs Cisco; the equal-weighted AI basket vs the
+dot-com basket) both price paths are normalised to 1 at an anchor and aligned
+in trading days since it:
+
+``event``
+    named dates, by default ChatGPT's launch (2022-11-30) for the AI side and
+    the Netscape IPO (1995-08-09) for the dot-com side;
+``peak``
+    each series' highest close (the dot-com one within the search range);
+``runup_start``
+    the low from which the latest two-year run-up of 100% or more began
+    (Greenwood-Shleifer-You), and the one that carried the dot-com peak.
+
+The distance between the paths is the root-mean-square difference of their
+log levels since the anchor. The best-matching offset slides a window as long
+as the AI path since its anchor across the dot-com series (within
+``dotcom_search``) and keeps the window with the smallest distance: "today
+looks like Cisco on <date>". What the dot-com series did over the following
+6, 12 and 24 months (126, 252, 504 trading days) from that date is reported
+beside it. This is pattern matching on one historical path, not a forecast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from indicators.registry import ComputeContext, DataSource, Indicator, IndicatorResult
+from indicators.runup import key_series, runup_frame
+
+if TYPE_CHECKING:
+    from bubblewatch.universe import Universe
+
+ANCHORS = ("event", "peak", "runup_start")
+
+
+@dataclass(frozen=True, slots=True)
+class BestMatch:
+    """The dot-com window closest to the AI path.
+
+    ``end`` is the dot-com date that corresponds to the AI path's last day;
+    ``offset_days`` how many trading days later (positive) or earlier that
+    window starts than the anchor alignment; ``forward`` maps a horizon in
+    trading days to the dot-com simple return from ``end`` (None when the
+    history stops first).
+    """
+
+    start: date
+    end: date
+    distance: float
+    offset_days: int
+    forward: Mapping[int, float | None]
+
+
+def anchor_position(series: pd.Series, when: date) -> int:
+    """Position of the first trading day on or after ``when``.
+
+    Raises
+    ------
+    ValueError
+        If ``when`` is after the last date of the series.
+    """
+    pos = int(series.index.searchsorted(pd.Timestamp(when)))
+    if pos >= len(series):
+        raise ValueError(f"anchor {when} is after the last price ({series.index[-1].date()})")
+    return pos
+
+
+def runup_start_position(series: pd.Series, before: int | None = None,
+                         window: int = 504, threshold: float = 1.0) -> int | None:
+    """Start of the latest GSY run-up beginning at or before position ``before``:
+    the lowest close in the ``window`` days preceding the run-up's first
+    flagged day. None if the series never rose ``threshold`` in ``window`` days."""
+    flag = runup_frame(series, None, window=window, threshold=threshold)["flag"]
+    flagged = np.flatnonzero(flag.fillna(0.0).to_numpy() > 0.5)
+    if before is not None:
+        flagged = flagged[flagged <= before]
+    if not len(flagged):
+        return None
+    # first day of the last run of flagged days
+    breaks = np.flatnonzero(np.diff(flagged) > 1)
+    first = int(flagged[breaks[-1] + 1] if len(breaks) else flagged[0])
+    lo = max(0, first - window)
+    return lo + int(np.argmin(series.to_numpy()[lo : first + 1]))
+
+
+def aligned_paths(ai: pd.Series, dotcom: pd.Series, ai_anchor: int, dotcom_anchor: int,
+                  pre_days: int = 0) -> pd.DataFrame:
+    """Both paths normalised at their anchors, on the AI series' dates.
+
+    Returns ``t`` (trading days since the anchor), ``ai_path``,
+    ``dotcom_path`` (the dot-com level ``t`` trading days after its anchor)
+    and ``distance`` (RMS log difference from the anchor to each day).
+    """
+    first = max(0, ai_anchor - pre_days)
+    a = ai.to_numpy(dtype=float)
+    c = dotcom.to_numpy(dtype=float)
+    k = np.arange(first, len(a))
+    t = k - ai_anchor
+    j = dotcom_anchor + t
+    ok = (j >= 0) & (j < len(c))
+    ai_path = a[k] / a[ai_anchor]
+    dc_path = np.full(len(k), np.nan)
+    dc_path[ok] = c[j[ok]] / c[dotcom_anchor]
+    diff2 = (np.log(ai_path) - np.log(dc_path)) ** 2
+    since = t >= 0
+    cum = np.cumsum(np.where(since & ok, diff2, 0.0))
+    cnt = np.cumsum(since & ok)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dist = np.where(since & (cnt > 0), np.sqrt(cum / np.maximum(cnt, 1)), np.nan)
+    dist[since & ~ok] = np.nan
+    return pd.DataFrame({"t": t.astype(float), "ai_path": ai_path, "dotcom_path": dc_path,
+                         "distance": dist}, index=ai.index[first:])
+
+
+def best_match(ai: pd.Series, dotcom: pd.Series, ai_anchor: int, dotcom_anchor: int,
+               search: tuple[date, date], horizons: tuple[int, ...] = (126, 252, 504),
+               match_days: int = 0) -> BestMatch:
+    """Slide the AI path (since ``ai_anchor``, or its last ``match_days``) over the
+    dot-com series and return the closest window.
+
+    Windows must lie inside ``search``. Distance: RMS difference of log paths
+    normalised at each window's first day.
+
+    Raises
+    ------
+    ValueError
+        If the search range holds no window as long as the AI path.
+    """
+    a = np.log(ai.to_numpy(dtype=float))
+    start = ai_anchor if match_days <= 0 else max(0, len(a) - 1 - match_days)
+    x = a[start:] - a[start]
+    n = len(x)
+    lo = int(dotcom.index.searchsorted(pd.Timestamp(search[0])))
+    hi = int(dotcom.index.searchsorted(pd.Timestamp(search[1]), side="right"))
+    c = np.log(dotcom.to_numpy(dtype=float))
+    if hi - lo < n:
+        raise ValueError(
+            f"the dot-com search range {search[0]}..{search[1]} has {hi - lo} trading days, "
+            f"fewer than the {n} of the AI path; widen dotcom_search or set match_days")
+    windows = sliding_window_view(c[lo:hi], n)
+    dist = np.sqrt(np.mean((windows - windows[:, :1] - x) ** 2, axis=1))
+    w = int(np.nanargmin(dist))
+    j_start, j_end = lo + w, lo + w + n - 1
+    forward: dict[int, float | None] = {}
+    for h in horizons:
+        forward[h] = float(np.exp(c[j_end + h] - c[j_end]) - 1.0) if j_end + h < len(c) else None
+    aligned_start = dotcom_anchor + (start - ai_anchor)
+    return BestMatch(
+        start=dotcom.index[j_start].date(), end=dotcom.index[j_end].date(),
+        distance=float(dist[w]), offset_days=int(j_start - aligned_start), forward=forward,
+    )
+
+
+def forward_returns(series: pd.Series, pos: int,
+                    horizons: tuple[int, ...]) -> dict[int, float | None]:
+    """Simple returns from position ``pos`` over each horizon (None past the end)."""
+    v = series.to_numpy(dtype=float)
+    return {h: (float(v[pos + h] / v[pos] - 1.0) if pos + h < len(v) else None) for h in horizons}
+
+
+def resolve_event(source: DataSource, name: str) -> date:
+    """An event key of the reference events (``"chatgpt"``) or an ISO date."""
+    events = source.events()
+    if events is not None and not events.empty:
+        hit = events[events["key"] == name]
+        if not hit.empty:
+            return pd.Timestamp(hit["date"].iloc[0]).date()
+    from ingest.reference import reference_events
+
+    builtin = {e["key"]: e["date"] for e in reference_events()}
+    if name in builtin:
+        return builtin[name]
+    try:
+        return date.fromisoformat(str(name))
+    except ValueError:
+        raise ValueError(f"unknown anchor event {name!r}: use an ISO date or one of "
+                         f"{', '.join(sorted(builtin))}") from None
+
+
+def _anchors(ai: pd.Series, dotcom: pd.Series, params: Mapping[str, Any], source: DataSource,
+             search: tuple[date, date]) -> tuple[int, int, str]:
+    kind = params["anchor"]
+    if kind not in ANCHORS:
+        raise ValueError(f"anchor must be one of {', '.join(ANCHORS)}, got {kind!r}")
+    lo = int(dotcom.index.searchsorted(pd.Timestamp(search[0])))
+    hi = int(dotcom.index.searchsorted(pd.Timestamp(search[1]), side="right"))
+    dc_peak = lo + int(np.argmax(dotcom.to_numpy()[lo:hi]))
+    if kind == "peak":
+        return int(np.argmax(ai.to_numpy())), dc_peak, "highest close of each series"
+    if kind == "runup_start":
+        a0 = runup_start_position(ai)
+        d0 = runup_start_position(dotcom, before=dc_peak)
+        if a0 is not None and d0 is not None:
+            return a0, d0, "start of the latest 100% two-year run-up"
+        kind = "event"  # fall through, said in the note
+        note = "no 100% run-up found; fell back to the event anchors"
+    else:
+        note = "named events"
+    ai_when = resolve_event(source, params["ai_event"])
+    dc_when = resolve_event(source, params["dotcom_event"])
+    return anchor_position(ai, ai_when), anchor_position(dotcom, dc_when), note
+
+
+def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+    pair = next((p for p in ctx.universe.analog_pairs if p.name == key), None)
+    if pair is None:
+        raise ValueError(f"{key!r} is not an analog pair of the universe")
+    ai = key_series(ctx.source, ctx.universe, pair.ai)
+    dotcom = key_series(ctx.source, ctx.universe, pair.dotcom)
+    missing = [n for n, s in ((pair.ai, ai), (pair.dotcom, dotcom)) if s.empty]
+    if missing:
+        return IndicatorResult(pd.DataFrame(),
+                               meta={"missing": f"no prices for {', '.join(missing)}"})
+    search = (date.fromisoformat(params["dotcom_search"][0]),
+              date.fromisoformat(params["dotcom_search"][1]))
+    horizons = tuple(int(h) for h in params["horizons_days"])
+    ai_anchor, dc_anchor, how = _anchors(ai, dotcom, params, ctx.source, search)
+    frame = aligned_paths(ai, dotcom, ai_anchor, dc_anchor, int(params["pre_days"]))
+    n = len(ai) - 1 - ai_anchor
+    aligned_pos = dc_anchor + n
+    meta: dict[str, Any] = {
+        "ai": pair.ai, "dotcom": pair.dotcom, "anchor": params["anchor"], "anchor_rule": how,
+        "ai_anchor_date": ai.index[ai_anchor].date().isoformat(),
+        "dotcom_anchor_date": dotcom.index[dc_anchor].date().isoformat(),
+        "last_date": ai.index[-1].date().isoformat(), "days_since_anchor": int(n),
+        "distance": float(frame["distance"].iloc[-1]) if len(frame) else None,
+        "aligned_dotcom_date": (dotcom.index[aligned_pos].date().isoformat()
+                                if aligned_pos < len(dotcom) else None),
+        "aligned_forward_returns": ({str(h): r for h, r in
+                                     forward_returns(dotcom, aligned_pos, horizons).items()}
+                                    if aligned_pos < len(dotcom) else None),
+    }
+    if n >= 20:
+        m = best_match(ai, dotcom, ai_anchor, dc_anchor, search, horizons,
+                       int(params["match_days"]))
+        meta["best_match"] = {
+            "dotcom_start": m.start.isoformat(), "dotcom_date": m.end.isoformat(),
+            "distance": m.distance, "offset_days": m.offset_days,
+            "forward_returns": {str(h): r for h, r in m.forward.items()},
+            "text": f"{pair.ai} today looks like {pair.dotcom} on {m.end.isoformat()}",
+        }
+    else:
+        meta["best_match"] = None
+        meta["note"] = f"only {n} trading days since the anchor; no best match computed"
+    return IndicatorResult(frame, (), meta)
+
+
+def analog_keys(universe: Universe) -> list[str]:
+    return [p.name for p in universe.analog_pairs if p.kind in ("price", "basket")]
+
+
+INDICATOR = Indicator(
+    name="analog",
+    title="AI vs dot-com analog",
+    description=(
+        "Nvidia vs Cisco and the AI basket vs the dot-com basket: price paths normalised at an "
+        "anchor (named event, peak, or run-up start) and aligned in trading days, the RMS "
+        "distance between the log paths, and the best-matching dot-com window with what "
+        "followed it over 6, 12 and 24 months."
+    ),
+    columns={
+        "t": "trading days since the anchor (negative before it)",
+        "ai_path": "AI-side close / close on the anchor day, ratio",
+        "dotcom_path": "dot-com-side close t trading days after its anchor / anchor close, ratio",
+        "distance": "RMS difference of the log paths from the anchor to this day, log points",
+    },
+    defaults={"anchor": "event", "ai_event": "chatgpt", "dotcom_event": "netscape_ipo",
+              "pre_days": 0, "dotcom_search": ["1993-01-01", "2003-12-31"],
+              "horizons_days": [126, 252, 504], "match_days": 0},
+    keys=analog_keys,
+    compute=compute,
+)

@@ -1,0 +1,319 @@
+"""Capex cycle: hyperscaler capital expenditure against the telecom build-out.
+
+Per company (Microsoft, Alphabet, Amazon, Meta, Oracle by default): capex by
+fiscal quarter and over the trailing four quarters, growth year on year,
+capex/revenue and capex/operating cash flow, from EDGAR facts (quarters
+derived from year-to-date filings by :mod:`ingest.quarterly`; Q4 = FY - 9M).
+Each company keeps its own fiscal calendar; the ``hyperscalers`` total aligns
+them by calendar quarter (the quarter that holds the middle of each fiscal
+quarter) and keeps only quarters every reporting member has filed. The
+``telecom`` key carries the 1996-2004 carrier-capex figures of the reference
+table (annual; the only multi-year series is RHK's North American wireline
+capex), so the two build-outs sit side by side.
+
+This module also holds the fundamentals helpers the other cycle indicators
+share (:func:`quarters`, :func:`ttm`, :func:`first_vintage`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from indicators.registry import ComputeContext, DataSource, Indicator, IndicatorResult
+
+if TYPE_CHECKING:
+    from bubblewatch.universe import Universe
+
+USD_M = 1e6
+TOTAL_KEY = "hyperscalers"
+TELECOM_KEY = "telecom"
+
+
+# --------------------------------------------------------------------------- fundamentals helpers
+_QCACHE: OrderedDict[tuple[int, str, bool], tuple[pd.DataFrame, pd.DataFrame]] = OrderedDict()
+
+
+def first_vintage(facts: pd.DataFrame) -> pd.DataFrame:
+    """Each (concept, unit, period) as first filed: value and filing date of its
+    earliest vintage. Series built on it only ever use what was public on a
+    date, at the cost of ignoring later restatements."""
+    if facts.empty:
+        return facts
+    cols = [c for c in ("taxonomy", "concept", "unit", "period_start", "period_end")
+            if c in facts.columns]
+    order = ["filed", "accession"] if "accession" in facts.columns else ["filed"]
+    return facts.sort_values(order).drop_duplicates(cols, keep="first")
+
+
+def _metric_facts(facts: pd.DataFrame) -> pd.DataFrame:
+    from ingest.concepts import METRICS, split_concept
+
+    names = {split_concept(c)[1] for m in METRICS.values() for c in m.concepts}
+    return facts[facts["concept"].isin(names)]
+
+
+def quarters(facts: pd.DataFrame, metric: str, *, as_first_filed: bool = False) -> pd.DataFrame:
+    """:func:`ingest.quarterly.quarterly_series` of ``metric`` (cached per facts
+    frame within a run), or an empty frame when the metric is unknown or the
+    company never filed it.
+
+    ``as_first_filed`` derives the quarters from :func:`first_vintage` facts
+    (point-in-time: ``filed`` is when each figure first became public).
+    """
+    from ingest.quarterly import OUT_COLUMNS, quarterly_series
+
+    if facts is None or facts.empty:
+        return pd.DataFrame(columns=OUT_COLUMNS)
+    ck = (id(facts), metric, as_first_filed)
+    hit = _QCACHE.get(ck)
+    if hit is not None and hit[0] is facts:
+        _QCACHE.move_to_end(ck)
+        return hit[1]
+    src = _metric_facts(facts)
+    if as_first_filed:
+        src = first_vintage(src)
+    try:
+        q = quarterly_series(src, metric)
+    except KeyError:  # metric not defined in ingest.concepts
+        q = pd.DataFrame(columns=OUT_COLUMNS)
+    for col in ("period_start", "period_end", "filed"):
+        q[col] = pd.to_datetime(q[col])
+    q = q.sort_values("period_end").reset_index(drop=True)
+    _QCACHE[ck] = (facts, q)
+    while len(_QCACHE) > 128:
+        _QCACHE.popitem(last=False)
+    return q
+
+
+def ttm(q: pd.DataFrame) -> pd.Series:
+    """Trailing-four-quarter sums of a quarterly frame, indexed by ``period_end``;
+    NaN unless the four quarters are contiguous (each starts within 7 days
+    after the previous ends)."""
+    if q.empty:
+        return pd.Series(dtype=float)
+    starts = pd.to_datetime(q["period_start"]).to_numpy()
+    ends = pd.to_datetime(q["period_end"]).to_numpy()
+    gap = np.r_[np.nan, (starts[1:] - ends[:-1]) / np.timedelta64(1, "D")]
+    ok = (gap > 0) & (gap <= 7)
+    contiguous = pd.Series(ok).rolling(3).sum().to_numpy() == 3
+    vals = pd.Series(q["value"].to_numpy(dtype=float)).rolling(4).sum().to_numpy()
+    return pd.Series(np.where(contiguous, vals, np.nan), index=pd.DatetimeIndex(ends))
+
+
+def year_ago(s: pd.Series, tolerance_days: tuple[int, int] = (350, 380)) -> pd.Series:
+    """The value four rows back when it ended about a year earlier, else NaN."""
+    prev = s.shift(4)
+    idx = pd.DatetimeIndex(s.index)
+    lag = (idx - idx.to_series().shift(4).to_numpy()).days
+    ok = (lag >= tolerance_days[0]) & (lag <= tolerance_days[1])
+    return prev.where(ok)
+
+
+def calendar_quarter_end(start: pd.Series, end: pd.Series) -> pd.Series:
+    """End date of the calendar quarter holding each period's midpoint."""
+    mid = pd.to_datetime(start) + (pd.to_datetime(end) - pd.to_datetime(start)) / 2
+    return mid.dt.to_period("Q").dt.end_time.dt.normalize()
+
+
+# --------------------------------------------------------------------------- maths
+def capex_frame(capex_q: pd.DataFrame, revenue_q: pd.DataFrame,
+                ocf_q: pd.DataFrame) -> pd.DataFrame:
+    """Quarterly capex statistics of one company (USD m, ratios as fractions).
+
+    Parameters
+    ----------
+    capex_q, revenue_q, ocf_q
+        Quarterly frames (``period_start, period_end, value``) in USD.
+
+    Returns
+    -------
+    DataFrame indexed by fiscal-quarter end with ``capex_q``, ``capex_ttm``,
+    ``capex_yoy`` (quarter vs the same quarter a year earlier),
+    ``capex_ttm_yoy``, ``capex_to_revenue`` and ``capex_to_ocf`` (TTM over TTM).
+    """
+    if capex_q.empty:
+        return pd.DataFrame()
+    idx = pd.DatetimeIndex(capex_q["period_end"])
+    cq = pd.Series(capex_q["value"].to_numpy(dtype=float) / USD_M, index=idx)
+    c_ttm = ttm(capex_q) / USD_M
+    out = pd.DataFrame({"capex_q": cq, "capex_ttm": c_ttm.reindex(idx)})
+    out["capex_yoy"] = cq / year_ago(cq) - 1.0
+    out["capex_ttm_yoy"] = out["capex_ttm"] / year_ago(out["capex_ttm"]) - 1.0
+    for name, q in (("capex_to_revenue", revenue_q), ("capex_to_ocf", ocf_q)):
+        denom = (ttm(q) / USD_M).reindex(idx) if not q.empty else pd.Series(np.nan, index=idx)
+        out[name] = out["capex_ttm"] / denom.where(denom > 0)
+    return out
+
+
+def total_frame(parts: Mapping[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
+                ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Sum companies' capex (and revenue, operating cash flow) by calendar quarter.
+
+    A calendar quarter is kept when every company whose data has begun by then
+    reported it, and no later than the last quarter all of them have
+    reported (so a late filer never makes the total dip).
+    """
+    rows = []
+    for sym, (cap, rev, ocf) in parts.items():
+        for name, q in (("capex", cap), ("revenue", rev), ("ocf", ocf)):
+            if q.empty:
+                continue
+            cq = calendar_quarter_end(q["period_start"], q["period_end"])
+            rows.append(pd.DataFrame({"symbol": sym, "metric": name, "cq": cq.to_numpy(),
+                                      "value": q["value"].to_numpy(dtype=float) / USD_M}))
+    if not rows:
+        return pd.DataFrame(), {"members_with_data": []}
+    long = pd.concat(rows, ignore_index=True).drop_duplicates(
+        ["symbol", "metric", "cq"], keep="last")
+    wide = long.pivot_table(index="cq", columns=["metric", "symbol"], values="value", aggfunc="sum")
+    capex = wide["capex"]
+    first = capex.apply(lambda s: s.first_valid_index())
+    last_common = min(capex[s].last_valid_index() for s in capex.columns)
+    keep = []
+    for q in capex.index:
+        expected = [s for s in capex.columns if first[s] <= q]
+        keep.append(q <= last_common and capex.loc[q, expected].notna().all())
+    capex = capex[np.array(keep)]
+    out = pd.DataFrame(index=capex.index)
+    out["capex_q"] = capex.sum(axis=1, min_count=1)
+    out["n_companies"] = capex.notna().sum(axis=1).astype(float)
+    contiguous = pd.Series(out.index, index=out.index).diff().dt.days.between(85, 95)
+    four = contiguous.rolling(3).sum() == 3
+    out["capex_ttm"] = out["capex_q"].rolling(4).sum().where(four)
+    out["capex_yoy"] = out["capex_q"] / year_ago(out["capex_q"]) - 1.0
+    out["capex_ttm_yoy"] = out["capex_ttm"] / year_ago(out["capex_ttm"]) - 1.0
+    for name, metric in (("capex_to_revenue", "revenue"), ("capex_to_ocf", "ocf")):
+        if metric in wide.columns.get_level_values(0):
+            m = wide[metric].reindex(out.index)[capex.columns.intersection(wide[metric].columns)]
+            # same companies in numerator and denominator
+            denom = m.where(capex.notna()).sum(axis=1, min_count=1).rolling(4).sum().where(four)
+            out[name] = out["capex_ttm"] / denom.where(denom > 0)
+        else:
+            out[name] = np.nan
+    return out, {"members_with_data": list(capex.columns)}
+
+
+def telecom_frame(reference: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Telecom carrier capex 1996-2004 from the reference table (USD m),
+    one column per series, indexed by period end; and the rows used."""
+    if reference is None or reference.empty:
+        return pd.DataFrame(), []
+    series = {
+        ("telecom_na_wireline", "capex"): "na_wireline_capex",
+        ("telecom_na_wireline", "capex_forecast"): "na_wireline_capex_forecast",
+        ("telecom_na_service_providers", "capex"): "na_service_provider_capex",
+        ("telecom_us_carriers", "equipment_spending"): "us_equipment_spending",
+        ("telecom_global_carriers", "capex"): "global_carrier_capex",
+        ("telecom_global_carriers", "capex_forecast"): "global_carrier_capex_forecast",
+        ("telecom_equipment_lehman", "equipment_spending"): "equipment_spending_lehman",
+    }
+    used: list[dict[str, Any]] = []
+    cols: dict[str, pd.Series] = {}
+    for (entity, metric), field in series.items():
+        rows = reference[(reference["entity"] == entity) & (reference["metric"] == metric)]
+        rows = rows[pd.to_datetime(rows["period_end"]).dt.year.between(1996, 2004)]
+        if rows.empty:
+            continue
+        cols[field] = pd.Series(rows["value"].to_numpy(dtype=float),
+                                index=pd.DatetimeIndex(pd.to_datetime(rows["period_end"])))
+        used += [{"key": k, "value": float(v), "label": lab, "source": s}
+                 for k, v, lab, s in zip(rows["key"], rows["value"], rows["label"], rows["source"],
+                                         strict=True)]
+    frame = pd.DataFrame(cols).sort_index()
+    if "na_wireline_capex" in frame:
+        frame["na_wireline_capex_yoy"] = frame["na_wireline_capex"].pct_change(fill_method=None)
+    return frame, used
+
+
+# --------------------------------------------------------------------------- indicator
+def company_parts(source: DataSource, symbol: str) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                            pd.DataFrame]:
+    facts = source.facts(symbol)
+    return (quarters(facts, "capex"), quarters(facts, "revenue"),
+            quarters(facts, "operating_cash_flow"))
+
+
+def _reference_capex(reference: pd.DataFrame, symbols: Sequence[str]) -> list[dict[str, Any]]:
+    if reference is None or reference.empty:
+        return []
+    rows = reference[reference["entity"].isin(list(symbols)) & (reference["metric"] == "capex")]
+    return [{"symbol": e, "period_end": pd.Timestamp(p).date().isoformat(), "value": float(v),
+             "source_tag": t}
+            for e, p, v, t in zip(rows["entity"], rows["period_end"], rows["value"],
+                                  rows["source_tag"], strict=True)]
+
+
+def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+    members = list(ctx.universe.baskets.get("hyperscalers", ()))
+    reference = ctx.source.reference()
+    if key == TELECOM_KEY:
+        frame, used = telecom_frame(reference)
+        meta: dict[str, Any] = {"unit": "USD m", "figures": used}
+        if frame.empty:
+            meta["missing"] = "telecom capex reference figures not loaded (run bubblewatch init)"
+        return IndicatorResult(frame, (), meta)
+    if key == TOTAL_KEY:
+        parts = {s: company_parts(ctx.source, s) for s in members}
+        frame, info = total_frame(parts)
+        with_data = info["members_with_data"]
+        meta = {"unit": "USD m", "members": members, "members_with_data": with_data,
+                "missing": [s for s in members if s not in with_data],
+                "calendar_alignment": "calendar quarter holding each fiscal quarter's midpoint",
+                "reference_annual_capex": _reference_capex(reference, members)}
+        telecom, _ = telecom_frame(reference)
+        if not frame.empty and "us_equipment_spending" in telecom:
+            peak = float(telecom["us_equipment_spending"].max())
+            last = frame["capex_ttm"].dropna()
+            if len(last):
+                meta["ttm_vs_telecom_equipment_2000"] = float(last.iloc[-1] / peak)
+        if with_data and len(with_data) < len(members):
+            meta["note"] = (f"total covers {', '.join(with_data)} only: no EDGAR capex for "
+                            f"{', '.join(s for s in members if s not in with_data)}")
+        return IndicatorResult(frame, (), meta)
+    cap, rev, ocf = company_parts(ctx.source, key)
+    if cap.empty:
+        return IndicatorResult(pd.DataFrame(), meta={
+            "missing": f"no EDGAR capex facts for {key} (ingest its companyfacts file)"})
+    frame = capex_frame(cap, rev, ocf)
+    last = frame.dropna(subset=["capex_ttm"])
+    meta = {"unit": "USD m", "concept": str(cap["concept"].iloc[-1]),
+            "fiscal_quarters": len(frame)}
+    if not last.empty:
+        meta.update({"last_quarter_end": last.index[-1].date().isoformat(),
+                     "capex_ttm": float(last["capex_ttm"].iloc[-1])})
+    return IndicatorResult(frame, (), meta)
+
+
+def capex_keys(universe: Universe) -> list[str]:
+    members = list(universe.baskets.get("hyperscalers", ()))
+    return [*members, TOTAL_KEY, TELECOM_KEY]
+
+
+INDICATOR = Indicator(
+    name="capex",
+    title="Capex cycle: hyperscalers vs telecom",
+    description=(
+        "Hyperscaler capital expenditure (cash purchases of property and equipment) by fiscal "
+        "quarter and trailing four quarters, growth y/y, capex/revenue and capex/operating cash "
+        "flow; the hyperscalers total by calendar quarter; telecom carrier capex 1996-2004 from "
+        "the reference table beside it."
+    ),
+    columns={
+        "capex_q": "capex in the quarter, USD m",
+        "capex_ttm": "capex over the trailing four quarters, USD m",
+        "capex_yoy": "capex_q / same quarter a year earlier - 1, fraction",
+        "capex_ttm_yoy": "capex_ttm / capex_ttm a year earlier - 1, fraction",
+        "capex_to_revenue": "capex_ttm / revenue TTM, fraction",
+        "capex_to_ocf": "capex_ttm / operating cash flow TTM, fraction",
+        "n_companies": "(hyperscalers total) companies in the quarter's sum",
+        "na_wireline_capex": "(telecom) North American wireline carrier capex, RHK, USD m a year",
+    },
+    defaults={},
+    keys=capex_keys,
+    compute=compute,
+)

@@ -1,0 +1,125 @@
+"""``bubblewatch compute``, ``bubblewatch export`` and ``bubblewatch indicators``."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bubblewatch.console import cli_errors, console, err_console
+
+
+class Format(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    xlsx = "xlsx"
+    json = "json"
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+
+
+def compute(
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Indicators to compute (default: all). See `bubblewatch indicators`.")] = None,
+    symbols: Annotated[str | None, typer.Option(
+        help="Comma-separated symbols: only those keys (baskets, pairs and cohorts are "
+             "computed in runs over all symbols).")] = None,
+    full: Annotated[bool, typer.Option(
+        help="Recompute every date and replace stored rows (default: incremental).")] = False,
+) -> None:
+    """Compute indicators from the database and store the results."""
+    from bubblewatch.settings import get_settings
+    from indicators.compute import run_compute
+
+    with cli_errors():
+        report = run_compute(get_settings(), names or None, _split(symbols), full)
+        for item, n in report.rows.items():
+            note = report.notes.get(item)
+            if note:
+                console.print(f"[yellow]no data[/] {item}: {note}")
+            else:
+                console.print(f"[green]ok[/]      {item}: {n} values written")
+        for item, err in report.errors.items():
+            err_console.print(f"[red]failed[/]  {item}: {err}", soft_wrap=True)
+        timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+        console.print(f"compute: {len(report.rows)} results, {report.total_rows} values written, "
+                      f"{len(report.errors)} failed ({timing})")
+        if report.errors:
+            raise typer.Exit(1)
+
+
+def export(
+    name: Annotated[str, typer.Argument(help="Indicator name.")],
+    symbol: Annotated[str | None, typer.Option(
+        "--symbol", "--key",
+        help="Symbol or key (pair, basket, cohort); default all keys.")] = None,
+    start: Annotated[str | None, typer.Option(help="First date, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date, YYYY-MM-DD.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Only rows dated on or before this day, YYYY-MM-DD.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.csv,
+    out: Annotated[Path | None, typer.Option(
+        help="Output file (default: stdout for csv/json, NAME[_KEY].FORMAT otherwise).",
+        dir_okay=False)] = None,
+) -> None:
+    """Export one indicator's stored series with its parameters and as-of date."""
+    from bubblewatch.errors import ConfigError
+    from bubblewatch.settings import get_settings
+    from indicators import export as ex
+    from indicators.api import load
+
+    with cli_errors():
+        settings = get_settings()
+        key = symbol
+        if symbol is not None:
+            try:
+                key = settings.universe.resolve(symbol)
+            except KeyError:
+                key = symbol  # baskets, pairs and cohorts are not symbols
+        try:
+            frame = load(name, key, start=start, end=end, as_of=as_of, settings=settings)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if out is None and fmt.value in ex.BINARY:
+            out = Path(ex.default_filename(name, key, fmt.value))
+        if out is None:
+            sys.stdout.buffer.write(ex.to_bytes(frame, fmt.value))
+            sys.stdout.flush()
+            return
+        paths = ex.write(frame, fmt.value, out)
+        err_console.print(f"wrote {len(frame)} rows to {', '.join(str(p) for p in paths)}")
+
+
+def list_indicators(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show descriptions.")] = False,
+) -> None:
+    """List every indicator with its parameters and columns."""
+    from indicators.api import describe
+
+    with cli_errors():
+        table = Table(title="indicators", show_lines=True)
+        for col in ("name", "parameters", "columns"):
+            table.add_column(col, overflow="fold")
+        for d in describe():
+            params = "\n".join(f"{k} = {v!r}" for k, v in d["params"].items()) or "-"
+            cols = "\n".join(f"{k}: {v}" for k, v in d["columns"].items())
+            head = f"[bold]{d['name']}[/]\n{d['title']}"
+            if verbose:
+                head += f"\n\n{d['description']}"
+            if d["depends_on"]:
+                head += f"\n(reads: {', '.join(d['depends_on'])})"
+            table.add_row(head, params, cols)
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount ``compute``, ``export`` and ``indicators`` on the main app."""
+    app.command("compute")(compute)
+    app.command("export")(export)
+    app.command("indicators")(list_indicators)

@@ -1,0 +1,277 @@
+"""The compute job: run registered indicators over the database.
+
+For every selected indicator (dependencies first) and every key it declares
+for the universe, the job reads inputs through a
+:class:`~db.source.DatabaseSource`, calls the indicator and stores the
+result with its parameters (hash), as-of date and ``computed_at``. Each
+(indicator, key) is written in its own transaction: one that fails is
+recorded in the run log and never stops the others.
+
+Incremental indicators get ``ctx.since`` (the last stored date for the same
+parameters); the job keeps only rows from that date on and upserts them
+without touching older rows. ``full=True`` recomputes and replaces everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from bubblewatch.errors import ConfigError
+from bubblewatch.runlog import record_run
+from indicators.registry import (
+    ComputeContext,
+    Indicator,
+    IndicatorEvent,
+    IndicatorResult,
+    all_indicators,
+    params_hash,
+)
+
+if TYPE_CHECKING:
+    from bubblewatch.settings import Settings
+    from bubblewatch.universe import Universe
+
+log = logging.getLogger(__name__)
+
+JOB = "compute"
+
+
+@dataclass
+class ComputeReport:
+    """What one compute run did: rows written per ``indicator/key``, errors,
+    notes (missing inputs), seconds per indicator (wall clock, all keys) and
+    the part of them spent storing results."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    store_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def select_indicators(names: Sequence[str] | None) -> list[Indicator]:
+    """Registered indicators in dependency order, restricted to ``names``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the unknown indicators and the known ones.
+    """
+    everything = all_indicators()
+    if not names:
+        return everything
+    known = {i.name for i in everything}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"unknown indicator(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(sorted(known))} (see `bubblewatch indicators`)")
+    wanted = set(names)
+    return [i for i in everything if i.name in wanted]
+
+
+def select_keys(indicator: Indicator, universe: Universe,
+                symbols: Sequence[str] | None) -> list[str]:
+    """The indicator's keys; with ``symbols`` only keys that are those symbols
+    (basket, pair and cohort keys are computed only in runs over every symbol)."""
+    keys = list(indicator.keys(universe))
+    if not symbols:
+        return keys
+    wanted = set(symbols)
+    return [k for k in keys if k in wanted]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def event_rows(events: Sequence[IndicatorEvent]) -> list[dict[str, Any]]:
+    """:class:`IndicatorEvent` objects as rows for ``indicator_event``."""
+    return [{"kind": e.kind, "start": e.start, "end": e.end, "peak": e.peak,
+             "ongoing": bool(e.ongoing), "attrs": {str(k): _plain(v) for k, v in e.attrs.items()}}
+            for e in events]
+
+
+def as_of_date(result: IndicatorResult) -> date | None:
+    """The last date of the result's series (None when empty)."""
+    if result.frame.empty:
+        return None
+    return pd.DatetimeIndex(result.frame.index).max().date()
+
+
+class SharedInputs:
+    """Prices, facts and reference data read once per compute run and shared by
+    every indicator (they do not change while indicators run); stored
+    indicator results are read through the current indicator's session and
+    cached only until the next indicator starts."""
+
+    def __init__(self) -> None:
+        self.prices_cache: dict[str, pd.DataFrame] = {}
+        self.facts_cache: dict[tuple[str, date | None], pd.DataFrame] = {}
+        self.reference_frame: pd.DataFrame | None = None
+        self.events_frame: pd.DataFrame | None = None
+        self.source: Any = None  # the DatabaseSource of the current read session
+        self.results_cache: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def prices(self, symbol: str) -> pd.DataFrame:
+        if symbol not in self.prices_cache:
+            self.prices_cache[symbol] = self.source.prices(symbol)
+        return self.prices_cache[symbol]
+
+    def facts(self, symbol: str, as_of: date | None = None) -> pd.DataFrame:
+        if (symbol, as_of) not in self.facts_cache:
+            self.facts_cache[(symbol, as_of)] = self.source.facts(symbol, as_of)
+        return self.facts_cache[(symbol, as_of)]
+
+    def reference(self) -> pd.DataFrame:
+        if self.reference_frame is None:
+            self.reference_frame = self.source.reference()
+        return self.reference_frame
+
+    def events(self) -> pd.DataFrame:
+        if self.events_frame is None:
+            self.events_frame = self.source.events()
+        return self.events_frame
+
+    def indicator(self, name: str, key: str) -> pd.DataFrame:
+        # cached only while one indicator runs (its keys may share inputs);
+        # reset by ``use`` so results committed later are always seen
+        if (name, key) not in self.results_cache:
+            self.results_cache[(name, key)] = self.source.indicator(name, key)
+        return self.results_cache[(name, key)]
+
+    def use(self, source: Any) -> None:
+        """Read through ``source`` (a new session) and forget cached results."""
+        self.source = source
+        self.results_cache = {}
+
+
+def _store(url: str, ind: Indicator, key: str, params: Mapping[str, Any], phash: str,
+           result: IndicatorResult, since: date | None) -> int:
+    from db import repo
+    from db.session import session_scope
+
+    frame = result.frame
+    if not frame.empty:
+        frame = frame.copy()
+        frame.index = pd.DatetimeIndex(frame.index)
+    incremental = since is not None
+    if incremental and not frame.empty:
+        frame = frame[frame.index >= pd.Timestamp(since)]
+    with session_scope(url) as s:
+        return repo.store_indicator_result(
+            s, indicator=ind.name, key=key, params=params, params_hash=phash, frame=frame,
+            events=event_rows(result.events), meta=result.meta, as_of=as_of_date(result),
+            replace_values=not incremental,
+        )
+
+
+def run_compute(
+    settings: Settings,
+    names: Sequence[str] | None = None,
+    symbols: Sequence[str] | None = None,
+    full: bool = False,
+    *,
+    on_item: Callable[[str, str], None] | None = None,
+    show_progress: bool = True,
+) -> ComputeReport:
+    """Compute indicators and store the results.
+
+    Parameters
+    ----------
+    settings
+        Database URL and universe.
+    names
+        Indicator names (default: every registered indicator).
+    symbols
+        Restrict symbol keys to these (resolved against the universe).
+    full
+        Ignore stored results: recompute every date and replace old rows.
+    on_item
+        Called with ``(indicator, key)`` after each item.
+    show_progress
+        Show a rich progress bar (only drawn on a terminal).
+
+    Returns
+    -------
+    A :class:`ComputeReport`; the same outcome is in the run log (job
+    ``compute``), item ``indicator/key``.
+    """
+    from bubblewatch.console import progress
+    from db import repo
+    from db.migrate import is_up_to_date, upgrade
+    from db.session import session_scope
+    from db.source import DatabaseSource
+
+    url = settings.resolved_database_url
+    universe = settings.universe
+    if symbols:
+        try:
+            symbols = [universe.resolve(s) for s in symbols]
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0])) from None
+    indicators = select_indicators(names)
+    if not is_up_to_date(url):
+        upgrade(url)
+    plan = [(ind, select_keys(ind, universe, symbols)) for ind in indicators]
+    report = ComputeReport()
+    shared = SharedInputs()
+    with record_run(url, JOB) as rec, progress() as bar:
+        task = bar.add_task("computing", total=sum(len(k) for _, k in plan), visible=show_progress)
+        for ind, keys in plan:
+            params = ind.params()
+            phash = params_hash(params)
+            t0 = time.perf_counter()
+            # one read session per indicator sees what earlier indicators committed
+            with session_scope(url) as read:
+                shared.use(DatabaseSource(read, universe))
+                for key in keys:
+                    item = f"{ind.name}/{key}"
+                    bar.update(task, description=item)
+                    try:
+                        since = None
+                        if ind.incremental and not full:
+                            since = repo.last_indicator_date(read, ind.name, key, phash)
+                        ctx = ComputeContext(shared, universe, since)
+                        result = ind.compute(ctx, key, params)
+                        t_store = time.perf_counter()
+                        n = _store(url, ind, key, params, phash, result, since)
+                        report.store_seconds[ind.name] = (report.store_seconds.get(ind.name, 0.0)
+                                                          + time.perf_counter() - t_store)
+                    except Exception as exc:  # one item never stops the others
+                        msg = f"{type(exc).__name__}: {exc}"
+                        log.warning("compute %s failed: %s", item, msg)
+                        log.debug("compute %s", item, exc_info=True)
+                        report.errors[item] = msg
+                        rec.fail(item, msg)
+                    else:
+                        report.rows[item] = n
+                        missing = result.meta.get("missing") if result.meta else None
+                        if missing and result.frame.empty:
+                            report.notes[item] = str(missing)
+                        rec.ok(item, n, **({"note": str(missing)} if missing else {}))
+                    bar.advance(task)
+                    if on_item:
+                        on_item(ind.name, key)
+            report.seconds[ind.name] = report.seconds.get(ind.name, 0.0) + time.perf_counter() - t0
+    return report

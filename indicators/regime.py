@@ -1,0 +1,210 @@
+"""Regime and drawdown: distance from the running peak, realised volatility and
+the probability of a Markov-switching "crash" regime.
+
+The crash regime comes from a two-state Markov-switching model of weekly log
+returns with regime-specific mean and variance (Hamilton 1989), estimated by
+statsmodels' ``MarkovRegression`` (EM iterations, which reach the maximum
+likelihood to well within display precision and are several times faster
+than the default quasi-Newton polish). The crash regime is the state with the
+larger variance. ``crash_prob`` is the *filtered* probability: on each Friday
+it uses returns up to that week only (parameters are estimated on the full
+sample, so it is not strictly real-time); days up to the next Friday carry the
+last weekly value forward. History before the last ``daily_days`` trading
+days is stored weekly (:func:`indicators.runup.thin`).
+
+References
+----------
+Hamilton, J. D. (1989), "A new approach to the economic analysis of
+nonstationary time series and the business cycle", Econometrica 57(2), 357-384.
+Kim, C.-J. and Nelson, C. R. (1999), State-Space Models with Regime Switching, MIT Press.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from indicators.registry import ComputeContext, Indicator, IndicatorEvent, IndicatorResult
+from indicators.runup import TRADING_DAYS, key_series, symbol_and_basket_keys, thin, trim
+
+
+def drawdown(price: pd.Series) -> pd.Series:
+    """``price / running maximum - 1`` (0 at a new high, -0.5 half way down)."""
+    p = price.astype(float)
+    return (p / p.cummax() - 1.0).rename("drawdown")
+
+
+def realised_vol(price: pd.Series, window: int = 63) -> pd.Series:
+    """Annualised standard deviation of daily log returns over ``window`` days."""
+    if window < 2:
+        raise ValueError(f"window must be at least 2, got {window}")
+    r = np.log(price.astype(float)).diff()
+    return (r.rolling(window, min_periods=window).std(ddof=1) * np.sqrt(TRADING_DAYS)).rename(
+        "realised_vol")
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeFit:
+    """A fitted two-regime model of weekly log returns (percent).
+
+    ``crash_prob`` is indexed by week-end date; ``means`` and ``vols`` are the
+    weekly mean and standard deviation of (calm, crash), in percent;
+    ``persistence`` the probabilities of staying in (calm, crash).
+    """
+
+    crash_prob: pd.Series
+    means: tuple[float, float]
+    vols: tuple[float, float]
+    persistence: tuple[float, float]
+    loglike: float
+    nobs: int
+
+
+def weekly_log_returns(price: pd.Series) -> pd.Series:
+    """Friday-to-Friday log returns in percent."""
+    weekly = price.astype(float).resample("W-FRI").last().dropna()
+    return (np.log(weekly).diff().dropna() * 100.0).rename("r")
+
+
+def fit_crash_regime(returns: pd.Series, em_iter: int = 60) -> RegimeFit:
+    """Fit a 2-state switching-mean, switching-variance model to ``returns``.
+
+    Parameters
+    ----------
+    returns
+        Weekly log returns in percent (at least 104 observations).
+    em_iter
+        EM iterations (statsmodels ``fit(em_iter=..., maxiter=0)``).
+
+    Raises
+    ------
+    ValueError
+        If the series is too short to identify two regimes.
+    """
+    # the submodule alone imports in half the time of statsmodels.api
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
+
+    r = returns.dropna()
+    if len(r) < 104:
+        raise ValueError(f"need at least 104 weekly returns for a regime model, got {len(r)}")
+    model = MarkovRegression(r.to_numpy(), k_regimes=2, trend="c", switching_variance=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = model.fit(em_iter=em_iter, maxiter=0, cov_type="none", disp=False)
+    params = dict(zip(model.param_names, np.asarray(res.params, dtype=float), strict=True))
+    var = (params["sigma2[0]"], params["sigma2[1]"])
+    crash = int(np.argmax(var))
+    calm = 1 - crash
+    probs = np.asarray(res.filtered_marginal_probabilities)[:, crash]
+    p_stay = (params["p[0->0]"], 1.0 - params["p[1->0]"])
+    return RegimeFit(
+        crash_prob=pd.Series(probs, index=r.index, name="crash_prob"),
+        means=(params[f"const[{calm}]"], params[f"const[{crash}]"]),
+        vols=(float(np.sqrt(var[calm])), float(np.sqrt(var[crash]))),
+        persistence=(p_stay[calm], p_stay[crash]),
+        loglike=float(res.llf),
+        nobs=len(r),
+    )
+
+
+def regime_frame(price: pd.Series, *, vol_window: int = 63, fit_start: str | None = None,
+                 em_iter: int = 60) -> tuple[pd.DataFrame, RegimeFit | None, str | None]:
+    """``drawdown``, ``realised_vol`` and ``crash_prob`` per day of ``price``.
+
+    Returns the frame, the fit (None when it could not be made) and a note
+    saying why not.
+    """
+    frame = pd.DataFrame({"drawdown": drawdown(price),
+                          "realised_vol": realised_vol(price, vol_window)})
+    weekly = weekly_log_returns(price)
+    if fit_start is not None:
+        weekly = weekly[weekly.index >= pd.Timestamp(fit_start)]
+    try:
+        fit = fit_crash_regime(weekly, em_iter=em_iter)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        frame["crash_prob"] = np.nan
+        return frame, None, f"crash_prob not computed: {exc}"
+    # a Friday's probability is known at that Friday's close; carry it forward
+    daily = fit.crash_prob.reindex(frame.index.union(fit.crash_prob.index)).ffill()
+    frame["crash_prob"] = daily.reindex(frame.index)
+    return frame, fit, None
+
+
+def crash_spells(crash_prob: pd.Series, threshold: float = 0.5,
+                 min_weeks: int = 4) -> list[IndicatorEvent]:
+    """Spells of at least ``min_weeks`` weeks with weekly ``crash_prob > threshold``."""
+    weekly = crash_prob.dropna()
+    high = weekly.to_numpy() > threshold
+    if not high.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.r_[0, high.astype(int), 0]))
+    out = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        if b - a < min_weeks:
+            continue
+        ongoing = b == len(high)
+        out.append(IndicatorEvent(
+            kind="crash_regime", start=weekly.index[a].date(),
+            end=None if ongoing else weekly.index[b - 1].date(), ongoing=bool(ongoing),
+            attrs={"weeks": int(b - a), "max_prob": float(weekly.iloc[a:b].max())},
+        ))
+    return out
+
+
+def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+    price = key_series(ctx.source, ctx.universe, key)
+    if price.empty:
+        return IndicatorResult(pd.DataFrame(), meta={"missing": f"no prices for {key}"})
+    frame, fit, note = regime_frame(price, vol_window=int(params["vol_window"]),
+                                    fit_start=params["fit_start"], em_iter=int(params["em_iter"]))
+    meta: dict[str, Any] = {"max_drawdown": float(frame["drawdown"].min()),
+                            "peak_date": price.idxmax().date().isoformat()}
+    events: list[IndicatorEvent] = []
+    if fit is None:
+        meta["note"] = note
+    else:
+        meta.update({
+            "weekly_mean_pct": {"calm": fit.means[0], "crash": fit.means[1]},
+            "weekly_vol_pct": {"calm": fit.vols[0], "crash": fit.vols[1]},
+            "persistence": {"calm": fit.persistence[0], "crash": fit.persistence[1]},
+            "loglike": fit.loglike, "weeks": fit.nobs,
+            "probability": "filtered (uses returns up to each week; full-sample parameters)",
+        })
+        events = crash_spells(fit.crash_prob, float(params["crash_threshold"]),
+                              int(params["min_weeks"]))
+    last = frame.dropna(how="all").iloc[-1]
+    meta.update({"last_date": frame.index[-1].date().isoformat(),
+                 "drawdown": float(last["drawdown"]),
+                 "crash_prob": None if pd.isna(last["crash_prob"]) else float(last["crash_prob"])})
+    out = thin(trim(frame, params["start"]).dropna(how="all"), int(params["daily_days"]))
+    return IndicatorResult(out, tuple(events), meta)
+
+
+INDICATOR = Indicator(
+    name="regime",
+    title="Regime & drawdown",
+    description=(
+        "Drawdown from the running peak, 63-day realised volatility, and the filtered "
+        "probability of the high-variance ('crash') state of a two-regime Markov-switching "
+        "model of weekly returns (Hamilton 1989; statsmodels MarkovRegression)."
+    ),
+    columns={
+        "drawdown": "adjusted close / running maximum - 1, fraction (0 at a new high)",
+        "realised_vol": "annualised std of daily log returns over vol_window days, fraction",
+        "crash_prob": "filtered probability of the high-variance regime (weekly, carried "
+                      "forward to days), 0-1",
+    },
+    defaults={"vol_window": 63, "fit_start": "1985-01-01", "em_iter": 60,
+              "crash_threshold": 0.5, "min_weeks": 4, "start": "1995-01-01",
+              "daily_days": 504},
+    keys=symbol_and_basket_keys,
+    compute=compute,
+    incremental=True,
+)

@@ -1,0 +1,105 @@
+"""Capex cycle: EDGAR-derived Alphabet capex against its 10-K figures and the
+reference table; calendar alignment of different fiscal years."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+import pytest
+
+from bubblewatch.universe import default_universe
+from indicators.capex import INDICATOR, calendar_quarter_end, capex_frame, total_frame
+from indicators.frame_source import FrameSource
+from indicators.registry import ComputeContext
+from ingest.companyfacts import load_json, parse_companyfacts
+from ingest.quarterly import annual_series
+from ingest.reference import reference_frames
+from tests.conftest import SHARED_DATA
+
+
+@cache
+def edgar_facts(cik: int, symbol: str) -> pd.DataFrame:
+    raw = (SHARED_DATA / "edgar" / f"CIK{cik:010d}.json").read_text()
+    return pd.DataFrame(parse_companyfacts(load_json(raw, symbol), symbol, symbol=symbol))
+
+
+@pytest.fixture(scope="module")
+def ctx() -> ComputeContext:
+    figures, events = reference_frames()
+    return ComputeContext(FrameSource(fact_frames={"GOOGL": edgar_facts(1652044, "GOOGL")},
+                                      reference_frame=figures, events_frame=events),
+                          default_universe())
+
+
+def test_alphabet_ttm_matches_its_10k(ctx: ComputeContext) -> None:
+    f = INDICATOR.compute(ctx, "GOOGL", {}).frame
+    # FACTS.md §7/§20: purchases of property and equipment 2023 / 2024 / 2025
+    assert f.loc["2023-12-31", "capex_ttm"] == pytest.approx(32251)
+    assert f.loc["2024-12-31", "capex_ttm"] == pytest.approx(52535)
+    assert f.loc["2025-12-31", "capex_ttm"] == pytest.approx(91447)
+    assert f.loc["2024-12-31", "capex_ttm_yoy"] == pytest.approx(52535 / 32251 - 1)
+
+
+def test_alphabet_quarters_match_the_reference_table(ctx: ComputeContext) -> None:
+    f = INDICATOR.compute(ctx, "GOOGL", {}).frame
+    ref = ctx.source.reference()
+    q = ref[(ref["entity"] == "GOOGL") & (ref["metric"] == "capex_quarter")]
+    assert len(q) == 12
+    for end, value in zip(pd.to_datetime(q["period_end"]), q["value"], strict=True):
+        assert f.loc[end, "capex_q"] == pytest.approx(value), end
+    # same quarter a year earlier
+    assert f.loc["2025-09-30", "capex_yoy"] == pytest.approx(23953 / 13061 - 1)
+
+
+def test_ratios_use_trailing_revenue_and_cash_flow(ctx: ComputeContext) -> None:
+    facts = edgar_facts(1652044, "GOOGL")
+    f = INDICATOR.compute(ctx, "GOOGL", {}).frame
+    for metric, col in (("revenue", "capex_to_revenue"), ("operating_cash_flow", "capex_to_ocf")):
+        fy = annual_series(facts, metric)
+        fy2024 = fy[pd.to_datetime(fy["period_end"]) == pd.Timestamp("2024-12-31")]["value"].iloc[0]
+        assert f.loc["2024-12-31", col] == pytest.approx(52535e6 / fy2024)
+
+
+def _q(ends: list[str], values: list[float], days: int = 91) -> pd.DataFrame:
+    e = pd.to_datetime(ends)
+    return pd.DataFrame({"period_start": e - pd.Timedelta(days=days - 1), "period_end": e,
+                         "value": [v * 1e6 for v in values]})
+
+
+def test_total_aligns_fiscal_calendars_and_waits_for_late_filers() -> None:
+    # A: calendar quarters; B: fiscal quarters ending late Jan/Apr/Jul/Oct (like NVIDIA)
+    a = _q(["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31", "2025-03-31"],
+           [10, 11, 12, 13, 14])
+    b = _q(["2024-04-28", "2024-07-28", "2024-10-27", "2025-01-26"], [1, 2, 3, 4])
+    empty = a.iloc[0:0]
+    total, info = total_frame({"A": (a, empty, empty), "B": (b, empty, empty)})
+    assert info["members_with_data"] == ["A", "B"]
+    # B's quarter Jan 29 - Apr 28 has its midpoint in Q1; so Q1 2024 = 10 + 1
+    assert total.loc["2024-03-31", "capex_q"] == 11
+    assert total.loc["2024-12-31", "capex_q"] == 13 + 4
+    assert total.loc["2024-12-31", "capex_ttm"] == 10 + 11 + 12 + 13 + 1 + 2 + 3 + 4
+    assert pd.Timestamp("2025-03-31") not in total.index  # B has not reported that quarter
+    assert (total["n_companies"] == 2).all()
+    mid = calendar_quarter_end(pd.Series(pd.to_datetime(["2024-06-01"])),
+                               pd.Series(pd.to_datetime(["2024-08-31"])))
+    assert mid.iloc[0] == pd.Timestamp("2024-09-30")  # Oracle-style Jun-Aug quarter -> Q3
+
+
+def test_capex_frame_needs_contiguous_quarters_for_ttm() -> None:
+    cap = _q(["2024-03-31", "2024-06-30", "2024-12-31", "2025-03-31"], [1, 2, 3, 4])
+    f = capex_frame(cap, cap.iloc[0:0], cap.iloc[0:0])
+    assert f["capex_ttm"].isna().all()  # Q3 2024 is missing
+
+
+def test_hyperscalers_and_telecom_keys(ctx: ComputeContext) -> None:
+    total = INDICATOR.compute(ctx, "hyperscalers", {})
+    assert total.meta["members_with_data"] == ["GOOGL"]
+    assert set(total.meta["missing"]) == {"MSFT", "AMZN", "META", "ORCL"}
+    assert total.frame.loc["2024-12-31", "capex_ttm"] == pytest.approx(52535)
+    telecom = INDICATOR.compute(ctx, "telecom", {}).frame
+    assert telecom.loc["2000-12-31", "na_wireline_capex"] == 92000
+    assert telecom.loc["2001-12-31", "na_wireline_capex_yoy"] == pytest.approx(66 / 92 - 1)
+    assert telecom.loc["2000-12-31", "us_equipment_spending"] == 110000
+    missing = INDICATOR.compute(ctx, "MSFT", {})
+    assert missing.frame.empty and "no EDGAR capex" in missing.meta["missing"]

@@ -1,0 +1,64 @@
+"""Revenue gap: Sequoia's arithmetic on the reference table's NVIDIA DC revenue."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+import pytest
+
+from bubblewatch.universe import default_universe
+from indicators.frame_source import FrameSource
+from indicators.registry import ComputeContext
+from indicators.revenue_gap import INDICATOR, reported_ai_revenue
+from ingest.companyfacts import load_json, parse_companyfacts
+from ingest.reference import reference_frames
+from tests.conftest import SHARED_DATA
+
+
+@cache
+def edgar_facts(cik: int, symbol: str) -> pd.DataFrame:
+    raw = (SHARED_DATA / "edgar" / f"CIK{cik:010d}.json").read_text()
+    return pd.DataFrame(parse_companyfacts(load_json(raw, symbol), symbol, symbol=symbol))
+
+
+@pytest.fixture(scope="module")
+def ctx() -> ComputeContext:
+    figures, _ = reference_frames()
+    return ComputeContext(FrameSource(fact_frames={"NVDA": edgar_facts(1045810, "NVDA")},
+                                      reference_frame=figures), default_universe())
+
+
+def test_sequoia_arithmetic(ctx: ComputeContext) -> None:
+    f = INDICATOR.compute(ctx, "NVDA", INDICATOR.params()).frame
+    q = f.loc["2025-01-26"]  # Q4 FY2025: DC 35,580 -> run-rate 142bn -> ~570bn required
+    assert q["dc_run_rate"] == 4 * 35580
+    assert q["required_revenue"] == 16 * 35580
+    assert q["revenue_q"] == 39331  # EDGAR matches the press-release figure
+    assert q["gap_assumed"] == 16 * 35580 - 100000
+    # the default multipliers reproduce Sequoia's June-2024 $600B from its ~150bn run-rate
+    p = INDICATOR.params()
+    ref = dict(zip(ctx.source.reference()["key"], ctx.source.reference()["value"], strict=True))
+    assert ref["sequoia_dc_run_rate_2024"] * p["tco_multiplier"] * p["margin_multiplier"] == (
+        ref["sequoia_required_revenue_2024"])
+    custom = INDICATOR.compute(ctx, "NVDA", INDICATOR.params({"tco_multiplier": 1.5})).frame
+    assert custom.loc["2025-01-26", "required_revenue"] == pytest.approx(35580 * 4 * 1.5 * 2)
+
+
+def test_later_quarters_are_estimated_at_the_last_dc_share(ctx: ComputeContext) -> None:
+    f = INDICATOR.compute(ctx, "NVDA", INDICATOR.params()).frame
+    last_known = f[f["dc_estimated"] == 0].iloc[-1]
+    est = f[f["dc_estimated"] == 1]
+    assert len(est) >= 1 and est.index.min() > f[f["dc_estimated"] == 0].index.max()
+    share = last_known["dc_revenue_q"] / last_known["revenue_q"]
+    assert est["dc_revenue_q"].iloc[0] == pytest.approx(est["revenue_q"].iloc[0] * share)
+
+
+def test_reported_ai_revenue_is_annualised_and_point_in_time() -> None:
+    figures, _ = reference_frames()
+    dates = pd.DatetimeIndex(["2024-06-30", "2025-01-31", "2025-07-31"])
+    s = reported_ai_revenue(figures, ["CRWV"], dates)
+    assert s.iloc[0] == pytest.approx(228.9)  # only the 2023 figure is out by mid-2024
+    assert s.iloc[1] == pytest.approx(1900 * 365 / 366)  # 2024 (leap year) revenue
+    assert s.iloc[2] == pytest.approx(1212.8 * 365 / 91)  # Q2 2025 annualised
+    assert reported_ai_revenue(figures, ["nobody"], dates).isna().all()
