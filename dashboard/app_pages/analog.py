@@ -1,0 +1,167 @@
+"""AI vs dot-com: NVDA vs CSCO (and the baskets) on aligned paths, the
+best-matching Cisco date and what Cisco did next."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts as ch
+from dashboard import data, ui
+from dashboard import transforms as tf
+
+ctx = ui.context()
+url = ctx.url
+uni = ctx.universe
+
+st.title("AI vs dot-com: is Nvidia the new Cisco?")
+
+pairs = {p.name: p for p in uni.analog_pairs if p.kind in ("price", "basket")}
+if not pairs:
+    st.error("The universe defines no price or basket analog pairs; see `[universe]` in the "
+             "settings file.")
+    st.stop()
+
+
+def pair_label(name: str) -> str:
+    p = pairs[name]
+    return f"{p.ai} vs {p.dotcom}" + (f" — {p.description}" if p.description else "")
+
+
+pair_name = ui.select("Comparison", list(pairs), key="pair", format_func=pair_label)
+pair = pairs[pair_name]
+
+
+def leg(name: str) -> tuple[pd.Series, str]:
+    """Price series of a symbol or an equal-weighted basket, and its label."""
+    if name in uni.baskets:
+        members = list(uni.baskets[name])
+        closes = pd.DataFrame({m: data.close(url, m) for m in members})
+        return tf.basket_index(closes.dropna(how="all")), name.replace("_", " ")
+    return data.close(url, name), name
+
+
+ai, ai_label = leg(pair.ai)
+dc, dc_label = leg(pair.dotcom)
+if ai.empty or dc.empty:
+    missing = [n for n, s in ((pair.ai, ai), (pair.dotcom, dc)) if s.empty]
+    ui.empty_state(f"prices for {', '.join(missing)}", ui.CMD_INGEST)
+    st.stop()
+
+info = data.run_info(url, "analog", pair_name)
+meta = (info or {}).get("meta") or {}
+best = meta.get("best_match") if isinstance(meta.get("best_match"), dict) else {}
+best_raw = best.get("dotcom_date") or tf.meta_lookup(meta, "best_date", "best_match_date")
+best_date = pd.Timestamp(best_raw) if best_raw else None
+
+# --------------------------------------------------------------------------- anchors
+def _ev_label(ev: pd.DataFrame, key: str) -> str:
+    row = ev[ev["key"] == key].iloc[0]
+    return f"{pd.Timestamp(row['date']):%Y-%m-%d} {row['title']}"
+
+
+ANCHORS = {
+    "best": "Best match: today ↔ the closest Cisco-path date",
+    "peak": "Peaks: each path's highest close",
+    "runup": "Run-up start: when the 2-year doubling began",
+    "event": "Named events (ChatGPT ↔ Netscape IPO ...)",
+}
+anchor_opts = [a for a in ANCHORS if a != "best" or best_date is not None]
+anchor = ui.select("Align the paths at", anchor_opts, key="anchor", format_func=ANCHORS.get,
+                   default="best" if best_date is not None else "peak")
+
+dot_era_end = pd.Timestamp(date(2002, 12, 31))
+if anchor == "best":
+    assert best_date is not None
+    a_ai, a_dc, a_label = ai.index[-1], best_date, f"today ≈ {best_date:%Y-%m-%d}"
+elif anchor == "peak":
+    a_ai = tf.peak_date(ai)
+    a_dc = tf.peak_date(dc, end=dot_era_end.date())
+    a_label = f"peaks ({a_ai:%Y-%m-%d} / {a_dc:%Y-%m-%d})"
+elif anchor == "runup":
+    r_ai = tf.runup_start(ai)
+    r_dc = tf.runup_start(dc[dc.index <= dot_era_end])
+    if r_ai is None or r_dc is None:
+        st.info("No 2-year doubling found in one of the paths; showing the peaks instead.")
+        a_ai, a_dc = tf.peak_date(ai), tf.peak_date(dc, end=dot_era_end.date())
+    else:
+        a_ai, a_dc = r_ai, r_dc
+    a_label = f"run-up start ({a_ai:%Y-%m-%d} / {a_dc:%Y-%m-%d})"
+else:
+    events = data.reference_events(url)
+    ai_ev, dc_ev = tf.era_events(events, "ai"), tf.era_events(events, "dotcom")
+    c1, c2 = st.columns(2)
+    with c1:
+        k_ai = ui.select("AI-era event", list(ai_ev["key"]), key="ai_event",
+                         default=(meta.get("ai_event") or (info or {}).get("params", {})
+                                  .get("ai_event") or "chatgpt"),
+                         format_func=lambda k: _ev_label(ai_ev, k))
+    with c2:
+        k_dc = ui.select("Dot-com-era event", list(dc_ev["key"]), key="dc_event",
+                         default=((info or {}).get("params", {}).get("dotcom_event")
+                                  or "netscape_ipo"),
+                         format_func=lambda k: _ev_label(dc_ev, k))
+    a_ai = pd.Timestamp(ai_ev.loc[ai_ev["key"] == k_ai, "date"].iloc[0])
+    a_dc = pd.Timestamp(dc_ev.loc[dc_ev["key"] == k_dc, "date"].iloc[0])
+    a_label = f"{k_ai} ↔ {k_dc}"
+
+
+years = st.slider("Years shown before and after the anchor", 1, 8, 3, key="w_years")
+aligned = tf.align_paths(ai, dc, a_ai, a_dc, before=years * tf.TRADING_DAYS_PER_YEAR,
+                         after=years * tf.TRADING_DAYS_PER_YEAR)
+fig = ch.analog_chart(aligned, ai_label=ai_label, dotcom_label=dc_label, anchor_label=a_label)
+ui.chart(fig, aligned, f"analog-{pair_name}-{anchor}", key="analog_paths",
+         about={"pair": pair_name, "anchor": anchor, "ai_anchor": f"{a_ai:%Y-%m-%d}",
+                "dotcom_anchor": f"{a_dc:%Y-%m-%d}", "unit": "price rebased to 100 at anchor"})
+
+# --------------------------------------------------------------------------- best match
+st.subheader("Where on the Cisco path are we?")
+if info is None:
+    ui.missing_indicator("analog", pair_name)
+else:
+    ui.run_caption(info)
+    if best_date is None:
+        st.info(str(meta.get("note") or meta.get("missing")
+                    or "This analog run stored no best match."))
+    else:
+        dist = best.get("distance", tf.meta_lookup(meta, "best_distance"))
+        c1, c2, c3 = st.columns(3)
+        c1.metric(f"Today ({ai.index[-1]:%Y-%m-%d}) looks like {pair.dotcom} on",
+                  f"{best_date:%Y-%m-%d}")
+        c2.metric("Path distance at the best match",
+                  ui.fmt_num(float(dist), 3) if isinstance(dist, (int, float)) else "–",
+                  help="Root-mean-square difference of the rebased log paths (lower = closer).")
+        to_peak = (tf.peak_date(dc, end=dot_era_end.date()) - best_date).days
+        c3.metric(f"{pair.dotcom}'s dot-com peak was", f"{abs(to_peak)} days "
+                  + ("later" if to_peak >= 0 else "earlier"))
+        fwd = tf.forward_returns(dc, best_date)
+        stored_fwd = best.get("forward_returns") or {}
+        st.markdown(f"**What {dc_label} did next** (from {best_date:%Y-%m-%d}):")
+        cols = st.columns(max(1, len(fwd)))
+        for col, row in zip(cols, fwd.itertuples(index=False), strict=False):
+            col.metric(f"over {row.horizon} (to {row.to_date:%Y-%m-%d})",
+                       f"{row.return_pct:+.0f} %")
+        if stored_fwd:
+            st.caption("Stored by the analog indicator (trading days ahead): " + ", ".join(
+                f"{h} d: {100 * v:+.0f} %" if isinstance(v, (int, float)) else f"{h} d: n/a"
+                for h, v in stored_fwd.items()))
+        ui.download(fwd, f"analog-{pair_name}-what-followed", key="what_followed",
+                    about={"pair": pair_name, "best_date": f"{best_date:%Y-%m-%d}"},
+                    label="Download what followed (CSV)")
+    stored = data.indicator(url, "analog", pair_name)
+    if not stored.empty:
+        cols = [c for c in ("distance",) if c in stored.columns]
+        if cols:
+            anchors = (f" ({meta['ai_anchor_date']} ↔ {meta['dotcom_anchor_date']})"
+                       if meta.get("ai_anchor_date") and meta.get("dotcom_anchor_date") else "")
+            ui.chart(ch.series_chart(stored[cols], title="Distance between the paths since the "
+                                     f"stored anchor{anchors}",
+                                     y_title="Path distance (RMS of log difference)",
+                                     colors={"distance": ch.AI_COLOR}),
+                     stored, f"analog-{pair_name}", key="analog_distance",
+                     about=ui.about_run(info))
+        else:
+            ui.download(stored, f"analog-{pair_name}", key="analog_stored",
+                        about=ui.about_run(info), label="Download stored analog series (CSV)")

@@ -1,0 +1,158 @@
+"""Capex & revenue gap: hyperscaler capex by quarter and trailing four
+quarters against telecom carrier capex 1996-2004, and Sequoia's revenue gap."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts as ch
+from dashboard import data, ui
+from dashboard import transforms as tf
+
+ctx = ui.context()
+url = ctx.url
+hyperscalers = list(ctx.universe.baskets.get("hyperscalers", ()))
+
+#: Telecom series of the ``capex``/``telecom`` result shown as history (forecasts left out).
+TELECOM_LABELS = {
+    "us_equipment_spending": "US carriers, equipment",
+    "na_wireline_capex": "North American wireline",
+    "na_service_provider_capex": "North American service providers",
+    "global_carrier_capex": "Global carriers",
+    "equipment_spending_lehman": "Telecom equipment (Lehman)",
+}
+
+st.title("Capex & the revenue gap")
+st.caption("Capex is the cash-flow line *purchases of property and equipment* from SEC "
+           "filings, each company on its own fiscal calendar, summed by calendar quarter. "
+           "Telecom carrier capex 1996-2004 comes from the built-in reference table.")
+
+
+def unit_of(info: dict | None) -> str | None:
+    return ((info or {}).get("meta") or {}).get("unit")
+
+
+def telecom_history() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Telecom capex (USD bn, one column per series) and the figures' sources."""
+    tinfo = data.run_info(url, "capex", "telecom")
+    tel = data.indicator(url, "capex", "telecom")
+    cols = [c for c in TELECOM_LABELS if c in tel.columns]
+    if cols:
+        out = pd.DataFrame({TELECOM_LABELS[c]: tf.to_usd_bn(tel[c].dropna(), unit_of(tinfo))
+                            for c in cols})
+        figs = pd.DataFrame(((tinfo or {}).get("meta") or {}).get("figures") or [])
+        return out, figs
+    ref = tf.reference_series(data.reference(url), entity="telecom",
+                              metric=["capex", "equipment_spending"])
+    ref = ref[~ref["metric"].astype(str).str.contains("forecast|growth|bubble")]
+    if ref.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    out = pd.DataFrame({f"{e} {m}": tf.to_usd_bn(g["value"].astype(float), g["unit"].iloc[0])
+                        for (e, m), g in ref.groupby(["entity", "metric"])})
+    return out, ref.reset_index()[["key", "value", "label", "source"]]
+
+
+# --------------------------------------------------------------------------- capex
+capex_keys = data.keys_of(url, "capex")
+if "hyperscalers" not in capex_keys:
+    ui.missing_indicator("capex", "hyperscalers")
+else:
+    info = data.run_info(url, "capex", "hyperscalers")
+    meta = (info or {}).get("meta") or {}
+    unit = unit_of(info)
+    total = data.indicator(url, "capex", "hyperscalers")
+    ttm = tf.to_usd_bn(total["capex_ttm"].dropna(), unit) if "capex_ttm" in total else None
+    companies = [k for k in hyperscalers if k in capex_keys]
+    quarterly = pd.DataFrame({
+        k: tf.to_calendar_quarter(tf.to_usd_bn(w["capex_q"].dropna(), unit_of(
+            data.run_info(url, "capex", k))))
+        for k in companies if "capex_q" in (w := data.indicator(url, "capex", k)).columns
+    }).sort_index()
+    if quarterly.empty and "capex_q" in total.columns:
+        quarterly = tf.to_usd_bn(total["capex_q"].dropna(), unit).to_frame("hyperscalers")
+
+    last = total.ffill().iloc[-1] if not total.empty else pd.Series(dtype=float)
+    c1, c2, c3, c4 = st.columns(4)
+    if ttm is not None and not ttm.empty:
+        c1.metric("Hyperscaler capex (TTM)", f"{ttm.iloc[-1]:,.0f} USD bn",
+                  help=f"trailing four calendar quarters to {ttm.index[-1]:%Y-%m-%d}")
+    for col, field, label in ((c2, "capex_ttm_yoy", "Growth y/y (TTM)"),
+                              (c3, "capex_to_revenue", "Capex / revenue"),
+                              (c4, "capex_to_ocf", "Capex / operating cash flow")):
+        if field in last.index and pd.notna(last[field]):
+            col.metric(label, f"{100 * last[field]:+.0f} %" if field.endswith("yoy")
+                       else f"{100 * last[field]:.0f} %")
+    if meta.get("note"):
+        st.caption(str(meta["note"]))
+
+    if quarterly.empty:
+        ui.missing_indicator("capex", "hyperscalers")
+    else:
+        start = quarterly.index.max() - pd.DateOffset(years=8)
+        q_recent = quarterly[quarterly.index >= start]
+        ttm_recent = ttm[ttm.index >= start] if ttm is not None else None
+        frame = (pd.concat([q_recent, ttm_recent.rename("hyperscalers_ttm")], axis=1, sort=True)
+                 if ttm_recent is not None else q_recent)
+        ui.chart(ch.capex_chart(q_recent, ttm_recent), frame, "capex-hyperscalers",
+                 key="capex_q", about={**ui.about_run(info), "unit": "USD bn"})
+    ui.run_caption(info)
+
+    st.subheader("Then and now: telecom carriers vs hyperscalers")
+    telecom, figures = telecom_history()
+    if telecom.empty:
+        ui.empty_state("telecom capex figures", f"{ui.CMD_INIT} && {ui.CMD_COMPUTE} capex")
+    elif ttm is None or ttm.empty:
+        st.info("No hyperscaler trailing-four-quarter series to compare with.")
+    else:
+        both = pd.concat([telecom, ttm.rename("Hyperscalers, trailing 4 quarters")], axis=1,
+                         sort=True)
+        ui.chart(ch.capex_vs_telecom(ttm, telecom), both, "capex-telecom-vs-hyperscalers",
+                 key="capex_vs_telecom", about={"unit": "USD bn"})
+        series, when = telecom.max().idxmax(), telecom.max(axis=1).idxmax()
+        peak_tel = float(telecom[series].max())
+        st.caption(f"Hyperscalers' trailing four quarters to {ttm.index[-1]:%Y-%m-%d}: "
+                   f"{ttm.iloc[-1]:,.0f} USD bn, {ttm.iloc[-1] / peak_tel:.2f}× the largest "
+                   f"telecom figure ({series}, {peak_tel:,.0f} USD bn in {when:%Y}).")
+        if not figures.empty:
+            with st.expander("Sources of the telecom figures"):
+                st.dataframe(figures, hide_index=True, key="telecom_sources",
+                             column_config={"source": st.column_config.TextColumn(width="large")})
+
+st.divider()
+
+# --------------------------------------------------------------------------- revenue gap
+st.subheader("The revenue gap (Sequoia: AI's $600B question)")
+st.caption("Nvidia data-centre revenue run-rate × 2 (the rest of the data-centre cost) × 2 "
+           "(a 50 % gross margin for whoever sells AI) = the revenue AI must earn to pay for "
+           "the build-out (Cahn, Sequoia 2024); against it the AI revenue actually reported.")
+GAP_LABELS = {"required_revenue": "Required AI revenue",
+              "ai_revenue_reported": "Reported AI revenue",
+              "dc_run_rate": "Nvidia data-centre run-rate",
+              "gap_assumed": "Gap (vs assumed AI revenue)"}
+gap_keys = data.keys_of(url, "revenue_gap")
+if not gap_keys:
+    ui.missing_indicator("revenue_gap")
+else:
+    gkey = ui.select("Series", gap_keys, key="gap_key") if len(gap_keys) > 1 else gap_keys[0]
+    ginfo = data.run_info(url, "revenue_gap", gkey)
+    gap = data.indicator(url, "revenue_gap", gkey)
+    cols = [c for c in GAP_LABELS if c in gap.columns]
+    if not cols:
+        ui.missing_indicator("revenue_gap", gkey)
+    else:
+        shown = pd.DataFrame({c: tf.to_usd_bn(gap[c].dropna(), unit_of(ginfo)) for c in cols})
+        last = shown.ffill().iloc[-1]
+        mcols = st.columns(len(cols))
+        for col, (name, v) in zip(mcols, last.items(), strict=True):
+            col.metric(GAP_LABELS[name], f"{v:,.0f} USD bn a year")
+        ui.chart(ch.series_chart(shown, title="Required vs reported AI revenue (annualised)",
+                                 y_title="USD bn a year", unit="USD bn", labels=GAP_LABELS,
+                                 colors={"required_revenue": ch.AI_COLOR,
+                                         "ai_revenue_reported": ch.DOTCOM_COLOR}),
+                 gap, f"revenue-gap-{gkey}", key="revenue_gap", about=ui.about_run(ginfo))
+        params = (ginfo or {}).get("params") or {}
+        if params:
+            st.caption("Assumptions (indicator parameters): "
+                       + ", ".join(f"{k} = {v}" for k, v in params.items()))
+        ui.run_caption(ginfo)

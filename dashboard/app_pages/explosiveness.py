@@ -1,0 +1,71 @@
+"""Explosiveness: the PSY backward sup ADF sequence against its critical
+value, with the date-stamped bubble episodes shaded, per symbol."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts as ch
+from dashboard import data, ui
+
+ctx = ui.context()
+url = ctx.url
+
+st.title("Explosiveness (PSY bubble test)")
+st.caption("Phillips, Shi & Yu (2015): a bubble episode is dated when the backward sup ADF "
+           "statistic (BSADF) rises above its critical value; shaded spans are the stored "
+           "episodes (red: explosive up, green: explosive down).")
+
+keys = data.keys_of(url, "psy")
+if not keys:
+    ui.missing_indicator("psy")
+    st.stop()
+
+default = "NVDA" if "NVDA" in keys else keys[0]
+symbol = ui.select("Symbol", keys, key="symbol", default=default)
+info = data.run_info(url, "psy", symbol)
+wide = data.indicator(url, "psy", symbol)
+if wide.empty or "bsadf" not in wide.columns:
+    ui.missing_indicator("psy", symbol)
+    st.stop()
+
+cv_fields = [c for c in ("cv90", "cv95", "cv99") if c in wide.columns]
+cv_field = ui.select("Critical value", cv_fields, key="cv", default="cv95",
+                     format_func=lambda c: f"{c[2:]} %", horizontal=True) if cv_fields else "cv95"
+eps = data.episodes(url, "psy", symbol)
+meta = (info or {}).get("meta") or {}
+
+last = wide.dropna(subset=["bsadf"]).iloc[-1]
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(f"BSADF on {last.name:%Y-%m-%d}", f"{last['bsadf']:.2f}")
+if cv_field in wide.columns:
+    m2.metric(f"{cv_field[2:]} % critical value", f"{last[cv_field]:.2f}",
+              delta=f"{last['bsadf'] - last[cv_field]:+.2f} BSADF − cv", delta_color="inverse")
+gsadf = meta.get("gsadf")
+if isinstance(gsadf, (int, float)):
+    cvs = meta.get("gsadf_cv") or meta.get("cv") or {}
+    cv95 = cvs.get("95") or cvs.get("cv95") or cvs.get("0.95") if isinstance(cvs, dict) else None
+    m3.metric("GSADF (whole sample)", f"{gsadf:.2f}",
+              help=f"95 % critical value {cv95:.2f}" if isinstance(cv95, (int, float)) else None)
+ongoing = (eps["ongoing"].astype(bool).any() if not eps.empty and "ongoing" in eps.columns
+           else False)
+m4.metric("Episodes", f"{len(eps)}", help="stored date-stamped episodes",
+          delta="ongoing now" if ongoing else None, delta_color="inverse")
+
+fig = ch.bsadf_chart(wide, eps, symbol=symbol, cv_field=cv_field,
+                     cv_label=f"{cv_field[2:]} % critical value")
+ui.chart(fig, wide, f"psy-{symbol}", key="psy", about=ui.about_run(info))
+ui.run_caption(info)
+
+st.subheader("Date-stamped episodes")
+if eps.empty:
+    st.info(f"No episode of {symbol} passed the minimum duration at this significance level.")
+else:
+    view = eps.drop(columns=[c for c in ("indicator", "key") if c in eps.columns])
+    view = view.assign(days=[(pd.Timestamp(e) - pd.Timestamp(s)).days if e is not None
+                             and pd.notna(e) else None for s, e in zip(view["start"],
+                                                                        view["end"], strict=True)])
+    st.dataframe(view.sort_values("start", ascending=False), hide_index=True, key="episodes")
+    ui.download(view, f"psy-{symbol}-episodes", key="episodes", about=ui.about_run(info),
+                label="Download episodes (CSV)")

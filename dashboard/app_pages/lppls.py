@@ -1,0 +1,63 @@
+"""LPPLS: price with the confidence indicator below it and the distribution
+of fitted critical times."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts as ch
+from dashboard import data, ui
+from dashboard import transforms as tf
+
+ctx = ui.context()
+url = ctx.url
+
+st.title("LPPLS bubble confidence")
+st.caption("Log-periodic power law singularity fits (Filimonov & Sornette 2013) over windows "
+           "of 125 to 750 trading days ending on each date; the confidence indicator is the "
+           "share of fits passing the ETH Zurich Financial Crisis Observatory filters.")
+
+keys = data.keys_of(url, "lppls")
+if not keys:
+    ui.missing_indicator("lppls")
+    st.stop()
+
+symbol = ui.select("Symbol", keys, key="symbol", default="NVDA" if "NVDA" in keys else keys[0])
+info = data.run_info(url, "lppls", symbol)
+conf = data.indicator(url, "lppls", symbol)
+if conf.empty:
+    ui.missing_indicator("lppls", symbol)
+    st.stop()
+
+price = data.close(url, symbol)
+if not price.empty and not conf.empty:
+    lookback = conf.index.min() - (conf.index.max() - conf.index.min()) * 0.25
+    price = tf.wide_between(price.to_frame("close"), lookback.date(), None)["close"]
+
+last = conf.iloc[-1]
+m1, m2, m3 = st.columns(3)
+if "pos_conf" in conf.columns:
+    m1.metric(f"Positive-bubble confidence ({conf.index[-1]:%Y-%m-%d})",
+              f"{100 * last.get('pos_conf', float('nan')):.0f} %",
+              help="share of the fitting windows whose fit passes the FCO filter")
+if "neg_conf" in conf.columns:
+    m2.metric("Negative-bubble confidence", f"{100 * last.get('neg_conf', float('nan')):.0f} %")
+tc = conf["pos_tc_median_days"].dropna() if "pos_tc_median_days" in conf.columns else None
+if tc is not None and not tc.empty:
+    m3.metric("Latest median critical time (positive)", f"{tc.iloc[-1]:.0f} trading days",
+              help=f"median tc of the qualified fits ending {tc.index[-1]:%Y-%m-%d}, counted "
+                   "from that date")
+
+frame = conf.join(price.rename("close"), how="outer")
+ui.chart(ch.lppls_chart(price, conf, symbol=symbol), frame, f"lppls-{symbol}", key="lppls",
+         about=ui.about_run(info))
+ui.run_caption(info)
+
+st.subheader("Critical-time distribution")
+tc_cols = [c for c in conf.columns if "_tc_" in c]
+if tc_cols and not conf[tc_cols].dropna(how="all").empty:
+    ui.chart(ch.tc_chart(conf, symbol=symbol), conf[tc_cols].dropna(how="all"),
+             f"lppls-{symbol}-tc", key="lppls_tc", about=ui.about_run(info))
+else:
+    st.info(f"No fit of {symbol} qualified in the stored window, so there is no critical-time "
+            "distribution to show (confidence 0 on every date).")

@@ -1,0 +1,167 @@
+"""Valuation & vendor financing: trailing P/E and P/S with their percentiles,
+days sales outstanding and inventory days, Nvidia now against Cisco then."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts as ch
+from dashboard import data, ui
+from dashboard import transforms as tf
+
+ctx = ui.context()
+url = ctx.url
+ref = data.reference(url)
+
+st.title("Valuation & vendor financing")
+
+
+def cisco_ref(pattern: str) -> pd.DataFrame:
+    """Cisco reference rows whose metric matches ``pattern`` (a regex)."""
+    rows = tf.reference_series(ref, entity="CSCO", contains=False)
+    if rows.empty:
+        return rows
+    return rows[rows["metric"].astype(str).str.fullmatch(pattern, flags=re.IGNORECASE)]
+
+
+# --------------------------------------------------------------------------- valuation
+VALUATION_LABELS = {"pe_ttm": "P/E (TTM)", "ps_ttm": "P/S (TTM)",
+                    "pe_pctile": "P/E percentile (own history)",
+                    "ps_pctile": "P/S percentile (own history)"}
+st.subheader("Trailing valuation (point in time)")
+st.caption("P/E and P/S per day from the close and the trailing-four-quarter earnings and "
+           "revenue known on that day (only filings already filed), against Cisco in 2000.")
+val_keys = data.keys_of(url, "valuation")
+if not val_keys:
+    ui.missing_indicator("valuation")
+else:
+    symbol = ui.select("Company (valuation)", val_keys, key="symbol",
+                       default="NVDA" if "NVDA" in val_keys else val_keys[0])
+    info = data.run_info(url, "valuation", symbol)
+    val = data.indicator(url, "valuation", symbol)
+    if val.empty:
+        ui.missing_indicator("valuation", symbol)
+    else:
+        ratios = [c for c in ("pe_ttm", "ps_ttm") if c in val.columns]
+        last = val.ffill().iloc[-1]
+        cols = st.columns(4)
+        for col, f in zip(cols, ("pe_ttm", "ps_ttm", "pe_pctile", "ps_pctile"), strict=False):
+            if f in val.columns:
+                pct = f.endswith("pctile")
+                v = float(last[f])
+                if pct and v <= 1.0:
+                    v *= 100.0
+                col.metric(VALUATION_LABELS[f], f"{v:.0f}" + (" %" if pct else "×"))
+        vmeta = (info or {}).get("meta") or {}
+        peak_pe = vmeta.get("csco_peak_pe")
+        peak_ps = vmeta.get("csco_peak_ps")
+        if peak_pe is None:
+            hit = cisco_ref(r"pe_peak")
+            peak_pe = float(hit["value"].iloc[0]) if not hit.empty else None
+        if peak_ps is None:
+            hit = cisco_ref(r"ps_peak")
+            peak_ps = float(hit["value"].iloc[0]) if not hit.empty else None
+        hl = {}
+        if peak_pe is not None:
+            hl[f"Cisco P/E at 2000 peak ({peak_pe:.0f}×)"] = float(peak_pe)
+        if peak_ps is not None:
+            hl[f"Cisco P/S at 2000 peak ({peak_ps:.0f}×)"] = float(peak_ps)
+        if ratios:
+            ui.chart(ch.series_chart(val[ratios], title=f"{symbol}: trailing P/E and P/S",
+                                     y_title="Multiple (×, log scale)", unit="×",
+                                     labels={"pe_ttm": "P/E (TTM)", "ps_ttm": "P/S (TTM)"},
+                                     colors={"pe_ttm": ch.AI_COLOR, "ps_ttm": "#F3A712"},
+                                     hlines=hl, log_y=True),
+                     val[ratios], f"valuation-{symbol}", key="valuation",
+                     about=ui.about_run(info))
+        pcts = [c for c in ("pe_pctile", "ps_pctile") if c in val.columns]
+        if pcts:
+            scale = 100.0 if val[pcts].max().max() <= 1.0 else 1.0
+            ui.chart(ch.series_chart(val[pcts] * scale,
+                                     title=f"{symbol}: percentile against its own history",
+                                     y_title="Percentile (0-100)", unit="pctile",
+                                     labels=VALUATION_LABELS, y_range=(0, 100),
+                                     colors={"pe_pctile": ch.AI_COLOR,
+                                             "ps_pctile": "#F3A712"}),
+                     val[pcts], f"valuation-pctile-{symbol}", key="valuation_pctile",
+                     about=ui.about_run(info))
+        sens = [c for c in ("pe_eps_m25", "pe_eps_m50", "pe_eps_m75") if c in val.columns]
+        if sens:
+            st.markdown(f"**Earnings sensitivity** — {symbol}'s P/E on "
+                        f"{val.index[-1]:%Y-%m-%d} if trailing earnings fell by:")
+            scols = st.columns(len(sens) + 1)
+            scols[0].metric("0 % (today)", f"{last['pe_ttm']:.0f}×" if "pe_ttm" in last else "–")
+            for col, c in zip(scols[1:], sens, strict=True):
+                col.metric(f"{c[-2:]} %", f"{last[c]:.0f}×",
+                           help="Cisco's earnings went from +2.7bn (FY2000) to −1.0bn (FY2001)")
+        ui.run_caption(info)
+        if vmeta.get("note"):
+            st.caption(str(vmeta["note"]))
+
+st.divider()
+
+# --------------------------------------------------------------------------- vendor financing
+st.subheader("Vendor financing & quality of earnings")
+st.caption("Days sales outstanding (receivables / revenue × days) and inventory days "
+           "(inventory / cost of revenue × days): rising DSO while revenue booms is how Cisco "
+           "and Lucent's customer financing showed up in 1999-2001.")
+eq_keys = data.keys_of(url, "earnings_quality")
+if not eq_keys:
+    ui.missing_indicator("earnings_quality")
+else:
+    eq_symbol = ui.select("Company (financing)", eq_keys, key="eq_symbol",
+                          default="NVDA" if "NVDA" in eq_keys else eq_keys[0])
+    einfo = data.run_info(url, "earnings_quality", eq_symbol)
+    eq = data.indicator(url, "earnings_quality", eq_symbol)
+    days = [c for c in ("dso", "inventory_days") if c in eq.columns]
+    if not days:
+        ui.missing_indicator("earnings_quality", eq_symbol)
+    else:
+        cisco_days = cisco_ref(r"(dso|inventory_days)")
+        hl = {f"Cisco {r.metric} {r.Index:%Y}": float(r.value)
+              for r in cisco_days.itertuples()}
+        enote = ((einfo or {}).get("meta") or {}).get("dotcom_note")
+        ui.chart(ch.series_chart(eq[days], title=f"{eq_symbol}: DSO and inventory days",
+                                 y_title="Days", unit="days",
+                                 labels={"dso": "Days sales outstanding",
+                                         "inventory_days": "Inventory days"},
+                                 colors={"dso": ch.AI_COLOR, "inventory_days": "#F3A712"},
+                                 hlines=dict(list(hl.items())[:4])),
+                 eq, f"earnings-quality-{eq_symbol}", key="earnings_quality",
+                 about=ui.about_run(einfo))
+        growth = [c for c in ("dso_yoy", "recv_minus_rev_growth") if c in eq.columns]
+        if growth:
+            st.caption("Latest: " + ", ".join(
+                f"{c} = {eq[c].dropna().iloc[-1]:+.2f}" for c in growth
+                if not eq[c].dropna().empty))
+        ui.run_caption(einfo)
+        if enote:
+            st.caption(str(enote))
+
+VF_PATTERN = "financ|receivable|dso|inventory|commitment|investment|order|contract|write"
+ref_vf = tf.reference_series(ref)
+if ref_vf.empty:
+    ui.empty_state("reference figures", ui.CMD_INIT)
+else:
+    ref_vf = ref_vf[ref_vf["metric"].astype(str).str.contains(VF_PATTERN, case=False)]
+    eras = {"Dot-com (Cisco, Lucent, telecom vendors)": ["CSCO", "Lucent", "telecom_vendors",
+                                                         "Nortel"],
+            "AI now (Nvidia, CoreWeave, OpenAI)": ["NVDA", "CRWV", "OpenAI"]}
+    cols = st.columns(2)
+    for col, (title, entities) in zip(cols, eras.items(), strict=True):
+        rows = ref_vf[ref_vf["entity"].isin(entities)].reset_index()
+        with col:
+            st.markdown(f"**{title}**")
+            if rows.empty:
+                st.caption("No reference figures.")
+                continue
+            view = rows.assign(period_end=rows["period_end"].dt.date)[
+                ["entity", "metric", "value", "unit", "period_end", "label", "source_tag",
+                 "source"]]
+            st.dataframe(view, hide_index=True, key=f"vf_{entities[0]}",
+                         column_config={"label": st.column_config.TextColumn(width="large")})
+            ui.download(view, f"vendor-financing-{entities[0]}", key=f"vf_{entities[0]}",
+                        label="Download (CSV)")

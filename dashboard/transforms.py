@@ -1,0 +1,480 @@
+"""Pure pandas transforms behind the dashboard pages (no Streamlit, no I/O).
+
+These reshape stored data for display: rebasing and aligning price paths,
+equal-weighted baskets, top movers, data-freshness status, the composite's
+components. They compute nothing heavy: every indicator is read from the
+database as the compute job stored it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: The Nasdaq Composite's record close of the dot-com era (5,048.62 on 2000-03-10).
+DOTCOM_PEAK = date(2000, 3, 10)
+
+#: Window searched for the dot-com cohort's peak reading of a score.
+DOTCOM_ERA = (date(1995, 1, 1), date(2003, 12, 31))
+
+#: Trading days per month/year used to express horizons.
+TRADING_DAYS_PER_MONTH = 21
+TRADING_DAYS_PER_YEAR = 252
+
+
+# --------------------------------------------------------------------------- paths
+def rebase(series: pd.Series, anchor: date | pd.Timestamp, base: float = 100.0) -> pd.Series:
+    """``series`` scaled so that its value on ``anchor`` equals ``base``.
+
+    The anchor snaps to the first trading day on or after it (or the last one
+    before it when the series ends earlier).
+
+    Raises
+    ------
+    ValueError
+        If the series has no positive value to rebase on.
+    """
+    s = series.dropna()
+    if s.empty:
+        raise ValueError("cannot rebase an empty series")
+    pos = nearest_position(s.index, anchor)
+    ref = float(s.iloc[pos])
+    if not np.isfinite(ref) or ref <= 0:
+        raise ValueError(f"cannot rebase on a non-positive value ({ref}) at {s.index[pos].date()}")
+    return s / ref * base
+
+
+def nearest_position(index: pd.Index, when: date | pd.Timestamp) -> int:
+    """Position of the first index date on or after ``when`` (last date if none)."""
+    idx = pd.DatetimeIndex(index)
+    pos = int(idx.searchsorted(pd.Timestamp(when), side="left"))
+    return min(pos, len(idx) - 1)
+
+
+def basket_index(closes: pd.DataFrame) -> pd.Series:
+    """Equal-weighted, daily rebalanced index of the columns of ``closes``.
+
+    Each day's return is the mean of the members' returns on that day over the
+    members trading then (later listings join when they start), so the index
+    does not jump when a member enters. Starts at 100.
+
+    Parameters
+    ----------
+    closes
+        Wide frame of split-adjusted closes (``DatetimeIndex`` x symbol).
+    """
+    if closes.empty:
+        return pd.Series(dtype=float)
+    rets = closes.sort_index().pct_change(fill_method=None)
+    mean = rets.mean(axis=1, skipna=True).fillna(0.0)
+    out = 100.0 * (1.0 + mean).cumprod()
+    first = closes.notna().any(axis=1)
+    return out[first.cummax()]
+
+
+def align_paths(
+    ai: pd.Series,
+    dotcom: pd.Series,
+    ai_anchor: date | pd.Timestamp,
+    dotcom_anchor: date | pd.Timestamp,
+    *,
+    before: int = 750,
+    after: int = 750,
+) -> pd.DataFrame:
+    """Two price paths rebased to 100 at their anchors, on a common axis of
+    trading days since the anchor.
+
+    Parameters
+    ----------
+    ai, dotcom
+        Price series (``DatetimeIndex``), e.g. NVDA and CSCO closes.
+    ai_anchor, dotcom_anchor
+        Dates aligned at day 0 (each snapped to the next trading day).
+    before, after
+        Trading days kept before and after the anchor.
+
+    Returns
+    -------
+    DataFrame
+        Index ``t`` (trading days from the anchor, int); columns ``ai``,
+        ``dotcom`` (rebased, 100 at t=0), ``ai_date``, ``dotcom_date``. The AI
+        path ends at its last date; the dot-com path goes on, showing what
+        followed.
+    """
+    cols = {}
+    for name, s, anchor in (("ai", ai, ai_anchor), ("dotcom", dotcom, dotcom_anchor)):
+        s = s.dropna().sort_index()
+        p0 = nearest_position(s.index, anchor)
+        lo, hi = max(0, p0 - before), min(len(s), p0 + after + 1)
+        part = s.iloc[lo:hi]
+        t = np.arange(lo, hi) - p0
+        cols[name] = pd.Series(part.to_numpy() / float(s.iloc[p0]) * 100.0, index=t)
+        cols[f"{name}_date"] = pd.Series(pd.DatetimeIndex(part.index), index=t)
+    out = pd.DataFrame(cols)
+    out.index.name = "t"
+    return out[["ai", "dotcom", "ai_date", "dotcom_date"]]
+
+
+def forward_returns(
+    series: pd.Series, start: date | pd.Timestamp, months: Sequence[int] = (6, 12, 24)
+) -> pd.DataFrame:
+    """What a series did after ``start``: the return over each horizon.
+
+    Horizons are calendar months; the end point is the last trading day on or
+    before ``start + months``.
+
+    Returns
+    -------
+    DataFrame
+        ``horizon`` ("6m"...), ``from_date``, ``to_date``, ``from_price``,
+        ``to_price``, ``return_pct`` (percent); horizons beyond the data are
+        left out.
+    """
+    s = series.dropna().sort_index()
+    p0 = nearest_position(s.index, start)
+    d0, v0 = s.index[p0], float(s.iloc[p0])
+    recs = []
+    for m in months:
+        target = d0 + pd.DateOffset(months=m)
+        if target > s.index[-1]:
+            continue
+        pos = int(s.index.searchsorted(target, side="right")) - 1
+        d1, v1 = s.index[pos], float(s.iloc[pos])
+        recs.append({"horizon": f"{m}m", "from_date": d0.date(), "to_date": d1.date(),
+                     "from_price": v0, "to_price": v1, "return_pct": (v1 / v0 - 1.0) * 100.0})
+    return pd.DataFrame(recs, columns=["horizon", "from_date", "to_date", "from_price",
+                                       "to_price", "return_pct"])
+
+
+def peak_date(series: pd.Series, start: date | None = None, end: date | None = None) -> pd.Timestamp:
+    """Date of the highest value of ``series`` within ``[start, end]``."""
+    s = series.dropna()
+    if start is not None:
+        s = s[s.index >= pd.Timestamp(start)]
+    if end is not None:
+        s = s[s.index <= pd.Timestamp(end)]
+    if s.empty:
+        raise ValueError("no data in the requested window")
+    return pd.Timestamp(s.idxmax())
+
+
+def runup_start(series: pd.Series, threshold: float = 1.0, window: int = 504) -> pd.Timestamp | None:
+    """Start of the latest run-up: the first day of the most recent unbroken
+    spell in which the trailing ``window``-day return was at least
+    ``threshold`` (1.0 = +100 %, Greenwood, Shleifer & You 2019), minus the
+    window, i.e. the day the run-up began. None if there was no such spell."""
+    s = series.dropna()
+    ret = s / s.shift(window) - 1.0
+    flag = (ret >= threshold).to_numpy()
+    if not flag.any():
+        return None
+    last = int(np.flatnonzero(flag)[-1])
+    first = last
+    while first > 0 and flag[first - 1]:
+        first -= 1
+    return pd.Timestamp(s.index[max(0, first - window)])
+
+
+# --------------------------------------------------------------------------- movers
+def top_movers(
+    closes: pd.DataFrame, windows: Mapping[str, int] | None = None, sort_by: str | None = None
+) -> pd.DataFrame:
+    """Percent change of each symbol over trailing windows of trading days.
+
+    Parameters
+    ----------
+    closes
+        Wide closes (``DatetimeIndex`` x symbol).
+    windows
+        Label -> trading days (default 1 day, 1 week, 1 month).
+    sort_by
+        Label to sort by, largest absolute move first (default the second window).
+
+    Returns
+    -------
+    DataFrame
+        ``symbol, last_date, last`` and one column per window label (percent).
+    """
+    windows = dict(windows or {"1d": 1, "1w": 5, "1m": 21})
+    recs = []
+    for sym in closes.columns:
+        s = closes[sym].dropna()
+        if len(s) < 2:
+            continue
+        rec: dict[str, Any] = {"symbol": sym, "last_date": s.index[-1].date(),
+                               "last": float(s.iloc[-1])}
+        for label, n in windows.items():
+            rec[label] = (float(s.iloc[-1] / s.iloc[-1 - n] - 1.0) * 100.0
+                          if len(s) > n else np.nan)
+        recs.append(rec)
+    df = pd.DataFrame(recs, columns=["symbol", "last_date", "last", *windows])
+    key = sort_by or list(windows)[min(1, len(windows) - 1)]
+    if df.empty:
+        return df
+    return df.reindex(df[key].abs().sort_values(ascending=False, na_position="last").index) \
+        .reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- freshness
+@dataclass(frozen=True, slots=True)
+class FreshnessRule:
+    """A job and how old its last success may be before the data counts as stale."""
+
+    job: str
+    label: str
+    max_age_h: float
+    command: str
+
+
+def freshness_status(
+    runs: pd.DataFrame, rules: Sequence[FreshnessRule], now: datetime
+) -> pd.DataFrame:
+    """Status per source from the run log.
+
+    Parameters
+    ----------
+    runs
+        :func:`db.dashboard_queries.freshness` output.
+    rules
+        Expected jobs with their maximum age.
+    now
+        Current time (timezone-aware).
+
+    Returns
+    -------
+    DataFrame
+        ``source, job, status`` (``ok``, ``stale``, ``failed``, ``missing``),
+        ``last_success`` (UTC), ``age_h``, ``last_status``, ``last_error``,
+        ``command`` (what refreshes it).
+    """
+    now_ts = pd.Timestamp(now)
+    now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
+    by_job = {r["job"]: r for r in runs.to_dict("records")} if not runs.empty else {}
+    recs = []
+    for rule in rules:
+        r = by_job.get(rule.job)
+        ok = r.get("last_ok_finished") if r else None
+        ok = None if ok is None or pd.isna(ok) else pd.Timestamp(ok)
+        age = (now_ts - ok).total_seconds() / 3600.0 if ok is not None else np.nan
+        last_status = r.get("last_status") if r else None
+        if ok is None:
+            status = "failed" if last_status == "failed" else "missing"
+        elif age > rule.max_age_h:
+            status = "stale"
+        elif last_status == "failed":
+            status = "failed"
+        else:
+            status = "ok"
+        recs.append({
+            "source": rule.label, "job": rule.job, "status": status, "last_success": ok,
+            "age_h": age, "last_status": last_status,
+            "last_error": (r.get("last_error") if r else None), "command": rule.command,
+        })
+    return pd.DataFrame(recs, columns=["source", "job", "status", "last_success", "age_h",
+                                       "last_status", "last_error", "command"])
+
+
+def business_days_between(start: date, end: date) -> int:
+    """Weekdays after ``start`` up to and including ``end`` (0 if ``end <= start``)."""
+    if end <= start:
+        return 0
+    one = np.timedelta64(1, "D")
+    return int(np.busday_count(np.datetime64(start) + one, np.datetime64(end) + one))
+
+
+# --------------------------------------------------------------------------- composite
+def score_at(series: pd.Series, when: date | pd.Timestamp) -> tuple[pd.Timestamp, float] | None:
+    """The last value of ``series`` on or before ``when`` (None if none)."""
+    s = series.dropna()
+    s = s[s.index <= pd.Timestamp(when)]
+    if s.empty:
+        return None
+    return pd.Timestamp(s.index[-1]), float(s.iloc[-1])
+
+
+def component_table(
+    ai: pd.DataFrame,
+    dotcom: pd.DataFrame,
+    weights: Mapping[str, float] | None = None,
+    peak: date | pd.Timestamp = DOTCOM_PEAK,
+) -> pd.DataFrame:
+    """Composite components today (AI) beside the dot-com reading at its peak.
+
+    Parameters
+    ----------
+    ai, dotcom
+        Wide composite frames (fields ``score`` and ``c_<name>``, 0-100).
+    weights
+        Component name (without ``c_``) -> weight, from the run's meta.
+    peak
+        Date of the dot-com reading (last value on or before it).
+
+    Returns
+    -------
+    DataFrame
+        ``component, weight, ai, dotcom_peak, ai_date, dotcom_date`` with
+        scores 0-100 (NaN where a side has no value).
+    """
+    weights = dict(weights or {})
+    names = sorted({c[2:] for c in [*ai.columns, *dotcom.columns] if str(c).startswith("c_")},
+                   key=lambda n: (-float(weights.get(n, 0) or 0), n))
+    recs = []
+    for n in names:
+        col = f"c_{n}"
+        a = score_at(ai[col], ai.index.max()) if col in ai.columns and not ai.empty else None
+        d = score_at(dotcom[col], peak) if col in dotcom.columns and not dotcom.empty else None
+        recs.append({
+            "component": n, "weight": weights.get(n, np.nan),
+            "ai": a[1] if a else np.nan, "dotcom_peak": d[1] if d else np.nan,
+            "ai_date": a[0].date() if a else None, "dotcom_date": d[0].date() if d else None,
+        })
+    return pd.DataFrame(recs, columns=["component", "weight", "ai", "dotcom_peak", "ai_date",
+                                       "dotcom_date"])
+
+
+def score_band(score: float) -> str:
+    """Words for a 0-100 bubble-risk score."""
+    if not np.isfinite(score):
+        return "no reading"
+    if score >= 80:
+        return "extreme"
+    if score >= 60:
+        return "high"
+    if score >= 40:
+        return "elevated"
+    if score >= 20:
+        return "moderate"
+    return "low"
+
+
+# --------------------------------------------------------------------------- helpers
+def wide_between(df: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:
+    """Rows of a ``DatetimeIndex`` frame within ``[start, end]`` (open ends allowed)."""
+    if df.empty:
+        return df
+    mask = np.ones(len(df), dtype=bool)
+    if start is not None:
+        mask &= df.index >= pd.Timestamp(start)
+    if end is not None:
+        mask &= df.index <= pd.Timestamp(end)
+    return df[mask]
+
+
+def meta_lookup(meta: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    """First of ``names`` present (and not None) in ``meta``, searching one
+    level of nested dicts as well."""
+    for n in names:
+        if n in meta and meta[n] is not None:
+            return meta[n]
+    for v in meta.values():
+        if isinstance(v, Mapping):
+            for n in names:
+                if n in v and v[n] is not None:
+                    return v[n]
+    return default
+
+
+# --------------------------------------------------------------------------- anchors
+#: Named anchor events used when the database holds no reference events.
+FALLBACK_EVENTS = pd.DataFrame(
+    [
+        {"key": "chatgpt", "date": date(2022, 11, 30), "title": "ChatGPT released", "era": "ai"},
+        {"key": "netscape_ipo", "date": date(1995, 8, 9), "title": "Netscape IPO",
+         "era": "dotcom"},
+    ]
+)
+
+
+def era_events(events: pd.DataFrame, era: str) -> pd.DataFrame:
+    """Reference events of one era (``"ai"`` or ``"dotcom"``), by date; the
+    built-in :data:`FALLBACK_EVENTS` when the table has none."""
+    ev = events if events is not None and not events.empty else FALLBACK_EVENTS
+    out = ev[ev["era"].astype(str).str.lower().str.replace("-", "") == era]
+    if out.empty:
+        out = FALLBACK_EVENTS[FALLBACK_EVENTS["era"] == era]
+    return out.sort_values("date").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- alerts
+def active_alerts(events: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
+    """Alerts whose announced condition still holds: the latest event of each
+    (rule, key) whose stored state is still that event's condition.
+
+    Parameters
+    ----------
+    events
+        ``alert_event`` rows (``rule_id, key, condition, as_of, created_at`` ...).
+    states
+        ``alert_state`` rows (``rule_id, key, condition``).
+    """
+    if events is None or events.empty:
+        return pd.DataFrame(columns=[] if events is None else events.columns)
+    ev = events.sort_values([c for c in ("as_of", "created_at", "id") if c in events.columns])
+    latest = ev.groupby(["rule_id", "key"], as_index=False, sort=False).tail(1)
+    if states is None or states.empty or "condition" not in states.columns:
+        return latest.iloc[0:0]
+    st_ = states[["rule_id", "key", "condition"]].rename(columns={"condition": "_now"})
+    merged = latest.merge(st_, on=["rule_id", "key"], how="inner")
+    active = merged[merged["condition"] == merged["_now"]].drop(columns="_now")
+    sort = [c for c in ("as_of", "created_at") if c in active.columns]
+    return active.sort_values(sort, ascending=False).reset_index(drop=True) if sort else active
+
+
+# --------------------------------------------------------------------------- units
+_UNIT_SCALE = {"usd": 1.0, "usd m": 1e6, "usd mn": 1e6, "usd million": 1e6, "usd millions": 1e6,
+               "usd bn": 1e9, "usd b": 1e9, "usd billion": 1e9, "usd billions": 1e9}
+
+
+def to_usd_bn(values: pd.Series, unit: str | None = None) -> pd.Series:
+    """Money values converted to USD billions.
+
+    ``unit`` is ``"USD"``, ``"USD m"`` or ``"USD bn"`` (case-insensitive). Without
+    a unit, values above 1e6 in absolute size are taken as USD (XBRL facts are
+    stored in dollars), smaller ones as USD millions (reference tables).
+    """
+    if unit is not None:
+        key = unit.strip().lower()
+        if key not in _UNIT_SCALE:
+            raise ValueError(f"unknown money unit {unit!r}; use USD, USD m or USD bn")
+        return values * (_UNIT_SCALE[key] / 1e9)
+    big = values.abs().max() if not values.empty else 0.0
+    return values / 1e9 if big > 1e6 else values / 1e3
+
+
+def reference_series(ref: pd.DataFrame, *, entity: str | Sequence[str] | None = None,
+                     metric: str | Sequence[str] | None = None,
+                     contains: bool = True) -> pd.DataFrame:
+    """Rows of the reference table for entity/metric (substring match when
+    ``contains``), indexed by period end, sorted."""
+    if ref is None or ref.empty:
+        return pd.DataFrame(columns=ref.columns if ref is not None else [])
+
+    def match(col: pd.Series, wanted: str | Sequence[str] | None) -> pd.Series:
+        if wanted is None:
+            return pd.Series(True, index=col.index)
+        words = [wanted] if isinstance(wanted, str) else list(wanted)
+        low = col.astype(str).str.lower()
+        m = pd.Series(False, index=col.index)
+        for w in words:
+            m |= low.str.contains(w.lower(), regex=False) if contains else (low == w.lower())
+        return m
+
+    out = ref[match(ref["entity"], entity) & match(ref["metric"], metric)].copy()
+    out["period_end"] = pd.to_datetime(out["period_end"])
+    return out.dropna(subset=["period_end"]).sort_values("period_end").set_index("period_end")
+
+
+def to_calendar_quarter(series: pd.Series) -> pd.Series:
+    """Re-key a fiscal-quarter series by the end of the calendar quarter its
+    period end falls in (Oracle's quarter to 31 August -> 30 September), so
+    companies on different fiscal calendars stack; the last value wins."""
+    if series.empty:
+        return series
+    idx = pd.DatetimeIndex(series.index).to_period("Q").to_timestamp(how="end").normalize()
+    out = pd.Series(series.to_numpy(), index=idx, name=series.name)
+    return out.groupby(level=0).last()

@@ -1,0 +1,239 @@
+"""Every dashboard page through Streamlit's AppTest on the seeded database
+(real prices, filings and reference data; stand-in indicator results): the
+elements are there, selectors change what is shown, downloads produce files,
+and empty databases say which command fills each page."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dashboard.downloads import read_back
+from db.dashboard_queries import MASK
+from tests.dashboard.conftest import (
+    APP,
+    PAGES,
+    chart_specs,
+    chart_titles,
+    page_text,
+    values,
+)
+from tests.dashboard.testdata import PLANTED_WEBHOOK
+
+
+def frame_with(at, *columns: str) -> pd.DataFrame:
+    """The first dataframe shown that has all ``columns``."""
+    for df in at.dataframe:
+        v = df.value
+        if set(columns) <= set(v.columns):
+            return v
+    raise AssertionError(f"no dataframe with {columns}")
+
+
+def metric(at, label_start: str) -> str:
+    hits = [m.value for m in at.metric if m.label.startswith(label_start)]
+    assert hits, f"no metric starting {label_start!r}: {[m.label for m in at.metric]}"
+    return hits[0]
+
+
+def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db, downloads):
+    _, facts = dashboard_db
+    at = app("overview")
+    text = page_text(at)
+    ai, peak = round(facts["ai_score"]), round(facts["dotcom_peak_score"])
+    assert f"AI composite **:orange[{ai}]** vs dot-com peak **:blue[{peak}]**" in text
+    assert metric(at, "AI today") == str(ai)
+    assert metric(at, "Dot-com peak") == str(peak)
+    assert "Score components" in chart_titles(at)
+    assert "`lppls` (no lppls results for the cohort)" in text  # missing component named
+    # the gauge carries the dot-com peak as its threshold mark
+    gauge = next(s for s in chart_specs(at) if s["data"][0]["type"] == "indicator")
+    assert gauge["data"][0]["gauge"]["threshold"]["value"] == pytest.approx(
+        facts["dotcom_peak_score"])
+    # active alerts: the open PSY episode, not the composite alert whose state moved on
+    assert "NVDA: explosive episode started" in text
+    assert "composite.score 81" not in text
+    # freshness: the compute run recorded by the fixture is ok, the alert jobs never ran
+    fresh = frame_with(at, "source", "status", "command")
+    status = dict(zip(fresh["source"], fresh["status"], strict=True))
+    assert status["Indicators"] == "ok" and status["Alert delivery"] == "missing"
+    assert "Data is stale" in text  # the shared price files end months before today
+    # the movers window selector changes the chart and the URL
+    assert "Top movers (1w)" in chart_titles(at)
+    at.button_group(key="w_movers").set_value("1m").run()
+    assert "Top movers (1m)" in chart_titles(at) and at.query_params["movers"] == "1m"
+    # chart data is one click away
+    movers_csv = downloads(at.download_button(key="dl_movers_csv"))
+    moved = read_back(movers_csv, "csv")
+    assert {"symbol", "1d", "1w", "1m"} <= set(moved.columns)
+    # every symbol with prices in the window, and only those (stale files are named instead)
+    from db import dashboard_queries as dq
+    from db.session import session_scope
+
+    with session_scope(dashboard_db[0]) as s:
+        cov = dq.price_coverage(s)
+    last = cov["last_date"].max()
+    recent = set(cov.loc[cov["last_date"] >= last - pd.Timedelta(days=30), "symbol"])
+    assert set(moved["symbol"]) == recent
+    stale = sorted(set(cov["symbol"]) - recent)
+    assert stale and f"for: {', '.join(stale)}" in page_text(at)
+
+
+def test_analog_pair_and_anchor_selectors(app, dashboard_db, downloads):
+    _, facts = dashboard_db
+    at = app("analog")
+    best = facts["best_nvda_csco"]
+    assert metric(at, "Today") == f"{best:%Y-%m-%d}"
+    assert any(t.startswith("NVDA vs CSCO, aligned at today") for t in chart_titles(at))
+    # what followed: computed from Cisco's prices after the best-match date
+    assert any(m.label.startswith("over 12m") for m in at.metric)
+    paths = read_back(downloads(at.download_button(key="dl_analog_paths_csv")), "csv")
+    zero = paths[paths["t"] == 0].iloc[0]
+    assert zero["ai"] == pytest.approx(100) and zero["dotcom"] == pytest.approx(100)
+    assert zero["dotcom_date"].startswith(f"{best:%Y-%m-%d}")
+    # another anchor: named events, defaulting to the stored run's ChatGPT / Netscape IPO
+    at.selectbox(key="w_anchor").set_value("event").run()
+    assert at.query_params["anchor"] == "event"
+    assert any("chatgpt ↔ netscape_ipo" in t for t in chart_titles(at))
+    # the other pair: baskets, with their own best match
+    at.selectbox(key="w_pair").set_value("ai_dotcom_basket").run()
+    assert at.query_params["pair"] == "ai_dotcom_basket"
+    assert metric(at, "Today") == f"{facts['best_ai_dotcom_basket']:%Y-%m-%d}"
+
+
+def test_explosiveness_symbol_and_critical_value(app, dashboard_db):
+    _, facts = dashboard_db
+    at = app("explosiveness", symbol="CSCO")
+    assert at.selectbox(key="w_symbol").value == "CSCO"  # view state read from the URL
+    assert metric(at, "Episodes") == str(facts["psy_episodes_CSCO"])
+    assert any(m.label == "BSADF on 2003-12-31" for m in at.metric)
+    spec = chart_specs(at)[0]
+    assert len(spec["layout"]["shapes"]) == 2 * facts["psy_episodes_CSCO"]  # shaded, both rows
+    assert {t["name"] for t in spec["data"]} >= {"BSADF", "95 % critical value"}
+    at.selectbox(key="w_symbol").set_value("NVDA").run()
+    assert metric(at, "Episodes") == str(facts["psy_episodes_NVDA"])
+    at.button_group(key="w_cv").set_value("cv99").run()
+    assert any(m.label == "99 % critical value" for m in at.metric)
+    assert "99 % critical value" in {t["name"] for t in chart_specs(at)[0]["data"]}
+    assert len(frame_with(at, "kind", "start", "days")) == facts["psy_episodes_NVDA"]
+
+
+def test_lppls_confidence_and_tc(app, dashboard_db, downloads):
+    _, facts = dashboard_db
+    at = app("lppls")
+    titles = chart_titles(at)
+    assert any("LPPLS confidence indicator" in t for t in titles)
+    tc_spec = chart_specs(at)[titles.index("NVDA: fitted critical time tc of the qualified fits")]
+    median = next(t for t in tc_spec["data"] if t.get("name") == "positive bubble: median")
+    assert len(values(median["y"])) == facts["lppls_tc_dates"]
+    assert metric(at, "Positive-bubble confidence").endswith("%")
+    tc_csv = read_back(downloads(at.download_button(key="dl_lppls_tc_csv")), "csv")
+    assert set(tc_csv.columns) == {"date", "pos_tc_median_days", "pos_tc_q10_days",
+                                   "pos_tc_q90_days"}
+
+
+def test_capex_and_revenue_gap(app, dashboard_db):
+    _, facts = dashboard_db
+    at = app("capex")
+    assert metric(at, "Hyperscaler capex") == f"{facts['googl_capex_ttm_bn']:,.0f} USD bn"
+    titles = chart_titles(at)
+    assert "Hyperscaler capex: by quarter and trailing four quarters" in titles
+    assert "Build-out spending then and now" in titles
+    then_now = chart_specs(at)[titles.index("Build-out spending then and now")]
+    telecom = next(t for t in then_now["data"] if t["type"] == "bar")
+    assert values(telecom["y"]).max() == pytest.approx(facts["telecom_peak_bn"])  # USD m -> bn
+    assert "Required vs reported AI revenue (annualised)" in titles
+    assert "tco_multiplier = 2.0" in page_text(at)
+
+
+def test_valuation_and_vendor_financing(app):
+    at = app("valuation")
+    assert metric(at, "P/E (TTM)").endswith("×")
+    spec = chart_specs(at)[0]
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    peak_line = next(t for t in spec["data"] if t["name"] == "Cisco P/E at 2000 peak (190×)")
+    assert set(values(peak_line["y"])) == {190.0}
+    labels = [m.label for m in at.metric]
+    i = labels.index("0 % (today)")
+    assert labels[i:i + 4] == ["0 % (today)", "25 %", "50 %", "75 %"]
+    pe = [float(m.value.rstrip("×")) for m in at.metric[i:i + 4]]
+    assert pe[1:] == pytest.approx([pe[0] / 0.75, pe[0] / 0.5, pe[0] / 0.25], rel=0.02)
+    assert any(t.startswith("NVDA: DSO") for t in chart_titles(at))
+    dotcom = frame_with(at, "entity", "metric", "source_tag")
+    assert {"CSCO", "Lucent"} & set(dotcom["entity"])
+    assert dotcom["source"].str.startswith("http").all()
+
+
+def test_alerts_page_masks_secrets(app):
+    at = app("alerts")
+    assert metric(at, "Active alerts") == "1"
+    assert metric(at, "Failed") == "1"
+    deliveries = frame_with(at, "status", "subscriber", "target")
+    shown = deliveries.astype(str).to_csv()
+    assert "plantedSecretXYZ" not in shown and MASK in shown
+    assert PLANTED_WEBHOOK not in page_text(at)
+    # Slack targets are the name of an environment variable, which may be shown
+    assert "DESK_SLACK_WEBHOOK" in set(deliveries["target"])
+    at.multiselect(key="w_delivery_status").set_value(["sent"]).run()
+    assert set(frame_with(at, "status", "subscriber", "target")["status"]) == {"sent"}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+def test_export_downloads_selected_series(app, dashboard_db, downloads, fmt):
+    url, _ = dashboard_db
+    at = app("export", dataset="psy", key="CSCO", format=fmt)
+    at.date_input(key="w_range").set_value((date(1999, 1, 1), date(2000, 12, 31))).run()
+    at.multiselect(key="w_fields").set_value(["bsadf", "cv95"]).run()
+    button = at.download_button(key="export_download")
+    assert button.label.endswith(fmt.upper())
+    assert f"psy-csco-1999-01-01-2000-12-31.{fmt}" in page_text(at)
+    got = read_back(downloads(button), fmt)
+    assert list(got.columns) == ["date", "bsadf", "cv95"]
+    got_dates = pd.to_datetime(got["date"])
+    assert got_dates.min() >= pd.Timestamp("1999-01-01")
+    assert got_dates.max() <= pd.Timestamp("2000-12-31") and len(got) > 400
+    from db import repo
+    from db.session import session_scope
+
+    with session_scope(url) as s:
+        stored = repo.indicator_wide(s, "psy", "CSCO").loc["1999":"2000", ["bsadf", "cv95"]]
+    assert got["bsadf"].to_numpy() == pytest.approx(stored["bsadf"].to_numpy())
+    if fmt == "xlsx":
+        about = pd.read_excel(io.BytesIO(downloads(button)), sheet_name="about")
+        assert dict(zip(about["field"], about["value"], strict=True))["indicator"] == "psy"
+
+
+def test_every_page_names_the_command_on_an_empty_database(use_db, empty_db_url):
+    from streamlit.testing.v1 import AppTest
+
+    use_db(empty_db_url)
+    expected = {
+        "overview": "bubblewatch compute composite",
+        "analog": "bubblewatch ingest",
+        "explosiveness": "bubblewatch compute psy",
+        "lppls": "bubblewatch compute lppls",
+        "capex": "bubblewatch compute capex",
+        "valuation": "bubblewatch compute valuation",
+        "alerts": "bubblewatch alerts check",
+        "export": "bubblewatch compute",
+    }
+    at = AppTest.from_file(str(APP), default_timeout=90).run()
+    for page, command in expected.items():
+        at.switch_page(PAGES[page]).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        infos = " ".join(i.value for i in at.info)
+        assert f"`{command}" in infos, (page, infos)
+    assert "No prices in the database" in " ".join(w.value for w in at.warning)
+
+
+def test_uninitialised_database_says_run_init(use_db, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    use_db(f"sqlite:///{tmp_path / 'never-initialised.sqlite'}")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "`bubblewatch init`" in " ".join(i.value for i in at.info)
+    assert not at.get("plotly_chart")

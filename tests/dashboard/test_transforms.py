@@ -1,0 +1,148 @@
+"""Pure transforms behind the pages, on real prices from ../shared/data and
+on small hand-built frames where the expected answer is known exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import transforms as tf
+from tests.conftest import load_shared_prices
+
+
+@pytest.fixture(scope="module")
+def csco() -> pd.Series:
+    return load_shared_prices("CSCO")["close"]
+
+
+@pytest.fixture(scope="module")
+def nvda() -> pd.Series:
+    return load_shared_prices("NVDA")["close"]
+
+
+def test_rebase_snaps_to_next_trading_day(csco):
+    out = tf.rebase(csco, date(2000, 3, 25))  # a Saturday: Monday 2000-03-27 is the anchor
+    assert out.loc["2000-03-27"] == pytest.approx(100.0)
+    assert out.loc["2000-03-28"] == pytest.approx(100 * csco.loc["2000-03-28"] / csco.loc["2000-03-27"])
+
+
+def test_align_paths_puts_both_anchors_at_zero(nvda, csco):
+    out = tf.align_paths(nvda, csco, date(2022, 11, 30), date(1995, 8, 9), before=10, after=300)
+    assert out.loc[0, "ai"] == pytest.approx(100) and out.loc[0, "dotcom"] == pytest.approx(100)
+    assert out.loc[0, "ai_date"] == pd.Timestamp("2022-11-30")
+    assert out.loc[0, "dotcom_date"] == pd.Timestamp("1995-08-09")
+    assert out.index.min() == -10 and out.index.max() == 300
+    # t counts trading days: 252 rows after the Netscape IPO is Cisco's 252nd next close
+    pos = csco.index.get_loc(pd.Timestamp("1995-08-09"))
+    assert out.loc[252, "dotcom_date"] == csco.index[pos + 252]
+    assert out.loc[252, "dotcom"] == pytest.approx(100 * csco.iloc[pos + 252] / csco.iloc[pos])
+
+
+def test_forward_returns_match_prices(csco):
+    fwd = tf.forward_returns(csco, date(2000, 3, 27))
+    assert list(fwd["horizon"]) == ["6m", "12m", "24m"]
+    row = fwd.set_index("horizon").loc["24m"]
+    assert row["to_date"] <= date(2002, 3, 27)
+    assert row["return_pct"] == pytest.approx(
+        (csco.loc[:"2002-03-27"].iloc[-1] / csco.loc["2000-03-27"] - 1) * 100)
+    assert row["return_pct"] < -50  # Cisco lost most of its value after the peak
+    assert tf.forward_returns(csco, csco.index[-5]).empty  # no horizon inside the data
+
+
+def test_peak_and_runup_start(csco):
+    peak = tf.peak_date(csco, end=date(2002, 12, 31))
+    assert peak == pd.Timestamp("2000-03-27")  # Cisco's record close $80.06 (FACTS.md)
+    start = tf.runup_start(csco[:"2000-12-31"])
+    assert start is not None and start < peak
+    ret = csco / csco.shift(504) - 1
+    # the spell found ends in the dot-com run-up, where the 2-year return was >= 100 %
+    assert (ret[:"2000-12-31"] >= 1.0).any()
+
+
+def test_basket_index_is_mean_of_member_returns():
+    idx = pd.date_range("2024-01-01", periods=4, freq="D")
+    closes = pd.DataFrame({"A": [10, 11, 12.1, 12.1], "B": [np.nan, 20, 22, 11]}, index=idx)
+    out = tf.basket_index(closes)
+    # day 2: only A trades (+10 %); day 3: A +10 %, B +10 %; day 4: A 0 %, B -50 %
+    assert out.to_numpy() == pytest.approx([100, 110, 121, 121 * 0.75])
+
+
+def test_top_movers_sorted_by_absolute_move():
+    idx = pd.bdate_range("2024-01-01", periods=30)
+    closes = pd.DataFrame({"UP": np.linspace(100, 130, 30), "DOWN": np.linspace(100, 50, 30),
+                           "FLAT": 100.0}, index=idx)
+    out = tf.top_movers(closes, {"1d": 1, "1w": 5})
+    assert list(out["symbol"]) == ["DOWN", "UP", "FLAT"]
+    assert out.set_index("symbol").loc["UP", "1w"] == pytest.approx((130 / closes["UP"].iloc[-6] - 1) * 100)
+
+
+def test_freshness_status_rules():
+    now = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    runs = pd.DataFrame([
+        {"job": "a", "last_status": "ok", "last_ok_finished": pd.Timestamp("2026-11-21 06:00", tz="UTC"),
+         "last_error": None},
+        {"job": "b", "last_status": "ok", "last_ok_finished": pd.Timestamp("2026-11-01", tz="UTC"),
+         "last_error": None},
+        {"job": "c", "last_status": "failed", "last_ok_finished": None, "last_error": "boom"},
+        {"job": "e", "last_status": "failed", "last_ok_finished": pd.Timestamp("2026-11-21", tz="UTC"),
+         "last_error": "late"},
+    ])
+    rules = [tf.FreshnessRule(j, j.upper(), 24, f"run {j}") for j in "abcde"]
+    out = tf.freshness_status(runs, rules, now).set_index("job")
+    assert out["status"].to_dict() == {"a": "ok", "b": "stale", "c": "failed", "d": "missing",
+                                       "e": "failed"}
+    assert out.loc["a", "age_h"] == pytest.approx(6.0)
+    assert out.loc["d", "command"] == "run d"
+
+
+def test_business_days_between():
+    assert tf.business_days_between(date(2026, 8, 21), date(2026, 8, 24)) == 1  # Fri -> Mon
+    assert tf.business_days_between(date(2026, 8, 21), date(2026, 8, 21)) == 0
+    assert tf.business_days_between(date(2026, 8, 21), date(2026, 9, 4)) == 10
+
+
+def test_component_table_reads_dotcom_at_peak():
+    ai_idx = pd.bdate_range("2026-01-01", periods=3)
+    dc_idx = pd.to_datetime(["2000-03-09", "2000-03-10", "2000-03-13"])
+    ai = pd.DataFrame({"score": [1, 2, 3.0], "c_runup": [10, 20, 30.0], "c_psy": [5, 6, 7.0]},
+                      index=ai_idx)
+    dc = pd.DataFrame({"score": [9, 8, 7.0], "c_runup": [90, 80, 70.0]}, index=dc_idx)
+    out = tf.component_table(ai, dc, {"runup": 0.2, "psy": 0.3}, date(2000, 3, 11)).set_index(
+        "component")
+    assert list(out.index) == ["psy", "runup"]  # heaviest weight first
+    assert out.loc["runup", "ai"] == 30 and out.loc["runup", "dotcom_peak"] == 80
+    assert out.loc["runup", "dotcom_date"] == date(2000, 3, 10)
+    assert np.isnan(out.loc["psy", "dotcom_peak"])
+
+
+def test_active_alerts_keeps_conditions_that_still_hold():
+    events = pd.DataFrame([
+        {"id": 1, "rule_id": "r", "key": "NVDA", "condition": "on", "as_of": date(2026, 1, 1)},
+        {"id": 2, "rule_id": "r", "key": "NVDA", "condition": "off", "as_of": date(2026, 2, 1)},
+        {"id": 3, "rule_id": "r", "key": "AMD", "condition": "on", "as_of": date(2026, 2, 1)},
+        {"id": 4, "rule_id": "s", "key": "ai", "condition": "high", "as_of": date(2026, 3, 1)},
+    ])
+    states = pd.DataFrame([{"rule_id": "r", "key": "NVDA", "condition": "off"},
+                           {"rule_id": "r", "key": "AMD", "condition": "on"},
+                           {"rule_id": "s", "key": "ai", "condition": "low"}])
+    out = tf.active_alerts(events, states)
+    assert sorted(out["id"]) == [2, 3]  # latest per (rule, key) whose condition is current
+
+
+def test_units_and_calendar_quarters():
+    s = pd.Series([52_535.0], index=pd.to_datetime(["2024-12-31"]))
+    assert tf.to_usd_bn(s, "USD m").iloc[0] == pytest.approx(52.535)
+    assert tf.to_usd_bn(s * 1e6, "USD").iloc[0] == pytest.approx(52.535)
+    with pytest.raises(ValueError, match="unknown money unit"):
+        tf.to_usd_bn(s, "EUR")
+    q = pd.Series([1.0, 2.0], index=pd.to_datetime(["2024-08-31", "2024-11-30"]))  # Oracle
+    out = tf.to_calendar_quarter(q)
+    assert list(out.index) == [pd.Timestamp("2024-09-30"), pd.Timestamp("2024-12-31")]
+
+
+def test_era_events_fall_back_to_builtin_anchors():
+    ev = tf.era_events(pd.DataFrame(), "dotcom")
+    assert list(ev["key"]) == ["netscape_ipo"] and ev["date"].iloc[0] == date(1995, 8, 9)
