@@ -35,7 +35,7 @@ def configure_logging(level: str = "INFO") -> None:
         return
     handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
     logging.basicConfig(level=level.upper(), handlers=[handler], format="%(message)s")
-    for noisy in ("httpx", "httpcore", "yfinance", "apscheduler.executors", "alembic",
+    for noisy in ("httpx", "httpcore", "yfinance", "apscheduler", "alembic",
                   "urllib3", "peewee", "numba"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
