@@ -52,9 +52,12 @@ def upsert(
     rows: Sequence[Mapping[str, Any]],
     conflict: Sequence[str],
     update: Iterable[str] | None = None,
+    compare: Iterable[str] | None = None,
 ) -> UpsertCounts:
     """Insert ``rows`` into ``table``; on a ``conflict`` key clash update the
-    ``update`` columns only where a value differs.
+    ``update`` columns only where one of the ``compare`` columns (default: the
+    ``update`` columns) differs, so bookkeeping columns such as ``computed_at``
+    can be refreshed along with a changed value without forcing a rewrite.
 
     Returns how many rows were inserted, updated and left unchanged.
     """
@@ -63,13 +66,14 @@ def upsert(
     update_cols = list(update) if update is not None else [
         c for c in rows[0] if c not in conflict
     ]
+    compare_cols = list(compare) if compare is not None else update_cols
     stmt = _insert(session, table)
     if update_cols:
         excluded = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=list(conflict),
             set_={c: excluded[c] for c in update_cols},
-            where=or_(*[_changed(table.c[c], excluded[c]) for c in update_cols]),
+            where=or_(*[_changed(table.c[c], excluded[c]) for c in compare_cols]),
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
