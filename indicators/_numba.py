@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover
 _WARNED: set[str] = set()
 
 
-def jit(func: F | None = None, *, parallel: bool = False, fastmath: bool = False) -> Any:
+def jit(func: F | None = None, *, parallel: bool = False, fastmath: bool | set[str] = False) -> Any:
     """Compile ``func`` with ``numba.njit(cache=True)`` or fall back to Python.
 
     Parameters
@@ -49,8 +49,9 @@ def jit(func: F | None = None, *, parallel: bool = False, fastmath: bool = False
     parallel
         Compile with ``parallel=True`` so ``prange`` loops run on all cores.
     fastmath
-        Allow reassociation. Off by default: the engines promise exact parity
-        with reference implementations.
+        ``True`` or a set of LLVM fast-math flags (``{"reassoc", "contract"}``).
+        Off by default: the engines promise exact parity with reference
+        implementations; use it only where results are ranked, not reported.
     """
 
     def wrap(f: F) -> F:

@@ -1,0 +1,354 @@
+"""LPPLS engine: linear solve, parameter recovery, agreement with PyPI ``lppls``,
+the FCO filter, the Nasdaq 2000 bubble, Python/numba parity and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bubblewatch.errors import InfeasibleTestError
+from indicators import lppls as L
+from tests.conftest import REPO_ROOT, load_shared_prices
+
+
+def synthetic(n: int, tc_ahead: float, m: float, omega: float, b: float, c1: float,
+              c2: float, sigma: float, seed: int, a: float = 5.0):
+    """An LPPLS log-price path over trading days 0..n-1 with Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n, dtype=float)
+    tc = t[-1] + tc_ahead
+    y = L.lppls_model(t, tc, m, omega, a, b, c1, c2) + rng.normal(0.0, sigma, n)
+    return t, y, tc
+
+
+# --------------------------------------------------------------------------- #
+# Linear parameters: the Filimonov-Sornette solve against numpy lstsq         #
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    ("tc_shift", "m", "omega"),
+    [(25.0, 0.5, 8.0), (-30.0, 0.9, 12.0), (0.3, 0.2, 4.0), (120.0, 1.7, 40.0)],
+)
+def test_linear_params_match_lstsq(tc_shift: float, m: float, omega: float) -> None:
+    rng = np.random.default_rng(7)
+    t = np.arange(400, dtype=float)
+    y = 4.0 + np.cumsum(rng.normal(0.001, 0.02, t.size))
+    tc = t[-1] + tc_shift
+    a, b, c1, c2, sse = L.linear_params(t, y, tc, m, omega)
+    d = np.maximum(np.abs(tc - t), 1e-8)
+    f = d**m
+    x = np.column_stack([np.ones_like(t), f, f * np.cos(omega * np.log(d)),
+                         f * np.sin(omega * np.log(d))])
+    coef, _res, *_ = np.linalg.lstsq(x, y, rcond=None)
+    np.testing.assert_allclose([a, b, c1, c2], coef, rtol=1e-6, atol=1e-9 * np.abs(coef).max())
+    assert sse == pytest.approx(float(np.sum((y - x @ coef) ** 2)), rel=1e-9)
+
+
+def test_linear_params_singular_design_gives_nan() -> None:
+    t = np.arange(50, dtype=float)
+    a, b, *_ = L.linear_params(t, np.sin(t), 60.0, 0.0, 5.0)  # m = 0: f = 1 = constant
+    assert np.isnan(a) and np.isnan(b)
+
+
+# --------------------------------------------------------------------------- #
+# Parameter recovery on synthetic bubbles with noise                          #
+# --------------------------------------------------------------------------- #
+RECOVERY_CASES = [
+    # n, tc - t2 (days), m, omega, B, C1, C2, noise sd, seed
+    (500, 20.0, 0.5, 8.0, -0.02, 0.002, -0.0015, 0.005, 1),
+    (400, 10.0, 0.7, 6.0, -0.01, 0.0008, 0.0006, 0.003, 2),
+    (600, 40.0, 0.35, 10.0, -0.06, 0.004, 0.003, 0.005, 3),
+    (300, 15.0, 0.6, 7.0, 0.012, -0.001, 0.0008, 0.003, 4),  # negative bubble (B > 0)
+]
+
+
+@pytest.mark.parametrize("case", RECOVERY_CASES)
+def test_recovers_known_parameters(case: tuple) -> None:
+    n, ahead, m, om, b, c1, c2, sigma, seed = case
+    t, y, tc = synthetic(n, ahead, m, om, b, c1, c2, sigma, seed)
+    res = L.fit(t, y)
+    assert abs(res.tc - tc) <= 3.0, (res.tc, tc)
+    assert res.m == pytest.approx(m, abs=0.1)
+    assert res.omega == pytest.approx(om, abs=0.6)
+    assert np.sign(res.b) == np.sign(b)
+    assert res.bubble == ("positive" if b < 0 else "negative")
+    # the residual is noise-sized: no worse than the truth's
+    true_sse = float(np.sum((y - L.lppls_model(t, tc, m, om, 5.0, b, c1, c2)) ** 2))
+    assert res.sse <= true_sse * (1 + 1e-9)
+    assert res.rmse == pytest.approx(sigma, rel=0.2)
+
+
+def test_derived_quantities_follow_their_definitions() -> None:
+    t, y, _ = synthetic(450, 20.0, 0.5, 8.0, -0.02, 0.002, -0.0015, 0.005, 11)
+    r = L.fit(t, y)
+    c = np.hypot(r.c1, r.c2)
+    assert r.c == pytest.approx(c)
+    assert r.damping == pytest.approx(r.m * abs(r.b) / (r.omega * c), rel=1e-9)
+    osc = r.omega / (2 * np.pi) * np.log(abs(r.tc - t[0]) / abs(r.tc - t[-1]))
+    assert r.oscillations == pytest.approx(osc, rel=1e-9)
+    fitted = r.predict(t)
+    assert r.sse == pytest.approx(float(np.sum((y - fitted) ** 2)), rel=1e-9)
+    assert r.relative_error == pytest.approx(float(np.mean(np.abs((y - fitted) / fitted))),
+                                             rel=1e-9)
+    assert (r.t1, r.t2, r.n_obs, r.dt) == (0.0, 449.0, 450, 449.0)
+    assert r.tc_ahead == pytest.approx(r.tc - 449.0)
+
+
+def test_fit_is_invariant_to_the_time_unit() -> None:
+    t, y, _ = synthetic(400, 25.0, 0.6, 7.0, -0.015, 0.001, 0.001, 0.004, 5)
+    r1 = L.fit(t, y)
+    r2 = L.fit(2.5 * t + 1000.0, y)  # another unit and origin
+    assert r2.tc == pytest.approx(2.5 * r1.tc + 1000.0, rel=1e-6)
+    assert (r2.m, r2.omega) == pytest.approx((r1.m, r1.omega), rel=1e-6)
+    assert r2.sse == pytest.approx(r1.sse, rel=1e-6)
+    np.testing.assert_allclose(r2.predict(2.5 * t + 1000.0), r1.predict(t), atol=1e-7)
+
+
+def test_fit_is_deterministic() -> None:
+    t, y, _ = synthetic(300, 12.0, 0.5, 9.0, -0.02, 0.002, 0.001, 0.01, 9)
+    assert L.fit(t, y) == L.fit(t, y)
+
+
+# --------------------------------------------------------------------------- #
+# Agreement with PyPI lppls on the cost at the optimum it finds               #
+# --------------------------------------------------------------------------- #
+def _lppls_cases():
+    ixic = np.log(load_shared_prices("^IXIC")["adj_close"].loc[:"2000-03-09"].to_numpy())
+    nvda = np.log(load_shared_prices("NVDA")["adj_close"].loc[:"2024-06-18"].to_numpy())
+    return [
+        ("synthetic", synthetic(400, 20.0, 0.5, 8.0, -0.02, 0.002, -0.0015, 0.006, 21)[1]),
+        ("ixic-150", ixic[-150:]),
+        ("ixic-500", ixic[-500:]),
+        ("nvda-250", nvda[-250:]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_cost_not_worse_than_lppls_optimum(case: int) -> None:
+    """``lppls`` (5 seeds, ``fit(25)``) against our global search over a box that
+    contains its optima with ``m >= 0`` (``m < 0`` is outside the LPPLS model)."""
+    lppls = pytest.importorskip("lppls.lppls")
+    name, y = _lppls_cases()[case]
+    t = np.arange(y.size, dtype=float)
+    obs = np.array([t, y])
+    model = lppls.LPPLS(observations=obs)
+    found = []
+    for seed in range(5):
+        random.seed(seed)
+        np.random.seed(seed)
+        tc, m, w, *_ = model.fit(25)
+        if tc == 0 and m == 0:
+            continue  # no converged search
+        theirs = float(model.func_restricted(np.array([tc, m, w]), obs))
+        # the same cost: at their (tc, m, w) our exact linear solve gives their SSE,
+        # or slightly less (lppls adds a 1e-8 ridge to the normal equations)
+        ours_there = L.linear_params(t, y, tc, m, w)[4]
+        assert ours_there <= theirs * (1 + 1e-9)
+        assert ours_there == pytest.approx(theirs, rel=1e-2)
+        if m >= 0:
+            found.append((tc, m, w, theirs))
+    if not found:
+        pytest.skip(f"{name}: no lppls optimum with m >= 0")
+    dt = t[-1] - t[0]
+    rel = [(f[0] - t[-1]) / dt for f in found]
+    ours = L.fit(
+        t, y,
+        tc_range=(min(-0.2, *rel) - 0.01, max(0.2, *rel) + 0.01),
+        m_range=(0.0, max(2.0, *(f[1] + 0.1 for f in found))),
+        omega_range=(min(1.0, *(f[2] / 2 for f in found)),
+                     max(50.0, *(f[2] + 5 for f in found))),
+    )
+    best_theirs = min(f[3] for f in found)
+    assert ours.sse <= best_theirs * (1 + 1e-6) + 1e-9, (name, ours, found)
+
+
+# --------------------------------------------------------------------------- #
+# FCO filter                                                                  #
+# --------------------------------------------------------------------------- #
+def _hand_fit(**kw: float) -> L.LpplsFit:
+    base = {"tc": 505.0, "m": 0.5, "omega": 8.0, "a": 5.0, "b": -0.02, "c1": 0.001, "c2": 0.0,
+            "sse": 1.0, "t1": 0.0, "t2": 500.0, "n_obs": 501, "damping": 1.0,
+            "oscillations": 3.0, "relative_error": 0.01, "nfev": 1}
+    base.update(kw)
+    return L.LpplsFit(**base)  # type: ignore[arg-type]
+
+
+def test_fco_filter_bounds_are_inclusive() -> None:
+    f = L.FCO_FILTER
+    assert _hand_fit().qualifies()
+    for kw in ({"m": 0.01}, {"m": 1.2}, {"omega": 2.0}, {"omega": 25.0}, {"tc": 475.0},
+               {"tc": 550.0}, {"oscillations": 2.5}, {"damping": 0.8},
+               {"relative_error": 0.05}):
+        assert f.qualifies(_hand_fit(**kw)), kw
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"m": 0.009}, {"m": 1.21}, {"omega": 1.99}, {"omega": 25.1}, {"tc": 474.9},
+     {"tc": 550.1}, {"oscillations": 2.49}, {"damping": 0.79}, {"relative_error": 0.051},
+     {"damping": float("nan")}],
+)
+def test_fco_filter_rejects(kw: dict) -> None:
+    assert not _hand_fit(**kw).qualifies()
+
+
+def test_custom_filter_and_validation() -> None:
+    loose = L.FcoFilter(min_damping=0.0)
+    assert _hand_fit(damping=0.1).qualifies(loose)
+    with pytest.raises(ValueError, match="FcoFilter.m"):
+        L.FcoFilter(m=(1.0, 0.5))
+
+
+# --------------------------------------------------------------------------- #
+# Confidence indicator                                                        #
+# --------------------------------------------------------------------------- #
+def test_confidence_on_a_synthetic_bubble() -> None:
+    t, y, _tc = synthetic(420, 15.0, 0.5, 8.0, -0.03, 0.0012, -0.0009, 0.003, 31)  # D = 1.25
+    price = pd.Series(np.exp(y), index=pd.bdate_range("2020-01-01", periods=t.size))
+    res = L.confidence(price, [-1, -2], min_window=150, max_window=400, window_step=50)
+    assert res.n_windows == 6 and list(res.windows) == [400, 350, 300, 250, 200, 150]
+    assert res.pos_conf[0] >= 0.5 and res.neg_conf[0] == 0.0
+    frame = res.to_frame()
+    assert list(frame.index) == list(price.index[[-1, -2]])
+    assert frame["pos_tc_median_days"].iloc[0] == pytest.approx(15.0, abs=5.0)
+    # tc as a date: about 15 business days after the end
+    expected = price.index[-1] + pd.offsets.BDay(15)
+    assert abs((frame["pos_tc_median_date"].iloc[0] - expected).days) <= 8
+    fits = res.fits_frame(0)
+    assert len(fits) == 6 and fits["qualified"].sum() == res.n_pos[0]
+    assert "positive" in res.summary()
+
+
+def test_confidence_matches_single_fits() -> None:
+    _t, y, _ = synthetic(300, 10.0, 0.6, 7.0, -0.02, 0.002, 0.001, 0.004, 41)
+    res = L.confidence(np.exp(y), [299], min_window=200, max_window=300, window_step=100)
+    for j, w in enumerate(res.windows):
+        single = L.fit(np.arange(300 - w, 300, dtype=float), y[300 - w:])
+        assert res.fits[0, j, 7] == pytest.approx(single.sse, rel=1e-12)
+        assert res.fits[0, j, 0] == pytest.approx(single.tc, rel=1e-12)
+
+
+def test_nasdaq_positive_confidence_rises_into_march_2000() -> None:
+    """Weekly end dates over the 12 weeks to 2000-03-09 (the Nasdaq peaked on
+    2000-03-10) against a quiet first half of 1999; 26 windows (step 25) keep
+    it fast."""
+    px = load_shared_prices("^IXIC")["adj_close"]
+    peak = px.index.get_loc(pd.Timestamp("2000-03-09"))
+    weekly = px.index[peak - 5 * np.arange(12)[::-1]]
+    base = px.loc["1999-01-01":"1999-06-30"].index[::21]
+    res = L.confidence(px, base.append(weekly), window_step=25)
+    conf = pd.Series(res.pos_conf, index=res.index)
+    run_up = conf.loc[weekly]
+    assert conf.loc[base].max() <= 0.05, conf
+    assert conf.loc["2000-03-09"] >= 0.3, conf
+    assert run_up.iloc[-3:].mean() > conf.loc["2000-01-01":"2000-01-31"].mean() + 0.15, conf
+    rank_corr = run_up.rank().corr(pd.Series(np.arange(12.0), index=run_up.index))
+    assert rank_corr > 0.6, conf
+    assert res.neg_conf.max() == 0.0
+    # the critical times of the qualified fits cluster at the end date, not months away
+    assert abs(res.to_frame()["pos_tc_median_days"].iloc[-1]) <= 10
+
+
+# --------------------------------------------------------------------------- #
+# Python vs numba                                                             #
+# --------------------------------------------------------------------------- #
+_PARITY = textwrap.dedent(
+    """
+    import json, warnings
+    import numpy as np
+    warnings.simplefilter("ignore")
+    from indicators import lppls as L
+    rng = np.random.default_rng(3)
+    t = np.arange(40, dtype=float)
+    y = L.lppls_model(t, 45.0, 0.5, 6.0, 3.0, -0.05, 0.01, 0.005) + rng.normal(0, 0.002, 40)
+    kw = dict(grid=(2, 2, 3), n_starts=2, max_iter=6)
+    r = L.fit(t, y, **kw)
+    c = L.confidence(np.exp(y), [39, 35], min_window=25, max_window=35, window_step=5, **kw)
+    print(json.dumps({"fit": [r.tc, r.m, r.omega, r.a, r.b, r.c1, r.c2, r.sse],
+                      "lin": list(L.linear_params(t, y, 44.0, 0.7, 5.0)),
+                      "fits": c.fits[..., :8].ravel().tolist()}))
+    """
+)
+
+
+def _run_parity(disable: bool) -> dict:
+    env = dict(os.environ)
+    if disable:
+        env["BUBBLEWATCH_DISABLE_NUMBA"] = "1"
+    else:
+        env.pop("BUBBLEWATCH_DISABLE_NUMBA", None)
+    out = subprocess.run([sys.executable, "-c", _PARITY], cwd=REPO_ROOT, env=env,
+                         capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_python_and_numba_kernels_agree() -> None:
+    py = _run_parity(disable=True)
+    nb = _run_parity(disable=False)
+    for k in ("fit", "lin", "fits"):
+        np.testing.assert_allclose(py[k], nb[k], rtol=1e-8, atol=1e-12, err_msg=k)
+
+
+# --------------------------------------------------------------------------- #
+# Bad input                                                                   #
+# --------------------------------------------------------------------------- #
+def test_fit_bad_input() -> None:
+    t = np.arange(100, dtype=float)
+    y = np.linspace(1.0, 2.0, 100)
+    with pytest.raises(InfeasibleTestError, match="at least 20"):
+        L.fit(t[:10], y[:10])
+    with pytest.raises(ValueError, match="missing or infinite"):
+        L.fit(t, np.where(t == 50, np.nan, y))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        L.fit(t[::-1], y)
+    with pytest.raises(ValueError, match="differ in length"):
+        L.fit(t, y[:-1])
+    with pytest.raises(ValueError, match="one-dimensional"):
+        L.fit(np.ones((10, 10)), np.ones((10, 10)))
+    with pytest.raises(ValueError, match="m_range"):
+        L.fit(t, y, m_range=(1.0, 0.5))
+    with pytest.raises(ValueError, match="m_range low end"):
+        L.fit(t, y, m_range=(-1.0, 0.5))
+    with pytest.raises(ValueError, match="grid"):
+        L.fit(t, y, grid=(0, 2, 2))
+    with pytest.raises(InfeasibleTestError, match="constant"):
+        L.fit(t, np.ones(100))
+
+
+def test_confidence_bad_input() -> None:
+    price = pd.Series(np.linspace(10.0, 20.0, 300),
+                      index=pd.bdate_range("2021-01-01", periods=300))
+    kw = {"min_window": 100, "max_window": 200, "window_step": 50}
+    with pytest.raises(ValueError, match="must be > 0"):
+        L.confidence(price.where(price.index != price.index[5], -1.0), **kw)
+    with pytest.raises(ValueError, match="must be > 0"):
+        L.confidence(price.where(price.index != price.index[5], 0.0), **kw)
+    with pytest.raises(ValueError, match="missing or infinite"):
+        L.confidence(price.where(price.index != price.index[5]), **kw)
+    with pytest.raises(InfeasibleTestError, match="longer than the data"):
+        L.confidence(price, min_window=125, max_window=750)
+    with pytest.raises(InfeasibleTestError, match="longer than the data up to end"):
+        L.confidence(price, [150], **kw)
+    with pytest.raises(ValueError, match="not in the price index"):
+        L.confidence(price, ["2021-01-02"], **kw)  # a Saturday
+    with pytest.raises(ValueError, match="need a price Series"):
+        L.confidence(price.to_numpy(), ["2021-06-01"], **kw)
+    with pytest.raises(ValueError, match="end positions"):
+        L.confidence(price, [300], **kw)
+    with pytest.raises(ValueError, match="max_window"):
+        L.confidence(price, min_window=200, max_window=100)
+    with pytest.raises(ValueError, match="min_window must be >= 20"):
+        L.confidence(price, min_window=5, max_window=100)
+    with pytest.raises(ValueError, match="window_step"):
+        L.confidence(price, min_window=100, max_window=200, window_step=0)
+    with pytest.raises(ValueError, match="quantiles"):
+        L.confidence(price, quantiles=(0.5, 1.5), **kw)
+    with pytest.raises(ValueError, match="empty"):
+        L.confidence(price, [], **kw)
