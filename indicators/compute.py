@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bubblewatch.errors import ConfigError
+from bubblewatch.errors import ConfigError, InfeasibleTestError
 from bubblewatch.runlog import record_run
 from indicators.registry import (
     ComputeContext,
@@ -258,6 +258,10 @@ def run_compute(
                         n = _store(url, ind, key, params, phash, result, since)
                         report.store_seconds[ind.name] = (report.store_seconds.get(ind.name, 0.0)
                                                           + time.perf_counter() - t_store)
+                    except InfeasibleTestError as exc:  # too little data: a note, not a failure
+                        report.rows[item] = 0
+                        report.notes[item] = f"skipped: {exc}"
+                        rec.ok(item, 0, note=f"skipped: {exc}")
                     except Exception as exc:  # one item never stops the others
                         msg = f"{type(exc).__name__}: {exc}"
                         log.warning("compute %s failed: %s", item, msg)
