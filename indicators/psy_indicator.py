@@ -282,7 +282,8 @@ def compute_psy_valuation(ctx: ComputeContext, key: str,
     val = ctx.source.indicator("valuation", key)
     common = _common_meta(p, "level")
     if val is None or val.empty:
-        note = f"no valuation data for {key}; compute 'valuation' first"
+        note = (f"no valuation data for {key}: it needs fundamentals (ingest its SEC "
+                "companyfacts) and a 'valuation' compute")
         return IndicatorResult(
             frame=pd.DataFrame(index=pd.DatetimeIndex([], name="date")),
             meta={**common, "note": note, "missing": note},
