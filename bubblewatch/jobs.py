@@ -191,7 +191,7 @@ def _item(rec: RunRecorder, report: IngestReport, item: str, work: Callable[[], 
     except SourceUnavailableError:
         raise
     except BubblewatchError as exc:
-        log.warning("%s", exc)
+        log.debug("%s failed: %s", item, exc)
         rec.fail(item, exc)
         report.errors[item] = str(exc)
         return

@@ -67,6 +67,7 @@ def record_run(url: str, job: str) -> Iterator[RunRecorder]:
         if not isinstance(exc, (KeyboardInterrupt, SystemExit)):
             log.debug("run %s failed:\n%s", job, traceback.format_exc())
         raise
-    error = "; ".join(f"{k}: {v}" for k, v in rec.failures.items()) or None
+    error = "; ".join(v if v.startswith(k) else f"{k}: {v}"
+                      for k, v in rec.failures.items()) or None
     with session_scope(url) as s:
         repo.finish_run(s, run_id, status=rec.status, rows=rec.rows, detail=rec.detail, error=error)
