@@ -14,8 +14,9 @@ from urllib.parse import urlencode
 from alerts.channels.base import OutgoingMessage
 
 #: Dashboard page showing each indicator (``<base_url>/<page>?indicator=..&key=..``).
+#: Indicator -> dashboard page path ("" is the Overview, served at the root).
 DASHBOARD_PAGES: dict[str, str] = {
-    "composite": "overview",
+    "composite": "",
     "psy": "explosiveness",
     "lppls": "lppls",
     "runup": "analog",
@@ -24,7 +25,7 @@ DASHBOARD_PAGES: dict[str, str] = {
     "revenue_gap": "capex",
     "valuation": "valuation",
     "vendor_financing": "valuation",
-    "regime": "overview",
+    "regime": "",
 }
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 _SEVERITY_ICON = {"info": ":information_source:", "warning": ":warning:",
@@ -51,9 +52,11 @@ class EventView:
 
 
 def dashboard_link(base_url: str, indicator: str, key: str) -> str:
-    """Link to the chart of ``indicator`` for ``key`` on the dashboard."""
-    page = DASHBOARD_PAGES.get(indicator, "overview")
-    return f"{base_url.rstrip('/')}/{page}?{urlencode({'indicator': indicator, 'key': key})}"
+    """Link to the chart of ``indicator`` for ``key`` on the dashboard; the
+    pages select their symbol from the ``symbol`` query parameter."""
+    page = DASHBOARD_PAGES.get(indicator, "")
+    query = urlencode({"indicator": indicator, "key": key, "symbol": key})
+    return f"{base_url.rstrip('/')}/{page}?{query}"
 
 
 def render_message(

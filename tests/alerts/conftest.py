@@ -41,6 +41,8 @@ def stub_indicators() -> dict[str, Indicator]:
     def keys_for(name: str):  # type: ignore[no-untyped-def]
         if name == "composite":
             return lambda _u: ["ai", "dotcom"]
+        if name in ("runup", "regime"):  # as the real ones: symbols and the two baskets
+            return lambda uni: [*uni.symbols, "ai_basket", "dotcom_basket"]
         return lambda uni: list(uni.symbols)
 
     def never(*_a: Any) -> IndicatorResult:
