@@ -89,11 +89,14 @@ def select_indicators(names: Sequence[str] | None) -> list[Indicator]:
 def select_keys(indicator: Indicator, universe: Universe,
                 symbols: Sequence[str] | None) -> list[str]:
     """The indicator's keys; with ``symbols`` only keys that are those symbols
-    (basket, pair and cohort keys are computed only in runs over every symbol)."""
+    (basket, pair and cohort keys are computed only in runs over every symbol),
+    including the indicator's ``optional_keys`` that were asked for."""
     keys = list(indicator.keys(universe))
     if not symbols:
         return keys
     wanted = set(symbols)
+    if indicator.optional_keys is not None:
+        keys += [k for k in indicator.optional_keys(universe) if k not in keys]
     return [k for k in keys if k in wanted]
 
 

@@ -170,6 +170,7 @@ INDICATOR = Indicator(
     columns=COLUMNS,
     defaults=DEFAULTS,
     keys=default_keys,
+    optional_keys=lambda universe: universe.symbols,
     compute=compute,
     incremental=True,
 )

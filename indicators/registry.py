@@ -143,6 +143,9 @@ class Indicator:
         Names of indicators whose stored results ``compute`` reads.
     incremental
         Whether ``compute`` honours ``ctx.since``.
+    optional_keys
+        Keys computed only when asked for by name (``compute --symbols``),
+        e.g. every symbol for an indicator whose default run covers a few.
     """
 
     name: str
@@ -154,6 +157,7 @@ class Indicator:
     compute: ComputeFn
     depends_on: tuple[str, ...] = ()
     incremental: bool = False
+    optional_keys: KeysFn | None = None
 
     def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Defaults merged with ``overrides``; unknown names are refused."""

@@ -110,3 +110,14 @@ def test_unknown_indicator_is_a_clear_error(computed: tuple[str, object]) -> Non
 
 def test_benchmark_script_exists() -> None:
     assert (Path(__file__).resolve().parents[2] / "benchmarks" / "bench_compute.py").is_file()
+
+
+def test_optional_keys_are_computed_only_when_asked_for() -> None:
+    from bubblewatch.universe import default_universe
+    from indicators.compute import select_keys
+    from indicators.registry import get
+
+    lppls, u = get("lppls"), default_universe()
+    assert "AVGO" not in select_keys(lppls, u, None)
+    assert select_keys(lppls, u, ["AVGO", "NVDA"]) == ["NVDA", "AVGO"]
+    assert select_keys(get("runup"), u, ["AVGO"]) == ["AVGO"]
