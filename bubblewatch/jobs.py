@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bubblewatch.errors import BubblewatchError, SourceUnavailableError
 from bubblewatch.runlog import RunRecorder, record_run
-from bubblewatch.settings import Settings
+from bubblewatch.settings import SecSettings, Settings
 from bubblewatch.universe import Universe
 from db import repo
 from db.migrate import upgrade
@@ -153,8 +153,11 @@ def ingest_yahoo(settings: Settings, symbols: Sequence[str] | None = None,
 
 
 def ingest_edgar(settings: Settings, symbols: Sequence[str] | None = None,
-                 client: object | None = None, on_item: Progress | None = None) -> IngestReport:
-    """Companyfacts for every instrument with a CIK."""
+                 client: object | None = None, on_item: Progress | None = None,
+                 use_cache: bool = True) -> IngestReport:
+    """Companyfacts for every instrument with a CIK (documents downloaded less
+    than a day ago are reused from ``<cache_dir>/edgar`` unless ``use_cache`` is
+    false)."""
     from ingest import edgar
     from ingest.http import HttpClient, check_reachable
 
@@ -163,18 +166,23 @@ def ingest_edgar(settings: Settings, symbols: Sequence[str] | None = None,
     own_client = client is None
     if client is None:
         check_reachable(settings.sec.base_url, "SEC EDGAR")
+        if settings.sec.user_agent == SecSettings().user_agent:
+            log.warning("SEC EDGAR asks every client to identify itself: set "
+                        "BUBBLEWATCH_SEC__USER_AGENT to your name and e-mail")
         client = HttpClient(settings.sec.user_agent, rate=settings.sec.max_requests_per_second,
                             timeout_s=settings.sec.timeout_s, retries=settings.sec.retries)
     upgrade(url)
     _ensure_instruments(url, settings.universe)
     report = IngestReport("ingest_fundamentals")
+    cache_dir = settings.resolved_cache_dir / "edgar"
     try:
         with record_run(url, "ingest_fundamentals") as rec:
             for ins in universe.with_cik:
                 q = edgar.EdgarQuery(ins.cik, ins.symbol, settings.sec.base_url)  # type: ignore[arg-type]
 
                 def work(q=q) -> UpsertCounts:
-                    return _write_facts(url, edgar.transform(q, edgar.extract(q, client)))
+                    raw = edgar.extract(q, client, cache_dir if use_cache else None)
+                    return _write_facts(url, edgar.transform(q, raw))
 
                 _item(rec, report, ins.symbol, work)
                 if on_item:

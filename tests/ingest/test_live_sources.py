@@ -79,7 +79,7 @@ def test_edgar_through_http_equals_the_local_file(sec_server: _Recorder, db_url:
                                           "user_agent": "bubblewatch-test ops@example.org"},
                              universe={"symbols": ["NVDA", "CSCO"]})
     client = HttpClient(settings.sec.user_agent, rate=50, retries=3, backoff_s=0.01)
-    report = ingest_edgar(settings, client=client)
+    report = ingest_edgar(settings, client=client, use_cache=False)
     # CSCO's companyfacts is not on the stand-in server: a 404 fails that symbol only
     assert set(report.counts) == {"NVDA"} and set(report.errors) == {"CSCO"}
     assert "HTTP 404" in report.errors["CSCO"]
@@ -181,3 +181,14 @@ def test_live_ingest_without_network_fails_fast_with_one_line(source: str, tmp_p
     assert len(lines) == 1, proc.stderr
     assert "cannot reach" in lines[0] and "--from-dir" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_edgar_documents_are_reused_for_a_day(sec_server: _Recorder, tmp_path: Path) -> None:
+    client = HttpClient("bubblewatch-test ops@example.org", rate=50, retries=0)
+    q = edgar.EdgarQuery(1045810, "NVDA", _base(sec_server))
+    first = edgar.extract(q, client, tmp_path)
+    second = edgar.extract(q, client, tmp_path)
+    assert first == second and len(sec_server.requests) == 1
+    assert (tmp_path / "CIK0001045810.json").read_bytes() == first
+    edgar.extract(q, client, tmp_path, max_age_s=0)  # stale: downloaded again
+    assert len(sec_server.requests) == 2
