@@ -184,8 +184,9 @@ def _store(url: str, ind: Indicator, key: str, params: Mapping[str, Any], phash:
     with session_scope(url) as s:
         return repo.store_indicator_result(
             s, indicator=ind.name, key=key, params=params, params_hash=phash, frame=frame,
-            events=event_rows(result.events), meta=result.meta, as_of=as_of_date(result),
-            replace_values=not incremental,
+            events=event_rows(result.events), meta=result.meta,
+            # an incremental run with nothing new is still current as of ``since``
+            as_of=as_of_date(result) or since, replace_values=not incremental,
         )
 
 

@@ -121,3 +121,15 @@ def test_optional_keys_are_computed_only_when_asked_for() -> None:
     assert "AVGO" not in select_keys(lppls, u, None)
     assert select_keys(lppls, u, ["AVGO", "NVDA"]) == ["NVDA", "AVGO"]
     assert select_keys(get("runup"), u, ["AVGO"]) == ["AVGO"]
+
+
+def test_incremental_run_with_nothing_new_keeps_its_as_of_date(seeded_db_copy: str) -> None:
+    from db.session import session_scope as scope
+
+    settings = make_settings(seeded_db_copy)
+    first = run_compute(settings, ["lppls"], ["CSCO"], show_progress=False)
+    again = run_compute(settings, ["lppls"], ["CSCO"], show_progress=False)
+    assert first.ok and again.ok and again.rows["lppls/CSCO"] == 0
+    with scope(seeded_db_copy) as s:
+        (run,) = repo.latest_runs(s, "lppls", "CSCO")
+    assert run.as_of is not None and run.as_of == run.last_date
