@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,6 +24,29 @@ def _split(text: str | None) -> list[str] | None:
     return [s.strip() for s in text.split(",") if s.strip()] if text else None
 
 
+def _parse_params(pairs: list[str] | None, names: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``["span=756", "freq=\"M\""]`` for one named indicator -> ``{name: {...}}``."""
+    import json as _json
+
+    from bubblewatch.errors import ConfigError
+
+    if not pairs:
+        return {}
+    if not names or len(names) != 1:
+        raise ConfigError("--param needs exactly one indicator name, e.g. "
+                          "`bubblewatch compute lppls --param span=756`")
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {pair!r}: expected NAME=VALUE")
+        try:
+            out[key.strip()] = _json.loads(text)
+        except ValueError:
+            out[key.strip()] = text
+    return {names[0]: out}
+
+
 def compute(
     names: Annotated[list[str] | None, typer.Argument(
         help="Indicators to compute (default: all). See `bubblewatch indicators`.")] = None,
@@ -32,13 +55,18 @@ def compute(
              "computed in runs over all symbols).")] = None,
     full: Annotated[bool, typer.Option(
         help="Recompute every date and replace stored rows (default: incremental).")] = False,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="NAME=VALUE parameter override for the one indicator named "
+                        "(repeatable; VALUE is JSON, else text), e.g. --param span=756.")] = None,
 ) -> None:
     """Compute indicators from the database and store the results."""
     from bubblewatch.settings import get_settings
     from indicators.compute import run_compute
 
     with cli_errors():
-        report = run_compute(get_settings(), names or None, _split(symbols), full)
+        overrides = _parse_params(param, names)
+        report = run_compute(get_settings(), names or None, _split(symbols), full,
+                             overrides=overrides)
         for item, n in report.rows.items():
             note = report.notes.get(item)
             if note:

@@ -198,6 +198,7 @@ def run_compute(
     *,
     on_item: Callable[[str, str], None] | None = None,
     show_progress: bool = True,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ComputeReport:
     """Compute indicators and store the results.
 
@@ -215,6 +216,10 @@ def run_compute(
         Called with ``(indicator, key)`` after each item.
     show_progress
         Show a rich progress bar (only drawn on a terminal).
+    overrides
+        Indicator name -> parameter overrides (unknown names are refused). The
+        result is stored under its own parameter hash beside the default run,
+        and becomes the latest run that reads and exports see.
 
     Returns
     -------
@@ -235,6 +240,10 @@ def run_compute(
         except KeyError as exc:
             raise ConfigError(str(exc.args[0])) from None
     indicators = select_indicators(names)
+    try:
+        params_of = {ind.name: ind.params((overrides or {}).get(ind.name)) for ind in indicators}
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if not is_up_to_date(url):
         upgrade(url)
     plan = [(ind, select_keys(ind, universe, symbols)) for ind in indicators]
@@ -243,7 +252,7 @@ def run_compute(
     with record_run(url, JOB) as rec, progress() as bar:
         task = bar.add_task("computing", total=sum(len(k) for _, k in plan), visible=show_progress)
         for ind, keys in plan:
-            params = ind.params()
+            params = params_of[ind.name]
             phash = params_hash(params)
             t0 = time.perf_counter()
             # one read session per indicator sees what earlier indicators committed

@@ -133,3 +133,26 @@ def test_incremental_run_with_nothing_new_keeps_its_as_of_date(seeded_db_copy: s
     with scope(seeded_db_copy) as s:
         (run,) = repo.latest_runs(s, "lppls", "CSCO")
     assert run.as_of is not None and run.as_of == run.last_date
+
+
+def test_param_overrides_from_the_cli(seeded_db_copy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from bubblewatch.cli import app
+    from bubblewatch.settings import get_settings
+
+    monkeypatch.setenv("BUBBLEWATCH_DATABASE_URL", seeded_db_copy)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        ok = runner.invoke(app, ["compute", "runup", "--symbols", "NVDA", "--param", "window_days=252"])
+        bad = runner.invoke(app, ["compute", "runup", "--param", "window=252"])
+        two = runner.invoke(app, ["compute", "runup", "regime", "--param", "start=\"2000-01-01\""])
+    finally:
+        get_settings.cache_clear()
+    assert ok.exit_code == 0, ok.output
+    with session_scope(seeded_db_copy) as s:
+        (run,) = repo.latest_runs(s, "runup", "NVDA")
+    assert run.params["window_days"] == 252
+    assert bad.exit_code == 1 and "no parameter 'window'" in bad.output
+    assert two.exit_code == 1 and "exactly one indicator" in two.output
