@@ -137,16 +137,24 @@ else:
         c3.metric(f"{pair.dotcom}'s dot-com peak was", f"{abs(to_peak)} days "
                   + ("later" if to_peak >= 0 else "earlier"))
         fwd = tf.forward_returns(dc, best_date)
-        stored_fwd = best.get("forward_returns") or {}
+        stored_fwd = {h: v for h, v in (best.get("forward_returns") or {}).items()
+                      if isinstance(v, (int, float)) and str(h).isdigit()}
         st.markdown(f"**What {dc_label} did next** (from {best_date:%Y-%m-%d}):")
-        cols = st.columns(max(1, len(fwd)))
-        for col, row in zip(cols, fwd.itertuples(index=False), strict=False):
-            col.metric(f"over {row.horizon} (to {row.to_date:%Y-%m-%d})",
-                       f"{row.return_pct:+.0f} %")
         if stored_fwd:
-            st.caption("Stored by the analog indicator (trading days ahead): " + ", ".join(
-                f"{h} d: {100 * v:+.0f} %" if isinstance(v, (int, float)) else f"{h} d: n/a"
-                for h, v in stored_fwd.items()))
+            # the indicator's own figures (horizons in trading days), so the page and
+            # exports/alerts agree
+            cols = st.columns(len(stored_fwd))
+            for col, (h, v) in zip(cols, stored_fwd.items(), strict=False):
+                months = round(int(h) / 21)
+                col.metric(f"over {h} trading days (≈{months}m)", f"{100 * v:+.0f} %")
+            st.caption("Calendar-month horizons from the prices: " + ", ".join(
+                f"{r.horizon} to {r.to_date:%Y-%m-%d}: {r.return_pct:+.0f} %"
+                for r in fwd.itertuples(index=False)))
+        else:
+            cols = st.columns(max(1, len(fwd)))
+            for col, row in zip(cols, fwd.itertuples(index=False), strict=False):
+                col.metric(f"over {row.horizon} (to {row.to_date:%Y-%m-%d})",
+                           f"{row.return_pct:+.0f} %")
         ui.download(fwd, f"analog-{pair_name}-what-followed", key="what_followed",
                     about={"pair": pair_name, "best_date": f"{best_date:%Y-%m-%d}"},
                     label="Download what followed (CSV)")

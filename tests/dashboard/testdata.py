@@ -119,6 +119,7 @@ def store_test_indicators(url: str) -> dict[str, object]:
                      "best_match": {"dotcom_date": best.date().isoformat(), "distance": 0.123,
                                     "forward_returns": fwd}})
         facts[f"best_{key}"] = best.date()
+        facts[f"fwd_{key}"] = fwd
 
     # psy: log price, a rolling z-score standing in for BSADF, constant critical values
     for sym, start, end in (("NVDA", "2015-01-01", None), ("CSCO", "1995-01-01", "2003-12-31")):
