@@ -7,6 +7,7 @@ copied into it). ``BUBBLEWATCH_SHARED_DATA`` overrides the location.
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,17 @@ def load_shared_prices(symbol: str) -> pd.DataFrame:
     path = SHARED_DATA / "prices" / f"{symbol.lstrip('^')}.csv"
     df = pd.read_csv(path, parse_dates=["date"]).set_index("date")
     return df
+
+
+@cache
+def load_shared_facts(cik: int, symbol: str | None = None) -> pd.DataFrame:
+    """Every fact of ``../shared/data/edgar/CIK##########.json`` as the long facts
+    frame the indicators read (parsed once per session; do not mutate)."""
+    from ingest.companyfacts import load_json, parse_companyfacts
+
+    path = SHARED_DATA / "edgar" / f"CIK{cik:010d}.json"
+    return pd.DataFrame(parse_companyfacts(load_json(path.read_bytes(), str(path)), str(path),
+                                           symbol=symbol))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ reference table; calendar alignment of different fiscal years."""
 
 from __future__ import annotations
 
-from functools import cache
 
 import pandas as pd
 import pytest
@@ -12,22 +11,16 @@ from bubblewatch.universe import default_universe
 from indicators.capex import INDICATOR, calendar_quarter_end, capex_frame, total_frame
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
-from ingest.companyfacts import load_json, parse_companyfacts
 from ingest.quarterly import annual_series
 from ingest.reference import reference_frames
-from tests.conftest import SHARED_DATA
+from tests.conftest import load_shared_facts
 
-
-@cache
-def edgar_facts(cik: int, symbol: str) -> pd.DataFrame:
-    raw = (SHARED_DATA / "edgar" / f"CIK{cik:010d}.json").read_text()
-    return pd.DataFrame(parse_companyfacts(load_json(raw, symbol), symbol, symbol=symbol))
 
 
 @pytest.fixture(scope="module")
 def ctx() -> ComputeContext:
     figures, events = reference_frames()
-    return ComputeContext(FrameSource(fact_frames={"GOOGL": edgar_facts(1652044, "GOOGL")},
+    return ComputeContext(FrameSource(fact_frames={"GOOGL": load_shared_facts(1652044, "GOOGL")},
                                       reference_frame=figures, events_frame=events),
                           default_universe())
 
@@ -53,7 +46,7 @@ def test_alphabet_quarters_match_the_reference_table(ctx: ComputeContext) -> Non
 
 
 def test_ratios_use_trailing_revenue_and_cash_flow(ctx: ComputeContext) -> None:
-    facts = edgar_facts(1652044, "GOOGL")
+    facts = load_shared_facts(1652044, "GOOGL")
     f = INDICATOR.compute(ctx, "GOOGL", {}).frame
     for metric, col in (("revenue", "capex_to_revenue"), ("operating_cash_flow", "capex_to_ocf")):
         fy = annual_series(facts, metric)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 
 import pandas as pd
 import pytest
@@ -11,21 +10,15 @@ from bubblewatch.universe import default_universe
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
 from indicators.revenue_gap import INDICATOR, reported_ai_revenue
-from ingest.companyfacts import load_json, parse_companyfacts
 from ingest.reference import reference_frames
-from tests.conftest import SHARED_DATA
+from tests.conftest import load_shared_facts
 
-
-@cache
-def edgar_facts(cik: int, symbol: str) -> pd.DataFrame:
-    raw = (SHARED_DATA / "edgar" / f"CIK{cik:010d}.json").read_text()
-    return pd.DataFrame(parse_companyfacts(load_json(raw, symbol), symbol, symbol=symbol))
 
 
 @pytest.fixture(scope="module")
 def ctx() -> ComputeContext:
     figures, _ = reference_frames()
-    return ComputeContext(FrameSource(fact_frames={"NVDA": edgar_facts(1045810, "NVDA")},
+    return ComputeContext(FrameSource(fact_frames={"NVDA": load_shared_facts(1045810, "NVDA")},
                                       reference_frame=figures), default_universe())
 
 

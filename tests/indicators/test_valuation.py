@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -18,15 +17,9 @@ from indicators.valuation import (
     split_factors,
     valuation_frame,
 )
-from ingest.companyfacts import load_json, parse_companyfacts
 from ingest.reference import reference_frames
-from tests.conftest import SHARED_DATA, load_shared_prices
+from tests.conftest import load_shared_facts, load_shared_prices
 
-
-@cache
-def edgar_facts(cik: int, symbol: str) -> pd.DataFrame:
-    raw = (SHARED_DATA / "edgar" / f"CIK{cik:010d}.json").read_text()
-    return pd.DataFrame(parse_companyfacts(load_json(raw, symbol), symbol, symbol=symbol))
 
 
 def test_split_factors() -> None:
@@ -58,7 +51,7 @@ def test_expanding_percentile_matches_pandas_rank() -> None:
 @pytest.fixture(scope="module")
 def nvda() -> tuple[pd.Series, pd.DataFrame]:
     p = load_shared_prices("NVDA")["close"]
-    return p, edgar_facts(1045810, "NVDA")
+    return p, load_shared_facts(1045810, "NVDA")
 
 
 def test_nvidia_june_2025_matches_cited_figures(nvda: tuple[pd.Series, pd.DataFrame]) -> None:

@@ -8,23 +8,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.companyfacts import load_json, parse_companyfacts
 from ingest.quarterly import annual_series, quarterly_series, ttm_series
-
-
-def _facts(path: Path) -> pd.DataFrame:
-    rows = parse_companyfacts(load_json(path.read_bytes(), str(path)), str(path))
-    return pd.DataFrame(rows)
+from tests.conftest import load_shared_facts
 
 
 @pytest.fixture(scope="module")
 def nvda(shared_data: Path) -> pd.DataFrame:
-    return _facts(shared_data / "edgar" / "CIK0001045810.json")
+    return load_shared_facts(1045810)
 
 
 @pytest.fixture(scope="module")
 def googl(shared_data: Path) -> pd.DataFrame:
-    return _facts(shared_data / "edgar" / "CIK0001652044.json")
+    return load_shared_facts(1652044)
 
 
 @pytest.mark.parametrize("fy_end", ["2024-01-28", "2025-01-26", "2026-01-25"])
