@@ -62,6 +62,9 @@ class SmtpSettings(BaseModel):
     password: SecretStr | None = None
     sender: str = "bubblewatch@localhost"
     timeout_s: float = 10.0
+    #: PEM bundle of CA certificates trusted in addition to the system ones, for a relay
+    #: whose certificate comes from a private CA (``starttls`` and ``ssl`` only).
+    ca_file: Path | None = None
 
 
 class SlackSettings(BaseModel):

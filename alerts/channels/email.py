@@ -90,16 +90,30 @@ class EmailNotifier:
 
 def _connect(s: SmtpSettings) -> smtplib.SMTP:
     if s.security == "ssl":
-        return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s,
-                                context=ssl.create_default_context())
+        return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=_tls_context(s))
+    context = _tls_context(s) if s.security == "starttls" else None
     smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
-    if s.security == "starttls":
+    if context is not None:
         try:
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=context)
         except BaseException:
             smtp.close()
             raise
     return smtp
+
+
+def _tls_context(s: SmtpSettings) -> ssl.SSLContext:
+    """System trust plus ``s.ca_file``; certificate and hostname checks stay on."""
+    context = ssl.create_default_context()
+    if s.ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=s.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise DeliveryError(
+                f"cannot read the SMTP CA file {str(s.ca_file)!r} ({exc}); check "
+                "BUBBLEWATCH_SMTP__CA_FILE", retryable=False,
+            ) from None
+    return context
 
 
 def _txt(raw: bytes | str) -> str:
