@@ -39,7 +39,8 @@ except ImportError:  # pragma: no cover
 _WARNED: set[str] = set()
 
 
-def jit(func: F | None = None, *, parallel: bool = False, fastmath: bool | set[str] = False) -> Any:
+def jit(func: F | None = None, *, parallel: bool = False, fastmath: bool | set[str] = False,
+        error_model: str = "python") -> Any:
     """Compile ``func`` with ``numba.njit(cache=True)`` or fall back to Python.
 
     Parameters
@@ -52,11 +53,16 @@ def jit(func: F | None = None, *, parallel: bool = False, fastmath: bool | set[s
         ``True`` or a set of LLVM fast-math flags (``{"reassoc", "contract"}``).
         Off by default: the engines promise exact parity with reference
         implementations; use it only where results are ranked, not reported.
+    error_model
+        numba's ``"python"`` (division by zero raises) or ``"numpy"`` (gives
+        inf/NaN, and lets LLVM vectorise loops that divide). Results of valid
+        divisions are identical either way.
     """
 
     def wrap(f: F) -> F:
         if HAS_NUMBA:
-            return _numba.njit(cache=True, parallel=parallel, fastmath=fastmath, nogil=True)(f)
+            return _numba.njit(cache=True, parallel=parallel, fastmath=fastmath, nogil=True,
+                               error_model=error_model)(f)
 
         @functools.wraps(f)
         def slow(*args: Any, **kwargs: Any) -> Any:

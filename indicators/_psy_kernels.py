@@ -18,29 +18,35 @@ with at least ``minw`` rows; output point ``i = end - minw + 1`` belongs to
 observation ``minw + K + i``. The BADF point ``i`` is the window starting at
 row 0, the BSADF point ``i`` the largest statistic over all starts.
 
-Running sums in blocks
-----------------------
+Running sums in blocks (lag 0 and lag chosen by AIC/BIC)
+--------------------------------------------------------
 Window sums are differences of running sums. The running sums restart for
 every block of at most ``minw`` consecutive window starts, from the block's
 first row and centred on the lagged level there, so a window's sums are the
 difference of a sum over the window plus fewer than ``minw`` rows and a sum
 over fewer than ``minw`` rows: as accurate as summing each window afresh,
 without the cancellation of global prefix sums on long price series. With the
-sums in hand every (start, end) pair costs O(1) for lag 0 and O(K^2) for the
-centred cross-products plus a (K+2)-pivot elimination for lag K, independent
-of the window length, and the inner loop over window ends has no loop-carried
+sums in hand every (start, end) pair costs O(1) for lag 0, independent of the
+window length, and the inner loop over window ends has no loop-carried
 dependency, so LLVM vectorises it. The lag-0 kernel walks window ends in
 tiles of :data:`TILE` (outer) and four starts at a time (inner), so a tile's
 sums and running maxima stay in L1 and four windows share each load.
+
+Fixed lag K: updating a factorisation
+-------------------------------------
+For ``K >= 1`` each window start keeps the square-root-free QR (Gentleman's
+``Rbar' D Rbar``) of its regression and appends one row per window end:
+O(K^2) per (start, end) pair, and as accurate as a fresh QR of each window.
+:data:`GROUP` starts read each row together so their updates vectorise.
 
 No division in the hot loops
 ----------------------------
 The t-statistic is kept as a fraction ``t|t| = num / den`` (monotone in
 ``t``); running maxima compare fractions by cross-multiplication
-(``den > 0``), and the elimination is division-free (each step rescaled by
-``1/m``, which leaves ``num/den`` unchanged). That keeps the loops free of
-floating-point division, which numba's default error model would otherwise
-guard with a branch that blocks vectorisation. One division and square root
+(``den > 0``). That keeps the lag-0 loops free of floating-point division,
+which numba's default error model would otherwise guard with a branch that
+blocks vectorisation (the fixed-lag kernel divides, and is compiled with
+numpy's error model instead). One division and square root
 per output point remain at the end. A window whose regressor has no
 variation, or that fits perfectly, is skipped (NaN in BADF).
 """
@@ -55,6 +61,8 @@ from indicators._numba import jit, prange
 
 #: Window ends per tile in the lag-0 kernel (keeps a tile's data in L1).
 TILE = 256
+#: Window starts updated side by side in the fixed-lag kernel.
+GROUP = 64
 #: Codes for the per-window lag selection.
 IC_FIXED = 0
 IC_AIC = 1
@@ -332,11 +340,12 @@ block_lag0 = jit(block_lag0_python)
 
 
 # --------------------------------------------------------------------------- #
-# lag K: centred cross-products and elimination of the lag columns            #
+# lag chosen by AIC/BIC: centred cross-products, elimination of the lags     #
 # --------------------------------------------------------------------------- #
-def block_lagk_python(y, j0, nb, minw, lag, ic, inv_len, ic_pow, pidx,
-                      p1, p2, d1, cm, aux, v, nmax, dmax, badf):
-    """Windows that start at rows ``j0 .. j0+nb-1`` with ``lag`` >= 1 lags.
+def block_ic_python(y, j0, nb, minw, lag, ic, inv_len, ic_pow, pidx,
+                    p1, p2, d1, cm, aux, v, nmax, dmax, badf):
+    """Windows that start at rows ``j0 .. j0+nb-1``, each with the lag
+    ``k <= lag`` chosen by the information criterion ``ic``.
 
     Variables (columns): ``0..lag-1`` lagged differences ``dy[t-1..t-lag]``,
     ``lag`` the lagged level ``y[t-1]`` (centred on its value at the block's
@@ -346,11 +355,10 @@ def block_lagk_python(y, j0, nb, minw, lag, ic, inv_len, ic_pow, pidx,
     (ne x tile) the centred cross-products of a tile of window ends (packed
     upper triangle, ``pidx``), ``aux`` (3 x tile), ``v`` (nv).
 
-    Fixed lag: the lag columns are eliminated without division (each step
-    rescaled by ``1/m``); what remains of the (level, dy) block gives
-    ``t|t|`` as a fraction. With ``ic`` the nested models with ``k = 0..lag``
-    lags are read off after each elimination step on the same rows and the
-    one with the smallest criterion wins (ties go to the shorter lag).
+    The lag columns are eliminated one at a time; the nested models with
+    ``k = 0..lag`` lags are read off after each step, on the same rows, and
+    the one with the smallest criterion wins (ties go to the shorter lag).
+    That is O(K^2) per nested model and window.
     """
     n = y.shape[0]
     nrow = n - 1 - lag
@@ -412,10 +420,15 @@ def block_lagk_python(y, j0, nb, minw, lag, ic, inv_len, ic_pow, pidx,
             cdd = cm[edd, :tl]
             n_i = nmax[j + k0:j + k0 + tl]
             d_i = dmax[j + k0:j + k0 + tl]
-            if ic == IC_FIXED:
-                for k in range(tl):
-                    ok_[k] = 1.0
-                for p in range(lag):
+            best = aux[1, :tl]
+            qv = aux[2, :tl]
+            for k in range(tl):
+                ok_[k] = 1.0
+                best[k] = np.inf
+                qv[k] = np.nan
+            for s in range(lag + 1):
+                if s > 0:
+                    p = s - 1
                     cpp = cm[pidx[p, p], :tl]
                     for k in range(tl):
                         ok_[k] = min(ok_[k], cpp[k])
@@ -425,76 +438,150 @@ def block_lagk_python(y, j0, nb, minw, lag, ic, inv_len, ic_pow, pidx,
                             cab = cm[pidx[a, b], :tl]
                             cpb = cm[pidx[p, b], :tl]
                             for k in range(tl):
-                                cab[k] = (cpp[k] * cab[k] - cpa[k] * cpb[k]) * il[k]
+                                if cpp[k] > 0.0:
+                                    cab[k] = cab[k] - cpa[k] * cpb[k] / cpp[k]
                 for k in range(tl):
                     sxx = cxx[k]
-                    sxd = cxd[k]
-                    den = sxx * cdd[k] - sxd * sxd
-                    num = sxd * abs(sxd) * (m0 + k - lag - 2.0)
-                    nm = n_i[k]
-                    dm = d_i[k]
-                    better = (ok_[k] > 0.0) & (sxx > 0.0) & (den > 0.0) & (num * dm > nm * den)
-                    n_i[k] = num if better else nm
-                    d_i[k] = den if better else dm
-                if j == 0:
-                    for k in range(tl):
-                        sxx = cxx[k]
+                    if ok_[k] > 0.0 and sxx > 0.0:
                         sxd = cxd[k]
-                        den = sxx * cdd[k] - sxd * sxd
-                        if ok_[k] > 0.0 and sxx > 0.0 and den > 0.0:
-                            q = sxd * abs(sxd) * (m0 + k - lag - 2.0) / den
-                            badf[k0 + k] = math.sqrt(q) if q >= 0.0 else -math.sqrt(-q)
-                        else:
-                            badf[k0 + k] = np.nan
-            else:
-                best = aux[1, :tl]
-                qv = aux[2, :tl]
-                for k in range(tl):
-                    ok_[k] = 1.0
-                    best[k] = np.inf
-                    qv[k] = np.nan
-                for s in range(lag + 1):
-                    if s > 0:
-                        p = s - 1
-                        cpp = cm[pidx[p, p], :tl]
-                        for k in range(tl):
-                            ok_[k] = min(ok_[k], cpp[k])
-                        for a in range(p + 1, nv):
-                            cpa = cm[pidx[p, a], :tl]
-                            for b in range(a, nv):
-                                cab = cm[pidx[a, b], :tl]
-                                cpb = cm[pidx[p, b], :tl]
-                                for k in range(tl):
-                                    if cpp[k] > 0.0:
-                                        cab[k] = cab[k] - cpa[k] * cpb[k] / cpp[k]
-                    for k in range(tl):
-                        sxx = cxx[k]
-                        if ok_[k] > 0.0 and sxx > 0.0:
-                            sxd = cxd[k]
-                            ssr = cdd[k] - sxd * sxd / sxx
-                            if ssr > 0.0:
-                                m = m0 + k
-                                crit = ssr * ic_pow[m, s]
-                                if crit < best[k]:
-                                    best[k] = crit
-                                    qv[k] = sxd * abs(sxd) * (m - s - 2.0) / (sxx * ssr)
+                        ssr = cdd[k] - sxd * sxd / sxx
+                        if ssr > 0.0:
+                            m = m0 + k
+                            crit = ssr * ic_pow[m, s]
+                            if crit < best[k]:
+                                best[k] = crit
+                                qv[k] = sxd * abs(sxd) * (m - s - 2.0) / (sxx * ssr)
+            for k in range(tl):
+                qk = qv[k]
+                if qk * d_i[k] > n_i[k]:  # NaN compares False
+                    n_i[k] = qk
+                    d_i[k] = 1.0
+            if j == 0:
                 for k in range(tl):
                     qk = qv[k]
-                    if qk * d_i[k] > n_i[k]:  # NaN compares False
-                        n_i[k] = qk
-                        d_i[k] = 1.0
-                if j == 0:
-                    for k in range(tl):
-                        qk = qv[k]
-                        if qk >= 0.0:
-                            badf[k0 + k] = math.sqrt(qk)
-                        elif qk < 0.0:
-                            badf[k0 + k] = -math.sqrt(-qk)
-                        else:
-                            badf[k0 + k] = np.nan
+                    if qk >= 0.0:
+                        badf[k0 + k] = math.sqrt(qk)
+                    elif qk < 0.0:
+                        badf[k0 + k] = -math.sqrt(-qk)
+                    else:
+                        badf[k0 + k] = np.nan
 
 
-block_lagk = jit(block_lagk_python)
+block_ic = jit(block_ic_python)
+
+
+# --------------------------------------------------------------------------- #
+# fixed lag K: square-root-free Givens updates, a group of starts at a time   #
+# --------------------------------------------------------------------------- #
+def group_lagk_python(y, j0, minw, lag, d, rb, xg, w, cb, sb, ssr, qv, dmin, v, nmax,
+                      dmax, badf):
+    """Windows that start at rows ``j0 .. j0+G-1`` (``G = d.shape[1]``) with a
+    fixed ``lag >= 1``.
+
+    Each start keeps the factorisation ``X'X = Rbar' D Rbar`` (``Rbar`` unit
+    upper triangular) of its window's regressors, columns ``0`` constant,
+    ``1..lag`` the lagged differences, ``lag+1`` the lagged level (centred on
+    its value at ``j0``), with the response ``dy`` as an extra column of
+    ``Rbar`` (``theta``). Appending a row is Gentleman's (1974) square-root-free
+    Givens rotation (as in Miller's AS 274): O(p^2) for ``p = lag + 2``
+    regressors and no square root, so every (start, end) pair costs O(K^2).
+    With the level last, its coefficient is ``theta[p-1]`` and its variance
+    factor ``1 / d[p-1]``, so ``t|t| = theta |theta| d[p-1] (m - p) / SSR``.
+
+    The G starts of a group read the same row, so their updates run side by
+    side (innermost loops over the group, vectorised); a start enters with
+    weight 0 (no change) until its first row. ``d``, ``w``, ``cb``, ``sb``,
+    ``ssr``, ``qv``, ``dmin`` (G), ``rb`` ((p, p+1, G)), ``xg`` ((p+1, G)), ``v`` (p+1) are
+    scratch.
+    """
+    n = y.shape[0]
+    nrow = n - 1 - lag
+    npts = nrow - minw + 1
+    p = lag + 2
+    nc = p + 1
+    ix = p - 1
+    grp = d.shape[1]
+    gmax = min(grp, npts - j0)
+    c = y[j0 + lag]
+    for g in range(grp):
+        ssr[g] = 0.0
+    for k in range(p):
+        for g in range(grp):
+            d[k, g] = 0.0
+        for col in range(k + 1, nc):
+            for g in range(grp):
+                rb[k, col, g] = 0.0
+    for r in range(j0, nrow):
+        t = r + 1 + lag
+        v[0] = 1.0
+        for lg in range(lag):
+            v[1 + lg] = y[t - lg - 1] - y[t - lg - 2]
+        v[ix] = y[t - 1] - c
+        v[p] = y[t] - y[t - 1]
+        for col in range(nc):
+            for g in range(grp):
+                xg[col, g] = v[col]
+        for g in range(grp):
+            w[g] = 1.0 if (g < gmax) & (r >= j0 + g) else 0.0
+        for k in range(p):
+            xk_ = xg[k]
+            dk_ = d[k]
+            for g in range(grp):
+                xk = xk_[g]
+                dk = dk_[g]
+                wg = w[g]
+                dp = dk + wg * xk * xk
+                pos = dp > 0.0
+                inv = 1.0 / (dp if pos else 1.0)
+                cbar = dk * inv if pos else 1.0
+                cb[g] = cbar
+                sb[g] = wg * xk * inv
+                w[g] = wg * cbar
+                dk_[g] = dp
+            for col in range(k + 1, nc):
+                xl_ = xg[col]
+                rk_ = rb[k, col]
+                for g in range(grp):
+                    xl = xl_[g]
+                    rkl = rk_[g]
+                    xl_[g] = xl - xk_[g] * rkl
+                    rk_[g] = cb[g] * rkl + sb[g] * xl
+        for g in range(grp):
+            e = xg[p, g]
+            ssr[g] += w[g] * e * e
+        if r < j0 + minw - 1:
+            continue
+        # windows j0+g .. r with at least minw rows: the largest t|t| of the group
+        i = r - minw + 1
+        qmax = -np.inf
+        th_ = rb[ix, p]
+        dx_ = d[ix]
+        for g in range(grp):  # the smallest pivot (d only grows, so > 0 stays > 0)
+            dmin[g] = d[0, g]
+        for k in range(1, p):
+            dk_ = d[k]
+            for g in range(grp):
+                dmin[g] = min(dmin[g], dk_[g])
+        for g in range(grp):
+            m = r - j0 - g + 1
+            ok = (g < gmax) & (m >= minw) & (ssr[g] > 0.0) & (dmin[g] > 0.0)
+            th = th_[g]
+            q = th * abs(th) * dx_[g] * (m - p) / (ssr[g] if ok else 1.0)
+            qv[g] = q if ok else -np.inf
+        for g in range(grp):
+            qmax = max(qmax, qv[g])
+        if qmax * dmax[i] > nmax[i]:
+            nmax[i] = qmax
+            dmax[i] = 1.0
+        if j0 == 0:
+            q = qv[0]
+            if q > -np.inf:
+                badf[i] = math.sqrt(q) if q >= 0.0 else -math.sqrt(-q)
+            else:
+                badf[i] = np.nan
+
+
+group_lagk = jit(group_lagk_python, error_model="numpy")
 
 
 # --------------------------------------------------------------------------- #
@@ -515,6 +602,23 @@ def run_blocks_python(y, minw, lag, ic, slot, nslots, nmax, dmax, badf):
         psum = np.empty((5, nrow + 1))
         for blk in range(slot, nblocks, nslots):
             block_lag0(y, blk * nb, nb, minw, inv_len, psum, nmax, dmax, badf)
+    elif ic == IC_FIXED:
+        p = lag + 2
+        grp = GROUP
+        d = np.empty((p, grp))
+        rb = np.empty((p, p + 1, grp))
+        xg = np.empty((p + 1, grp))
+        w = np.empty(grp)
+        cb = np.empty(grp)
+        sb = np.empty(grp)
+        ssr = np.empty(grp)
+        qv = np.empty(grp)
+        dmin = np.empty(grp)
+        v = np.empty(p + 1)
+        ngroups = (npts + grp - 1) // grp
+        for gi in range(slot, ngroups, nslots):
+            group_lagk(y, gi * grp, minw, lag, d, rb, xg, w, cb, sb, ssr, qv, dmin, v, nmax,
+                       dmax, badf)
     else:
         nv = lag + 2
         ne = nv * (nv + 1) // 2
@@ -528,8 +632,8 @@ def run_blocks_python(y, minw, lag, ic, slot, nslots, nmax, dmax, badf):
         aux = np.empty((3, tile))
         v = np.empty(nv)
         for blk in range(slot, nblocks, nslots):
-            block_lagk(y, blk * nb, nb, minw, lag, ic, inv_len, ic_pow, pidx,
-                       p1, p2, d1, cm, aux, v, nmax, dmax, badf)
+            block_ic(y, blk * nb, nb, minw, lag, ic, inv_len, ic_pow, pidx,
+                     p1, p2, d1, cm, aux, v, nmax, dmax, badf)
 
 
 run_blocks = jit(run_blocks_python)

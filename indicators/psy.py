@@ -39,8 +39,8 @@ depends on the scale of the data; the common sample and the Gaussian
 likelihood here are the textbook choice, and give the fixed-``lag`` result
 whenever the criterion picks ``lag``.
 
-Work is O(1) per (start, end) window pair for lag 0 and O(K^2) (plus a
-(K+2)-pivot elimination) for lag K, with O(T) memory; see
+Work is O(1) per (start, end) window pair for lag 0 and O(K^2) for lag K
+(a QR factorisation updated one row at a time), with O(T) memory; see
 :mod:`indicators._psy_kernels` for the numerics.
 
 References

@@ -271,14 +271,16 @@ def test_invariant_to_shift_and_scale() -> None:
     np.testing.assert_allclose(a.bsadf, b.bsadf, atol=1e-10)
 
 
-def test_flat_windows_warn_and_are_skipped() -> None:
+@pytest.mark.parametrize("lag", [0, 1, 2])
+def test_flat_windows_warn_and_are_skipped(lag: int) -> None:
     y = np.cumsum(np.random.default_rng(4).standard_normal(120))
     y[30:60] = y[30]  # 30 stale prices: windows inside them have no variation ...
-    res = radf(y, 12)
+    res = radf(y, 12, lag)
     assert np.isfinite(res.bsadf).all()  # ... but every end has other windows
+    assert np.nanmax(res.bsadf) < 20.0  # and none of them is a near-singular artefact
     y[:30] = y[30]  # a stale start: the first windows are all flat
     with pytest.warns(DataQualityWarning, match="undefined"):
-        res = radf(y, 12)
+        res = radf(y, 12, lag)
     assert np.isnan(res.badf[:10]).all() and np.isnan(res.bsadf[:10]).all()
     assert np.isfinite(res.gsadf) and np.isfinite(res.adf)
 
