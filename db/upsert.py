@@ -77,7 +77,7 @@ def upsert(
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
-    stmt = stmt.returning(list(table.primary_key.columns)[0])
+    stmt = stmt.returning(next(iter(table.primary_key.columns)))
     total = UpsertCounts()
     for i in range(0, len(rows), CHUNK):
         chunk = [dict(r) for r in rows[i : i + CHUNK]]

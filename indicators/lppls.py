@@ -631,7 +631,8 @@ def _end_positions(ends: Any, index: pd.Index | None, n: int) -> Int64Array:
             raise ValueError(f"end positions must lie in [-{n}, {n - 1}]")
         return pos
     if not isinstance(index, pd.DatetimeIndex):
-        raise ValueError("ends given as dates need a price Series with a DatetimeIndex")
+        raise ValueError(  # noqa: TRY004 - bad input is a ValueError throughout
+            "ends given as dates need a price Series with a DatetimeIndex")
     stamps = pd.DatetimeIndex(pd.to_datetime(items))
     pos = index.get_indexer(stamps)
     if (pos < 0).any():

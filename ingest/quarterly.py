@@ -14,6 +14,7 @@ is known from the later of its two components' filing dates, so series built
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 import numpy as np
@@ -66,7 +67,7 @@ def _quarters_one_concept(df: pd.DataFrame, differences: bool = True) -> pd.Data
     chains = pd.concat([direct, cumulative]).sort_values(["period_start", "period_end"])
     for _, group in chains.groupby("period_start") if differences else ():
         rows = list(group.itertuples())
-        for prev, cur in zip(rows, rows[1:], strict=False):
+        for prev, cur in itertools.pairwise(rows):
             gap = (cur.period_end - prev.period_end).days
             if QUARTER_DAYS[0] <= gap <= QUARTER_DAYS[1]:
                 out.append({

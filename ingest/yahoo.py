@@ -51,7 +51,7 @@ def extract(query: YahooQuery, fetch: Fetch = yfinance_fetch, *, retries: int = 
     for attempt in range(retries + 1):
         try:
             raw = fetch(query.symbol, query.start, query.end)
-        except Exception as exc:  # yfinance raises many unrelated types
+        except Exception as exc:  # noqa: BLE001 - yfinance raises many unrelated types
             last = exc
             if not _is_rate_limit(exc) and attempt >= 1:
                 break

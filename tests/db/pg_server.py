@@ -61,5 +61,5 @@ def postgres_server() -> Iterator[str]:
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*prefix, _bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, env=env)
+                       capture_output=True, env=env, check=False)
         shutil.rmtree(root, ignore_errors=True)

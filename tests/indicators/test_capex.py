@@ -3,7 +3,6 @@ reference table; calendar alignment of different fiscal years."""
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
@@ -14,7 +13,6 @@ from indicators.registry import ComputeContext
 from ingest.quarterly import annual_series
 from ingest.reference import reference_frames
 from tests.conftest import load_shared_facts
-
 
 
 @pytest.fixture(scope="module")

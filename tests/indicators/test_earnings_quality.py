@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
@@ -12,7 +11,6 @@ from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
 from ingest.reference import reference_frames
 from tests.conftest import load_shared_facts
-
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
@@ -12,7 +11,6 @@ from indicators.registry import ComputeContext
 from indicators.revenue_gap import INDICATOR, reported_ai_revenue
 from ingest.reference import reference_frames
 from tests.conftest import load_shared_facts
-
 
 
 @pytest.fixture(scope="module")

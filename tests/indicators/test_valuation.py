@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +18,6 @@ from indicators.valuation import (
 )
 from ingest.reference import reference_frames
 from tests.conftest import load_shared_facts, load_shared_prices
-
 
 
 def test_split_factors() -> None:
