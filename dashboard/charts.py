@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from indicators.composite import SCORE_BAND_EDGES
+
 AI_COLOR = "#E4572E"
 DOTCOM_COLOR = "#2F6DB5"
 INDEX_COLOR = "#7F7F7F"
@@ -29,6 +31,8 @@ PALETTE = ["#F3A712", "#76B041", "#17BEBB", "#A23B72", "#6C4AB6", "#8C564B", "#B
 
 DATE_HOVER = "%{x|%Y-%m-%d}"
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
+#: Gauge shading of the score bands, low to extreme (indicators.composite.SCORE_BAND_LABELS).
+BAND_COLORS = ("#EAF4EA", "#F4F4E0", "#FBEBD2", "#F8D9C9", "#F2C0BD")
 
 
 def cohort_color(cohort: str) -> str:
@@ -101,15 +105,11 @@ def score_gauge(ai_score: float, dotcom_peak: float | None, *, title: str = "Bub
         title={"text": title + (f"<br><span style='font-size:0.8em'>as of {as_of}</span>"
                                 if as_of else "")},
         gauge={
-            "axis": {"range": [0, 100], "tickvals": [0, 20, 40, 60, 80, 100]},
+            "axis": {"range": [0, 100], "tickvals": [0, *SCORE_BAND_EDGES, 100]},
             "bar": {"color": AI_COLOR, "thickness": 0.3},
-            "steps": [
-                {"range": [0, 20], "color": "#EAF4EA"},
-                {"range": [20, 40], "color": "#F4F4E0"},
-                {"range": [40, 60], "color": "#FBEBD2"},
-                {"range": [60, 80], "color": "#F8D9C9"},
-                {"range": [80, 100], "color": "#F2C0BD"},
-            ],
+            "steps": [{"range": [lo, hi], "color": color} for lo, hi, color in
+                      zip((0.0, *SCORE_BAND_EDGES), (*SCORE_BAND_EDGES, 100.0), BAND_COLORS,
+                          strict=True)],
             "threshold": ({"line": {"color": DOTCOM_COLOR, "width": 5}, "thickness": 0.9,
                            "value": float(dotcom_peak)} if dotcom_peak is not None else None),
         },

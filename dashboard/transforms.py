@@ -337,21 +337,6 @@ def component_table(
                                        "dotcom_date"])
 
 
-def score_band(score: float) -> str:
-    """Words for a 0-100 bubble-risk score."""
-    if not np.isfinite(score):
-        return "no reading"
-    if score >= 80:
-        return "extreme"
-    if score >= 60:
-        return "high"
-    if score >= 40:
-        return "elevated"
-    if score >= 20:
-        return "moderate"
-    return "low"
-
-
 # --------------------------------------------------------------------------- helpers
 def wide_between(df: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:
     """Rows of a ``DatetimeIndex`` frame within ``[start, end]`` (open ends allowed)."""

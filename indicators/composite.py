@@ -76,12 +76,24 @@ COMPONENTS: tuple[Component, ...] = (
               "0 when half the required AI revenue is covered, 100 when none is"),
 )
 COMMON = ("runup", "psy", "lppls", "vol", "regime")
+
+#: Risk bands of the score: the lower edges of every band but the first, and the
+#: band names. The dashboard and the default ``composite-ai-band`` alert rule use them.
+SCORE_BAND_EDGES: tuple[float, ...] = (20.0, 40.0, 60.0, 80.0)
+SCORE_BAND_LABELS: tuple[str, ...] = ("low", "moderate", "elevated", "high", "extreme")
 COHORTS = {"ai": "ai_basket", "dotcom": "dotcom_basket"}
 
 
 def scale(x: pd.Series, lo: float, hi: float) -> pd.Series:
     """Linear map of ``x`` onto 0-100 between ``lo`` and ``hi``, clipped."""
     return (100.0 * (x.astype(float) - lo) / (hi - lo)).clip(0.0, 100.0)
+
+
+def score_band(score: float) -> str:
+    """The band name of a 0-100 score (:data:`SCORE_BAND_LABELS`); ``"no reading"`` for NaN."""
+    if not np.isfinite(score):
+        return "no reading"
+    return SCORE_BAND_LABELS[int(np.searchsorted(SCORE_BAND_EDGES, score, side="right"))]
 
 
 def weighted_score(components: pd.DataFrame, weights: Mapping[str, float]

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import charts as ch
 from dashboard import chrome, data, ui
 from dashboard import transforms as tf
+from indicators.composite import score_band
 
 ctx = ui.context()
 url = ctx.url
@@ -40,7 +41,7 @@ else:
         f"## AI composite **:orange[{ai_score:.0f}]** vs dot-com peak **:blue[{peak_txt}]**"
     )
     st.caption(
-        f"AI cohort score on {ai_date:%Y-%m-%d} ({tf.score_band(ai_score)} risk), against the "
+        f"AI cohort score on {ai_date:%Y-%m-%d} ({score_band(ai_score)} risk), against the "
         f"dot-com cohort's score at the Nasdaq peak of {peak_day:%Y-%m-%d}"
         + (f" (read on {peak[0]:%Y-%m-%d})" if peak else " (not computed: run "
            f"`{ui.CMD_COMPUTE} composite`)") + ". 0 = calm, 100 = the most bubble-like reading.")

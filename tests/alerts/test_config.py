@@ -227,3 +227,15 @@ def test_default_rules_match_the_indicators_registered_so_far() -> None:
     for p in book.problems:
         assert p.field == "indicator", str(p)
     assert {r.indicator for r in book.rules} == registered & set(FIXED_INDICATORS)
+
+
+def test_default_band_rule_uses_the_composite_score_bands() -> None:
+    """The alert and the dashboard name a score's band the same way."""
+    from indicators.composite import SCORE_BAND_EDGES, SCORE_BAND_LABELS, score_band
+
+    (rule,) = [r for r in parse(default_rules_text()).rules if r.id == "composite-ai-band"]
+    assert tuple(rule.bands) == SCORE_BAND_EDGES
+    assert tuple(rule.labels) == SCORE_BAND_LABELS
+    assert [score_band(s) for s in (0.0, 19.9, 20.0, 46.3, 60.0, 80.0, 100.0)] == [
+        "low", "low", "moderate", "elevated", "high", "extreme", "extreme"]
+    assert score_band(float("nan")) == "no reading"

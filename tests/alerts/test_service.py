@@ -210,7 +210,7 @@ def test_list_shows_the_default_rules_when_no_file_is_configured(
     assert listed.exit_code == 0, listed.output
     assert "<default rules>" in listed.output and "no subscribers" in listed.output
     for needle in ("composite-ai-band", "episode starts", "episode ends",
-                   "band change at 40.0 | 60.0 | 80.0", "percentile above 95", ">= 30%"):
+                   "band change at 20.0 | 40.0 | 60.0 | 80.0", "percentile above 95", ">= 30%"):
         assert needle in listed.output
 
 
