@@ -337,6 +337,24 @@ def component_table(
                                        "dotcom_date"])
 
 
+# --------------------------------------------------------------------------- episodes
+#: Readable names of the stored episode attributes (``attr_<name>`` columns).
+EPISODE_COLUMNS = {"duration": "observations above cv", "peak_bsadf": "peak BSADF",
+                   "peak_stat": "peak statistic"}
+
+
+def episode_table(eps: pd.DataFrame) -> pd.DataFrame:
+    """Stored episodes as a table for people: newest first, ``attr_*`` columns
+    named in words, and ``calendar days`` from start to end (None while ongoing)."""
+    view = eps.drop(columns=[c for c in ("indicator", "key") if c in eps.columns])
+    days = [(pd.Timestamp(e) - pd.Timestamp(s)).days if e is not None and pd.notna(e) else None
+            for s, e in zip(view["start"], view["end"], strict=True)]
+    view = view.assign(**{"calendar days": days})
+    names = {c: EPISODE_COLUMNS.get(c[5:], c[5:].replace("_", " "))
+             for c in view.columns if c.startswith("attr_")}
+    return view.rename(columns=names).sort_values("start", ascending=False)
+
+
 # --------------------------------------------------------------------------- helpers
 def wide_between(df: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:
     """Rows of a ``DatetimeIndex`` frame within ``[start, end]`` (open ends allowed)."""

@@ -3,11 +3,11 @@ value, with the date-stamped bubble episodes shaded, per symbol."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts as ch
 from dashboard import data, ui
+from dashboard import transforms as tf
 
 ctx = ui.context()
 url = ctx.url
@@ -62,10 +62,7 @@ st.subheader("Date-stamped episodes")
 if eps.empty:
     st.info(f"No episode of {symbol} passed the minimum duration at this significance level.")
 else:
-    view = eps.drop(columns=[c for c in ("indicator", "key") if c in eps.columns])
-    view = view.assign(days=[(pd.Timestamp(e) - pd.Timestamp(s)).days if e is not None
-                             and pd.notna(e) else None for s, e in zip(view["start"],
-                                                                        view["end"], strict=True)])
-    st.dataframe(view.sort_values("start", ascending=False), hide_index=True, key="episodes")
+    view = tf.episode_table(eps)
+    st.dataframe(view, hide_index=True, key="episodes")
     ui.download(view, f"psy-{symbol}-episodes", key="episodes", about=ui.about_run(info),
                 label="Download episodes (CSV)")

@@ -30,7 +30,8 @@ def frame_with(at, *columns: str) -> pd.DataFrame:
         v = df.value
         if set(columns) <= set(v.columns):
             return v
-    raise AssertionError(f"no dataframe with {columns}")
+    raise AssertionError(f"no dataframe with {columns}; shown: "
+                         f"{[list(df.value.columns) for df in at.dataframe]}")
 
 
 def metric(at, label_start: str) -> str:
@@ -120,7 +121,7 @@ def test_explosiveness_symbol_and_critical_value(app, dashboard_db):
     at.button_group(key="w_cv").set_value("cv99").run()
     assert any(m.label == "99 % critical value" for m in at.metric)
     assert "99 % critical value" in {t["name"] for t in chart_specs(at)[0]["data"]}
-    assert len(frame_with(at, "kind", "start", "days")) == facts["psy_episodes_NVDA"]
+    assert len(frame_with(at, "kind", "start", "calendar days", "observations above cv")) == facts["psy_episodes_NVDA"]
 
 
 def test_lppls_confidence_and_tc(app, dashboard_db, downloads):

@@ -146,3 +146,18 @@ def test_units_and_calendar_quarters():
 def test_era_events_fall_back_to_builtin_anchors():
     ev = tf.era_events(pd.DataFrame(), "dotcom")
     assert list(ev["key"]) == ["netscape_ipo"] and ev["date"].iloc[0] == date(1995, 8, 9)
+
+
+def test_episode_table_names_columns_in_words() -> None:
+    eps = pd.DataFrame({
+        "indicator": ["psy", "psy"], "key": ["NVDA", "NVDA"], "kind": ["positive", "positive"],
+        "start": [date(2016, 5, 13), date(2023, 2, 10)], "end": [date(2018, 11, 16), None],
+        "peak": [date(2016, 12, 23), date(2024, 6, 14)], "ongoing": [False, True],
+        "attr_duration": [131, 185], "attr_peak_bsadf": [2.93, 1.99], "attr_extra_note": [1, 2],
+    })
+    view = tf.episode_table(eps)
+    assert list(view.columns) == ["kind", "start", "end", "peak", "ongoing",
+                                  "observations above cv", "peak BSADF", "extra note",
+                                  "calendar days"]
+    assert list(view["start"]) == [date(2023, 2, 10), date(2016, 5, 13)]  # newest first
+    assert view["calendar days"].iloc[1] == 917 and pd.isna(view["calendar days"].iloc[0])
