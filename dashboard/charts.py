@@ -410,11 +410,14 @@ def capex_chart(quarterly: pd.DataFrame, ttm: pd.Series | None, *, unit: str = "
 
 def capex_vs_telecom(hyperscalers: pd.Series, telecom: pd.DataFrame, *, unit: str = "USD bn"
                      ) -> go.Figure:
-    """Side by side on the same y scale: telecom carrier capex 1996-2004 (annual,
-    one bar series per column of ``telecom``) and hyperscaler capex (trailing
-    four quarters, ``hyperscalers``)."""
+    """Side by side on the same y scale: telecom carrier capex (annual, one bar
+    series per column of ``telecom``; the title names the years present) and
+    hyperscaler capex (trailing four quarters, ``hyperscalers``)."""
+    years_present = sorted({pd.Timestamp(d).year for d in telecom.dropna(how="all").index})
+    span = (f"{years_present[0]}-{years_present[-1]}" if len(years_present) > 1
+            else "".join(map(str, years_present)))
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=("Telecom carriers, 1996-2004 (annual)",
+                        subplot_titles=(f"Telecom carriers{', ' + span if span else ''} (annual)",
                                         "Hyperscalers (trailing 4 quarters)"))
     blues = ["#2F6DB5", "#6A9BD8", "#A7C4EA", "#1B3F73", "#4F7FB8"]
     for i, col in enumerate(telecom.columns):

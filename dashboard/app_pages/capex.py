@@ -1,5 +1,5 @@
 """Capex & revenue gap: hyperscaler capex by quarter and trailing four
-quarters against telecom carrier capex 1996-2004, and Sequoia's revenue gap."""
+quarters against dot-com telecom carrier capex, and Sequoia's revenue gap."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ TELECOM_LABELS = {
 st.title("Capex & the revenue gap")
 st.caption("Capex is the cash-flow line *purchases of property and equipment* from SEC "
            "filings, each company on its own fiscal calendar, summed by calendar quarter. "
-           "Telecom carrier capex 1996-2004 comes from the built-in reference table.")
+           "Telecom carrier capex comes from the built-in reference table, for the years its "
+           "cited sources give.")
 
 
 def unit_of(info: dict | None) -> str | None:

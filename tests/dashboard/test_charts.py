@@ -108,6 +108,8 @@ def test_capex_charts_units():
     fig2 = ch.capex_vs_telecom(q.sum(axis=1), tel)
     bar = next(t for t in fig2.data if t.type == "bar")
     assert list(bar.x) == ["2000", "2002"] and bar.marker.color == ch.DOTCOM_COLOR
+    titles = [a.text for a in fig2.layout.annotations]
+    assert "Telecom carriers, 2000-2002 (annual)" in titles  # the years the data covers
 
 
 def test_movers_chart_colours_by_cohort():
