@@ -12,9 +12,9 @@ CPU, 0.2-0.3 s wall on two idle cores (0.6 s when the machine is loaded), so:
 * keys: ``NVDA``, ``^NDX``, ``^IXIC``, ``CSCO`` (the AI bellwether, the AI-heavy
   index, the dot-com index and Nvidia's dot-com analogue) where present in the
   universe; the other symbols are not computed by default;
-* ``span=126``, ``step=21``: a first run back-fills end dates every 21st
-  trading day (about monthly) over the last half year plus the latest day,
-  about 7 per key, 28 in all (10-20 s); later runs honour ``ctx.since`` and
+* ``span=252``, ``step=10``: a first run back-fills end dates every 10th
+  trading day (about fortnightly) over the last year plus the latest day,
+  about 26 per key, 104 in all (20-30 s); later runs honour ``ctx.since`` and
   compute only newer end dates: the latest day of each run (so a daily
   schedule builds a daily series) and any new grid date, about 1 s a day;
 * the full FCO grid: ``min_window=125``, ``max_window=750``, ``window_step=5``.
@@ -66,8 +66,8 @@ COLUMNS: dict[str, str] = {
 }
 
 DEFAULTS: dict[str, Any] = {
-    "span": 126,
-    "step": 21,
+    "span": 252,
+    "step": 10,
     "min_window": 125,
     "max_window": 750,
     "window_step": 5,
