@@ -11,8 +11,10 @@ sequences (aligned like :class:`~indicators.psy.RadfResult`):
     simulated sequences, i.e. the finite-sample critical value of the BSADF
     statistic of a sample that ends at that point (PSY 2015, section 3).
     exuber differs on two points: its ``radf_mc_cv`` uses the quantiles of
-    the running maximum of BADF for the BSADF sequence and the constant PWY
-    asymptotic values for BADF.
+    the running maximum of BADF (the SADF critical value of the sample up to
+    that point) for the BSADF sequence, which is higher and so more
+    conservative, and the constant PWY asymptotic values for BADF.
+    ``bsadf_cv="sadf"`` gives exuber's BSADF rule.
 :func:`wb_cv`
     Wild bootstrap of Phillips & Shi (2020): fit the null model
     ``dy[t] = mu + sum_l phi_l dy[t-l] + e[t]``, build paths
@@ -122,6 +124,10 @@ class CriticalValues:
         Shape ``(n - min_window - lag, 3)``, aligned with the statistics.
     tb
         Wild bootstrap only: the sample size of the family-wise window.
+    bsadf_cv
+        Monte Carlo only: ``"pointwise"`` (quantiles of the simulated BSADF at
+        each point) or ``"sadf"`` (quantiles of SADF over the sample up to each
+        point, exuber's rule); ``None`` for the wild bootstrap.
     """
 
     method: Literal["mc", "wb"]
@@ -138,6 +144,7 @@ class CriticalValues:
     bsadf: Float64Array2D
     levels: tuple[float, ...] = LEVELS
     tb: int | None = None
+    bsadf_cv: str | None = None
 
     @property
     def method_title(self) -> str:
@@ -186,7 +193,8 @@ class CriticalValues:
              f"seed {self.seed}"),
             (f"n = {self.n}, min_window = {self.min_window}, lag = {self.lag}"
              + (f" ({self.ic})" if self.ic else "")
-             + (f", tb = {self.tb}" if self.tb is not None else "")),
+             + (f", tb = {self.tb}" if self.tb is not None else "")
+             + (f", BSADF critical values: {self.bsadf_cv}" if self.bsadf_cv else "")),
             f"  {'':<6}{head}",
         ]
         for k in ("adf", "sadf", "gsadf"):
@@ -213,6 +221,7 @@ def mc_cv(
     seed: int | None = 0,
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
+    bsadf_cv: Literal["pointwise", "sadf"] = "pointwise",
 ) -> CriticalValues:
     """Monte Carlo critical values under the random-walk null.
 
@@ -232,11 +241,17 @@ def mc_cv(
         path); default :func:`default_cache_dir`.
     use_cache
         Read and write the disk cache.
+    bsadf_cv
+        ``"pointwise"``: the BSADF critical value at each point is the quantile
+        of the simulated BSADF there (PSY 2015). ``"sadf"``: the quantile of
+        the SADF statistic of the sample up to that point, as exuber's
+        ``radf_mc_cv``; higher, so fewer and shorter episodes. Both come from
+        the same simulation (and cache entry).
 
     Returns
     -------
     CriticalValues
-        ``method="mc"``; BADF/BSADF critical values are pointwise.
+        ``method="mc"``; BADF critical values are pointwise.
 
     Notes
     -----
@@ -261,6 +276,8 @@ def mc_cv(
             f"n={n} is too short for the PSY test (at least {MIN_OBS} observations)")
     minw = check_window(n, min_window, lag)
     seed = _seed(seed)
+    if bsadf_cv not in ("pointwise", "sadf"):
+        raise ValueError(f"bsadf_cv must be 'pointwise' or 'sadf', got {bsadf_cv!r}")
     ic_eff = ic if lag > 0 else None
     n_sim = _sim_length(n, minw)
     path = None
@@ -281,7 +298,8 @@ def mc_cv(
     return _freeze(CriticalValues(
         method="mc", n=n, min_window=minw, lag=lag, ic=ic_eff, reps=reps, seed=seed,
         adf=out["badf"][-1].copy(), sadf=out["sadf"][-1].copy(),
-        gsadf=out["gsadf"][-1].copy(), badf=out["badf"], bsadf=out["bsadf"],
+        gsadf=out["gsadf"][-1].copy(), badf=out["badf"],
+        bsadf=out["bsadf"] if bsadf_cv == "pointwise" else out["sadf"], bsadf_cv=bsadf_cv,
     ))
 
 

@@ -34,7 +34,10 @@ Parameters
 ``freq`` ``"D"``/``"W"``/``"M"``; ``start`` first date tested (None: all
 history); ``lag`` lagged differences (the maximum with ``ic``); ``ic`` None,
 ``"aic"`` or ``"bic"``; ``min_window`` in regression rows (None: PSY rule);
-``cv`` ``"mc"`` or ``"wb"``; ``reps`` replications; ``seed``; ``sig_level``
+``cv`` ``"mc"`` or ``"wb"``; ``bsadf_cv`` (Monte Carlo) ``"pointwise"``
+(PSY 2015: the quantile of BSADF at each date) or ``"sadf"`` (exuber's
+rule: the SADF critical value of the sample up to each date, higher and more
+conservative); ``reps`` replications; ``seed``; ``sig_level``
 0.90/0.95/0.99; ``min_duration`` in observations (None: ``round(log T)``);
 ``require_rejection`` (None: True for ``mc``, False for ``wb``); ``tb`` the
 wild-bootstrap family-wise sample size (None: ``min_window + lag`` plus one
@@ -91,6 +94,7 @@ DEFAULTS: dict[str, Any] = {
     "ic": None,
     "min_window": None,
     "cv": "mc",
+    "bsadf_cv": "pointwise",
     "reps": 1000,
     "seed": 0,
     "sig_level": 0.95,
@@ -121,6 +125,7 @@ class _Params:
     ic: str | None
     min_window: int | None
     cv: str
+    bsadf_cv: str
     reps: int
     seed: int | None
     sig_level: float
@@ -138,6 +143,10 @@ def _params(params: Mapping[str, Any]) -> _Params:
     cv = str(p["cv"]).lower()
     if cv not in ("mc", "wb"):
         raise ValueError(f"cv must be 'mc' (Monte Carlo) or 'wb' (wild bootstrap), got {p['cv']!r}")
+    bsadf_cv = str(p["bsadf_cv"]).lower()
+    if bsadf_cv not in ("pointwise", "sadf"):
+        raise ValueError("bsadf_cv must be 'pointwise' (PSY 2015) or 'sadf' (exuber's rule), "
+                         f"got {p['bsadf_cv']!r}")
     try:
         start = pd.Timestamp(p["start"]) if p["start"] is not None else None
     except (TypeError, ValueError) as exc:
@@ -152,7 +161,8 @@ def _params(params: Mapping[str, Any]) -> _Params:
     sig = sig / 100.0 if sig > 1 else sig
     if not any(abs(sig - lev) < 1e-9 for lev in (0.90, 0.95, 0.99)):
         raise ValueError(f"sig_level must be 0.90, 0.95 or 0.99, got {p['sig_level']!r}")
-    return _Params(freq, start, p["lag"], p["ic"], p["min_window"], cv, p["reps"], p["seed"],
+    return _Params(freq, start, p["lag"], p["ic"], p["min_window"], cv, bsadf_cv, p["reps"],
+                   p["seed"],
                    sig, p["min_duration"], p["require_rejection"], p["tb"], int(min_obs))
 
 
@@ -182,7 +192,8 @@ def run_psy(series: pd.Series, p: _Params, *, log: bool, name: str) -> tuple[
         )
     res = radf(s, p.min_window, p.lag, ic=p.ic, log=log)
     if p.cv == "mc":
-        cv = mc_cv(res.n, res.min_window, res.lag, ic=res.ic, reps=p.reps, seed=p.seed)
+        cv = mc_cv(res.n, res.min_window, res.lag, ic=res.ic, reps=p.reps, seed=p.seed,
+                   bsadf_cv=p.bsadf_cv)  # type: ignore[arg-type]
     else:
         tb = p.tb if p.tb is not None else min(res.n, res.offset + PERIODS_PER_YEAR[p.freq])
         cv = wb_cv(s, res.min_window, res.lag, ic=res.ic, reps=p.reps, seed=p.seed, tb=tb,
@@ -236,7 +247,7 @@ def _meta(res: RadfResult, cv: CriticalValues, ds: Datestamp, p: _Params,
         "min_duration": ds.min_duration, "sig_level": ds.sig_level,
         "require_rejection": p.require_rejection if p.require_rejection is not None
         else cv.method == "mc",
-        "cv_method": cv.method, "cv_reps": cv.reps, "cv_seed": cv.seed, "cv_tb": cv.tb,
+        "cv_method": cv.method, "cv_bsadf_rule": cv.bsadf_cv, "cv_reps": cv.reps, "cv_seed": cv.seed, "cv_tb": cv.tb,
     }
     return {f"{prefix}{k}": v for k, v in meta.items()}
 

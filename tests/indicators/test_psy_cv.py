@@ -59,6 +59,26 @@ def test_mc_matches_dickey_fuller_and_pyexuber_distributions() -> None:
     np.testing.assert_allclose(cv.sadf, ref.sadf_cv, atol=0.2)
 
 
+def test_mc_sadf_rule_is_exubers_bsadf_critical_value_sequence() -> None:
+    """``bsadf_cv="sadf"``: the BSADF critical value at each point is the SADF
+    critical value of the sample up to it, the rule of exuber's ``radf_mc_cv``."""
+    exuber = pytest.importorskip("exuber")
+    n = 300
+    point = mc_cv(n, reps=1000, seed=4, use_cache=False)
+    sadf = mc_cv(n, reps=1000, seed=4, use_cache=False, bsadf_cv="sadf")
+    assert (point.bsadf_cv, sadf.bsadf_cv) == ("pointwise", "sadf")
+    np.testing.assert_array_equal(sadf.badf, point.badf)  # one simulation, two readings
+    np.testing.assert_array_equal(sadf.bsadf[-1], sadf.sadf)  # the last point: full-sample SADF
+    assert np.all(np.diff(sadf.bsadf, axis=0) >= 0)  # a running maximum never falls
+    assert np.all(sadf.bsadf[-50:, 1] > point.bsadf[-50:, 1] + 0.3)  # more conservative
+    ref = np.asarray(exuber.radf_mc_cv(n, nrep=1000, seed=4).bsadf_cv)
+    assert ref.shape == sadf.bsadf.shape
+    # same rule, other random numbers: the 99% quantile of 1000 draws is the noisiest
+    np.testing.assert_allclose(sadf.bsadf[20:, :2], ref[20:, :2], atol=0.15)
+    np.testing.assert_allclose(sadf.bsadf[20:, 2], ref[20:, 2], atol=0.35)
+    assert "BSADF critical values: sadf" in sadf.summary()
+
+
 def test_mc_is_reproducible_and_chunking_does_not_matter(monkeypatch) -> None:
     a = mc_cv(80, lag=1, reps=60, seed=9, use_cache=False)
     monkeypatch.setattr(cvmod, "_CHUNK_DRAWS", 200)  # two random walks per chunk
@@ -132,6 +152,7 @@ def test_mc_ignores_corrupt_cache(tmp_path) -> None:
         ({"n": 100, "min_window": 200}, ValueError, "larger than the sample"),
         ({"n": 100, "ic": "x"}, ValueError, "'aic' or 'bic'"),
         ({"n": 100.5}, ValueError, "positive integer"),
+        ({"n": 100, "bsadf_cv": "max"}, ValueError, "'pointwise' or 'sadf'"),
     ],
 )
 def test_mc_bad_arguments(kwargs, exc, match) -> None:

@@ -90,6 +90,25 @@ def test_nvda_ai_run_up_since_1999(universe, shared_data) -> None:
     assert ai[0].peak >= dt.date(2024, 1, 1)
 
 
+def test_exubers_critical_value_rule_is_more_conservative(universe, shared_data) -> None:
+    """``bsadf_cv="sadf"``: higher critical values, so every episode it dates lies
+    inside an episode of the default (pointwise) rule."""
+    ind = get("psy")
+    ctx = _ctx(universe, {"NVDA": load_shared_prices("NVDA")})
+    point = ind.compute(ctx, "NVDA", ind.params({"reps": 400}))
+    sadf = ind.compute(ctx, "NVDA", ind.params({"reps": 400, "bsadf_cv": "sadf"}))
+    assert (point.meta["cv_bsadf_rule"], sadf.meta["cv_bsadf_rule"]) == ("pointwise", "sadf")
+    np.testing.assert_array_equal(sadf.frame["bsadf"], point.frame["bsadf"])
+    cv_p, cv_s = point.frame["cv95"].dropna(), sadf.frame["cv95"].dropna()
+    assert (cv_s >= cv_p - 1e-12).all() and (cv_s - cv_p).iloc[-100:].min() > 0.3
+    assert len(sadf.events) >= 1  # the 1999-2000 run-up clears even the stricter rule
+    for e in sadf.events:
+        assert any(p.kind == e.kind and p.start <= e.start and (p.end is None or (
+            e.end is not None and e.end <= p.end)) for p in point.events), e
+    with pytest.raises(ValueError, match="bsadf_cv"):
+        ind.compute(ctx, "NVDA", ind.params({"bsadf_cv": "max", "reps": 50}))
+
+
 def test_frame_aligns_statistic_and_critical_values(universe, shared_data) -> None:
     ind = get("psy")
     ctx = _ctx(universe, {"^GSPC": load_shared_prices("^GSPC")})
