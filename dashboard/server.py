@@ -31,9 +31,10 @@ class DashboardError(BubblewatchError):
 
 def streamlit_command(settings: Settings, *, host: str | None = None,
                       port: int | None = None) -> list[str]:
-    """The ``streamlit run`` command line for the dashboard (no shell needed)."""
+    """The ``streamlit run`` command line for the dashboard (no shell needed),
+    through :mod:`dashboard.launch`, which loads the app's modules first."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        sys.executable, "-m", "dashboard.launch", "run", str(APP_PATH),
         "--server.address", host or settings.dashboard.host,
         "--server.port", str(port or settings.dashboard.port),
         "--server.headless", "true",

@@ -28,7 +28,7 @@ def test_command_line_from_settings():
     s = Settings(database_url="sqlite:////tmp/x.sqlite",
                  dashboard={"host": "127.0.0.1", "port": 8600})
     cmd = streamlit_command(s)
-    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
+    assert cmd[:5] == [sys.executable, "-m", "dashboard.launch", "run", str(APP_PATH)]
     opts = dict(zip(cmd[5::2], cmd[6::2], strict=True))
     assert opts["--server.address"] == "127.0.0.1" and opts["--server.port"] == "8600"
     assert opts["--server.headless"] == "true"
