@@ -24,6 +24,8 @@ def preload() -> None:
     are created on first use, inside the runtime), so that warning is muted."""
     import importlib
 
+    import streamlit  # noqa: F401 - sets up its loggers, which the level below then overrides
+
     cache_log = logging.getLogger("streamlit.runtime.caching.cache_data_api")
     level = cache_log.level
     cache_log.setLevel(logging.ERROR)

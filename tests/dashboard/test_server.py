@@ -125,3 +125,15 @@ def test_server_does_not_outlive_a_killed_parent(empty_db_url):
             os.kill(child, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_launcher_preloads_the_app_modules_quietly():
+    """The server process imports the pages' modules before it serves, without
+    Streamlit's 'no runtime' cache warnings."""
+    code = ("import sys; from dashboard.launch import PRELOAD, preload; preload(); "
+            "print(all(m in sys.modules for m in PRELOAD))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "True"
+    assert "No runtime found" not in proc.stderr
