@@ -112,6 +112,20 @@ def select(label: str, options: Sequence[T], *, key: str, default: T | None = No
     return value  # type: ignore[return-value]
 
 
+def pick_series(url: str, name: str, label: str, *, key: str, prefer: str = "NVDA"
+                ) -> tuple[str, dict[str, Any] | None, pd.DataFrame] | None:
+    """Let the reader choose one stored key of indicator ``name`` (kept in the
+    URL as ``?key=``; ``prefer`` first when stored) and load it: ``(key, run
+    info, wide frame)``. With nothing stored for ``name`` it shows the empty
+    state naming the command and returns None."""
+    keys = data.keys_of(url, name)
+    if not keys:
+        missing_indicator(name)
+        return None
+    choice = select(label, keys, key=key, default=prefer if prefer in keys else keys[0])
+    return choice, data.run_info(url, name, choice), data.indicator(url, name, choice)
+
+
 def about_run(info: Mapping[str, Any] | None) -> dict[str, Any]:
     """Provenance of a stored result for downloads: params, as-of, computed-at."""
     if not info:

@@ -17,15 +17,10 @@ st.caption("Phillips, Shi & Yu (2015): a bubble episode is dated when the backwa
            "statistic (BSADF) rises above its critical value; shaded spans are the stored "
            "episodes (red: explosive up, green: explosive down).")
 
-keys = data.keys_of(url, "psy")
-if not keys:
-    ui.missing_indicator("psy")
+picked = ui.pick_series(url, "psy", "Symbol", key="symbol")
+if picked is None:
     st.stop()
-
-default = "NVDA" if "NVDA" in keys else keys[0]
-symbol = ui.select("Symbol", keys, key="symbol", default=default)
-info = data.run_info(url, "psy", symbol)
-wide = data.indicator(url, "psy", symbol)
+symbol, info, wide = picked
 if wide.empty or "bsadf" not in wide.columns:
     ui.missing_indicator("psy", symbol)
     st.stop()

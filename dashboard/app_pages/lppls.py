@@ -17,14 +17,10 @@ st.caption("Log-periodic power law singularity fits (Filimonov & Sornette 2013) 
            "of 125 to 750 trading days ending on each date; the confidence indicator is the "
            "share of fits passing the ETH Zurich Financial Crisis Observatory filters.")
 
-keys = data.keys_of(url, "lppls")
-if not keys:
-    ui.missing_indicator("lppls")
+picked = ui.pick_series(url, "lppls", "Symbol", key="symbol")
+if picked is None:
     st.stop()
-
-symbol = ui.select("Symbol", keys, key="symbol", default="NVDA" if "NVDA" in keys else keys[0])
-info = data.run_info(url, "lppls", symbol)
-conf = data.indicator(url, "lppls", symbol)
+symbol, info, conf = picked
 if conf.empty:
     ui.missing_indicator("lppls", symbol)
     st.stop()

@@ -34,14 +34,9 @@ VALUATION_LABELS = {"pe_ttm": "P/E (TTM)", "ps_ttm": "P/S (TTM)",
 st.subheader("Trailing valuation (point in time)")
 st.caption("P/E and P/S per day from the close and the trailing-four-quarter earnings and "
            "revenue known on that day (only filings already filed), against Cisco in 2000.")
-val_keys = data.keys_of(url, "valuation")
-if not val_keys:
-    ui.missing_indicator("valuation")
-else:
-    symbol = ui.select("Company (valuation)", val_keys, key="symbol",
-                       default="NVDA" if "NVDA" in val_keys else val_keys[0])
-    info = data.run_info(url, "valuation", symbol)
-    val = data.indicator(url, "valuation", symbol)
+picked = ui.pick_series(url, "valuation", "Company (valuation)", key="symbol")
+if picked is not None:
+    symbol, info, val = picked
     if val.empty:
         ui.missing_indicator("valuation", symbol)
     else:
@@ -108,14 +103,9 @@ st.subheader("Vendor financing & quality of earnings")
 st.caption("Days sales outstanding (receivables / revenue × days) and inventory days "
            "(inventory / cost of revenue × days): rising DSO while revenue booms is how Cisco "
            "and Lucent's customer financing showed up in 1999-2001.")
-eq_keys = data.keys_of(url, "earnings_quality")
-if not eq_keys:
-    ui.missing_indicator("earnings_quality")
-else:
-    eq_symbol = ui.select("Company (financing)", eq_keys, key="eq_symbol",
-                          default="NVDA" if "NVDA" in eq_keys else eq_keys[0])
-    einfo = data.run_info(url, "earnings_quality", eq_symbol)
-    eq = data.indicator(url, "earnings_quality", eq_symbol)
+picked_eq = ui.pick_series(url, "earnings_quality", "Company (financing)", key="eq_symbol")
+if picked_eq is not None:
+    eq_symbol, einfo, eq = picked_eq
     days = [c for c in ("dso", "inventory_days") if c in eq.columns]
     if not days:
         ui.missing_indicator("earnings_quality", eq_symbol)
