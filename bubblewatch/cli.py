@@ -54,11 +54,12 @@ def main(
 def init() -> None:
     """Create or migrate the database and load the universe and reference data."""
     from bubblewatch.jobs import init_db
+    from db.session import masked_url
 
     with cli_errors():
         settings = get_settings()
         counts = init_db(settings)
-        console.print(f"database ready: {_safe_url(settings.resolved_database_url)}")
+        console.print(f"database ready: {masked_url(settings.resolved_database_url)}")
         for what, c in counts.items():
             console.print(f"  {what}: {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged")
 
@@ -137,7 +138,7 @@ def status(
     """Per symbol: rows, first/last date, and the last run of each job."""
     from db import repo
     from db.migrate import is_up_to_date
-    from db.session import session_scope
+    from db.session import masked_url, session_scope
 
     with cli_errors():
         settings = get_settings()
@@ -168,10 +169,10 @@ def status(
             for job, r in runs.items()
         }
         if as_json:
-            sys.stdout.write(json.dumps({"database": _safe_url(url), "symbols": symbols,
+            sys.stdout.write(json.dumps({"database": masked_url(url), "symbols": symbols,
                                          "jobs": jobs}, indent=2) + "\n")
             return
-        table = Table(title=f"bubblewatch status ({_safe_url(url)})")
+        table = Table(title=f"bubblewatch status ({masked_url(url)})")
         for col in ("symbol", "price rows", "first", "last", "facts"):
             table.add_column(col, justify="right" if col in ("price rows", "facts") else "left")
         for row in symbols:
@@ -222,13 +223,6 @@ def up() -> None:
                 from dashboard.server import stop_dashboard
 
                 stop_dashboard(server)
-
-
-def _safe_url(url: str) -> str:
-    """The database URL with any password masked."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _mount_commands() -> None:

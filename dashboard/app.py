@@ -20,6 +20,7 @@ import streamlit as st
 
 from bubblewatch.errors import BubblewatchError
 from dashboard import chrome, data, ui
+from db.session import masked_url
 
 st.set_page_config(page_title="bubblewatch", page_icon=":material/bubble_chart:", layout="wide")
 
@@ -54,12 +55,12 @@ chrome.sidebar(settings, url)
 try:
     ready = data.schema_ready(url)
 except Exception as exc:  # noqa: BLE001 - unreachable server, bad URL: say so instead of a traceback
-    st.error(f"**Cannot open the database** `{chrome.safe_url(url)}`: {exc}  \n"
+    st.error(f"**Cannot open the database** `{masked_url(url)}`: {exc}  \n"
              f"Check `BUBBLEWATCH_DATABASE_URL`, then run `{ui.CMD_INIT}`.")
     st.stop()
 if not ready:
     ui.empty_state("database", ui.CMD_INIT,
-                   f"`{chrome.safe_url(url)}` has no bubblewatch tables. Then load data with "
+                   f"`{masked_url(url)}` has no bubblewatch tables. Then load data with "
                    f"`{ui.CMD_INGEST}` (or `{ui.CMD_INGEST_DIR}`) and `{ui.CMD_COMPUTE}`.")
     st.stop()
 

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.engine import make_url
 
 from bubblewatch.settings import Settings
 from dashboard import data, ui
 from dashboard.transforms import FreshnessRule, business_days_between, freshness_status
+from db.session import masked_url
 
 #: Jobs whose last success tells how fresh each source is, and what refreshes it.
 FRESHNESS_RULES: tuple[FreshnessRule, ...] = (
@@ -30,14 +30,6 @@ MAX_PRICE_AGE_BDAYS = 3
 STATUS_COLOR = {"ok": "#DFF2E1", "stale": "#FCE8C8", "failed": "#F8D0CD", "missing": "#ECECEC"}
 
 
-def safe_url(url: str) -> str:
-    """The database URL with any password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001
-        return "<invalid database URL>"
-
-
 def today() -> date:
     return datetime.now(UTC).date()
 
@@ -46,7 +38,7 @@ def sidebar(settings: Settings, url: str) -> None:
     with st.sidebar:
         st.markdown("### :material/bubble_chart: bubblewatch")
         st.caption("The AI build-out measured against the dot-com fiber build-out.")
-        st.caption(f"Database: `{safe_url(url)}`")
+        st.caption(f"Database: `{masked_url(url)}`")
         if st.button("Refresh data", icon=":material/refresh:", key="refresh",
                      help=f"Cached queries refresh by themselves every "
                           f"{settings.dashboard.cache_ttl_s} s."):

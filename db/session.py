@@ -30,6 +30,15 @@ _ENGINES: dict[str, Engine] = {}
 _MAKERS: dict[str, sessionmaker[Session]] = {}
 
 
+def masked_url(url: str) -> str:
+    """``url`` with any password hidden, for messages and the dashboard; an
+    unparseable URL gives ``<invalid database URL>``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - any parse error: never echo the raw string
+        return "<invalid database URL>"
+
+
 def get_engine(url: str) -> Engine:
     """The engine for ``url`` (built once). SQLite folders are created if missing."""
     engine = _ENGINES.get(url)
