@@ -28,53 +28,11 @@ TRADING_DAYS_PER_YEAR = 252
 
 
 # --------------------------------------------------------------------------- paths
-def rebase(series: pd.Series, anchor: date | pd.Timestamp, base: float = 100.0) -> pd.Series:
-    """``series`` scaled so that its value on ``anchor`` equals ``base``.
-
-    The anchor snaps to the first trading day on or after it (or the last one
-    before it when the series ends earlier).
-
-    Raises
-    ------
-    ValueError
-        If the series has no positive value to rebase on.
-    """
-    s = series.dropna()
-    if s.empty:
-        raise ValueError("cannot rebase an empty series")
-    pos = nearest_position(s.index, anchor)
-    ref = float(s.iloc[pos])
-    if not np.isfinite(ref) or ref <= 0:
-        raise ValueError(f"cannot rebase on a non-positive value ({ref}) at {s.index[pos].date()}")
-    return s / ref * base
-
-
 def nearest_position(index: pd.Index, when: date | pd.Timestamp) -> int:
     """Position of the first index date on or after ``when`` (last date if none)."""
     idx = pd.DatetimeIndex(index)
     pos = int(idx.searchsorted(pd.Timestamp(when), side="left"))
     return min(pos, len(idx) - 1)
-
-
-def basket_index(closes: pd.DataFrame) -> pd.Series:
-    """Equal-weighted, daily rebalanced index of the columns of ``closes``.
-
-    Each day's return is the mean of the members' returns on that day over the
-    members trading then (later listings join when they start), so the index
-    does not jump when a member enters. Starts at 100.
-
-    Parameters
-    ----------
-    closes
-        Wide frame of split-adjusted closes (``DatetimeIndex`` x symbol).
-    """
-    if closes.empty:
-        return pd.Series(dtype=float)
-    rets = closes.sort_index().pct_change(fill_method=None)
-    mean = rets.mean(axis=1, skipna=True).fillna(0.0)
-    out = 100.0 * (1.0 + mean).cumprod()
-    first = closes.notna().any(axis=1)
-    return out[first.cummax()]
 
 
 def align_paths(
@@ -161,23 +119,6 @@ def peak_date(series: pd.Series, start: date | None = None, end: date | None = N
     if s.empty:
         raise ValueError("no data in the requested window")
     return pd.Timestamp(s.idxmax())
-
-
-def runup_start(series: pd.Series, threshold: float = 1.0, window: int = 504) -> pd.Timestamp | None:
-    """Start of the latest run-up: the first day of the most recent unbroken
-    spell in which the trailing ``window``-day return was at least
-    ``threshold`` (1.0 = +100 %, Greenwood, Shleifer & You 2019), minus the
-    window, i.e. the day the run-up began. None if there was no such spell."""
-    s = series.dropna()
-    ret = s / s.shift(window) - 1.0
-    flag = (ret >= threshold).to_numpy()
-    if not flag.any():
-        return None
-    last = int(np.flatnonzero(flag)[-1])
-    first = last
-    while first > 0 and flag[first - 1]:
-        first -= 1
-    return pd.Timestamp(s.index[max(0, first - window)])
 
 
 # --------------------------------------------------------------------------- movers

@@ -11,6 +11,8 @@ import streamlit as st
 from dashboard import charts as ch
 from dashboard import data, ui
 from dashboard import transforms as tf
+from indicators.analog import runup_start_position
+from indicators.runup import basket_index
 
 ctx = ui.context()
 url = ctx.url
@@ -35,12 +37,18 @@ pair = pairs[pair_name]
 
 
 def leg(name: str) -> tuple[pd.Series, str]:
-    """Price series of a symbol or an equal-weighted basket, and its label."""
+    """Price series of a symbol or an equal-weighted basket (the analog
+    indicator's index, 100 on its first day), and its label."""
     if name in uni.baskets:
-        members = list(uni.baskets[name])
-        closes = pd.DataFrame({m: data.close(url, m) for m in members})
-        return tf.basket_index(closes.dropna(how="all")), name.replace("_", " ")
+        closes = {m: data.close(url, m).dropna() for m in uni.baskets[name]}
+        return 100.0 * basket_index(closes), name.replace("_", " ")
     return data.close(url, name), name
+
+
+def runup_start(series: pd.Series) -> pd.Timestamp | None:
+    """Start of the latest two-year doubling, by the analog indicator's rule."""
+    pos = runup_start_position(series.dropna())
+    return None if pos is None else pd.Timestamp(series.dropna().index[pos])
 
 
 ai, ai_label = leg(pair.ai)
@@ -81,8 +89,8 @@ elif anchor == "peak":
     a_dc = tf.peak_date(dc, end=dot_era_end.date())
     a_label = f"peaks ({a_ai:%Y-%m-%d} / {a_dc:%Y-%m-%d})"
 elif anchor == "runup":
-    r_ai = tf.runup_start(ai)
-    r_dc = tf.runup_start(dc[dc.index <= dot_era_end])
+    r_ai = runup_start(ai)
+    r_dc = runup_start(dc[dc.index <= dot_era_end])
     if r_ai is None or r_dc is None:
         st.info("No 2-year doubling found in one of the paths; showing the peaks instead.")
         a_ai, a_dc = tf.peak_date(ai), tf.peak_date(dc, end=dot_era_end.date())

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from dashboard.downloads import read_back
-from db.dashboard_queries import MASK
+from db.dashboard_queries import MASK, close_series
+from db.session import session_scope
+from indicators.analog import runup_start_position
 from tests.dashboard.conftest import (
     APP,
     PAGES,
@@ -101,6 +103,15 @@ def test_analog_pair_and_anchor_selectors(app, dashboard_db, downloads):
     at.selectbox(key="w_anchor").set_value("event").run()
     assert at.query_params["anchor"] == "event"
     assert any("chatgpt ↔ netscape_ipo" in t for t in chart_titles(at))
+    # run-up starts: the analog indicator's rule on the same closes
+    at.selectbox(key="w_anchor").set_value("runup").run()
+    with session_scope(dashboard_db[0]) as s:
+        nvda, csco = close_series(s, "NVDA"), close_series(s, "CSCO")
+    csco = csco[csco.index <= "2002-12-31"]
+    ai_pos, dc_pos = runup_start_position(nvda), runup_start_position(csco)
+    assert ai_pos is not None and dc_pos is not None
+    want = f"run-up start ({nvda.index[ai_pos]:%Y-%m-%d} / {csco.index[dc_pos]:%Y-%m-%d})"
+    assert any(want in t for t in chart_titles(at)), chart_titles(at)
     # the other pair: baskets, with their own best match
     at.selectbox(key="w_pair").set_value("ai_dotcom_basket").run()
     assert at.query_params["pair"] == "ai_dotcom_basket"

@@ -23,12 +23,6 @@ def nvda() -> pd.Series:
     return load_shared_prices("NVDA")["close"]
 
 
-def test_rebase_snaps_to_next_trading_day(csco):
-    out = tf.rebase(csco, date(2000, 3, 25))  # a Saturday: Monday 2000-03-27 is the anchor
-    assert out.loc["2000-03-27"] == pytest.approx(100.0)
-    assert out.loc["2000-03-28"] == pytest.approx(100 * csco.loc["2000-03-28"] / csco.loc["2000-03-27"])
-
-
 def test_align_paths_puts_both_anchors_at_zero(nvda, csco):
     out = tf.align_paths(nvda, csco, date(2022, 11, 30), date(1995, 8, 9), before=10, after=300)
     assert out.loc[0, "ai"] == pytest.approx(100) and out.loc[0, "dotcom"] == pytest.approx(100)
@@ -52,22 +46,9 @@ def test_forward_returns_match_prices(csco):
     assert tf.forward_returns(csco, csco.index[-5]).empty  # no horizon inside the data
 
 
-def test_peak_and_runup_start(csco):
+def test_peak_date(csco):
     peak = tf.peak_date(csco, end=date(2002, 12, 31))
     assert peak == pd.Timestamp("2000-03-27")  # Cisco's record close $80.06 (FACTS.md)
-    start = tf.runup_start(csco[:"2000-12-31"])
-    assert start is not None and start < peak
-    ret = csco / csco.shift(504) - 1
-    # the spell found ends in the dot-com run-up, where the 2-year return was >= 100 %
-    assert (ret[:"2000-12-31"] >= 1.0).any()
-
-
-def test_basket_index_is_mean_of_member_returns():
-    idx = pd.date_range("2024-01-01", periods=4, freq="D")
-    closes = pd.DataFrame({"A": [10, 11, 12.1, 12.1], "B": [np.nan, 20, 22, 11]}, index=idx)
-    out = tf.basket_index(closes)
-    # day 2: only A trades (+10 %); day 3: A +10 %, B +10 %; day 4: A 0 %, B -50 %
-    assert out.to_numpy() == pytest.approx([100, 110, 121, 121 * 0.75])
 
 
 def test_top_movers_sorted_by_absolute_move():
