@@ -64,10 +64,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bubblewatch.errors import ConfigError
+from bubblewatch.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
     from indicators.registry import Indicator
 
 RULE_TYPES = (
@@ -379,7 +379,7 @@ def load_rulebook(
     environ
         Environment for the Slack webhook variables (default ``os.environ``).
     strict
-        Raise :class:`~bubblewatch.errors.ConfigError` listing every problem
+        Raise :class:`~bubblewatch.core.errors.ConfigError` listing every problem
         instead of leaving broken rules out.
     """
     if path is None:

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from alerts.channels.base import Notifier
 from alerts.config import Subscriber
 from alerts.render import EventView, render_message
-from bubblewatch.errors import DeliveryError
+from bubblewatch.core.errors import DeliveryError
 from db import alerts_repo
 from db.session import session_scope
 

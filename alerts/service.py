@@ -34,10 +34,10 @@ from alerts.outbox import (
 )
 from alerts.render import EventView, dashboard_link, render_message
 from alerts.rules import Alert, Evaluation, RuleInput, RuleState, evaluate
-from bubblewatch.errors import ConfigError
-from bubblewatch.runlog import record_run
-from bubblewatch.settings import Settings
+from bubblewatch.core.errors import ConfigError
+from bubblewatch.core.settings import Settings
 from db import alerts_repo, repo
+from db.runlog import record_run
 from db.session import session_scope
 
 log = logging.getLogger(__name__)
@@ -269,7 +269,7 @@ def send_test(settings: Settings, channel: str, to: str,
 
     ``to`` is an e-mail address, or for Slack the name of the environment
     variable holding the webhook URL. Raises
-    :class:`~bubblewatch.errors.DeliveryError` if it cannot be delivered.
+    :class:`~bubblewatch.core.errors.DeliveryError` if it cannot be delivered.
     """
     if channel not in ("email", "slack"):
         raise ConfigError(f"unknown channel {channel!r}; use email or slack")

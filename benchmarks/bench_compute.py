@@ -41,8 +41,8 @@ def main() -> int:
     if db.exists():
         db.unlink()
 
-    from bubblewatch.jobs import ingest_from_dir, init_db
-    from bubblewatch.settings import Settings
+    from bubblewatch.app.jobs import ingest_from_dir, init_db
+    from bubblewatch.core.settings import Settings
     from indicators.compute import run_compute
 
     settings = Settings(database_url=f"sqlite:///{db}", data_dir=folder)

@@ -1,5 +1,5 @@
 """``python -m bubblewatch`` = the ``bubblewatch`` console script."""
 
-from bubblewatch.cli import app
+from bubblewatch.app.cli import app
 
 app()

@@ -18,7 +18,7 @@ if _ROOT not in sys.path:
 
 import streamlit as st
 
-from bubblewatch.errors import BubblewatchError
+from bubblewatch.core.errors import BubblewatchError
 from dashboard import chrome, data, ui
 from db.session import masked_url
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import streamlit as st
 
-from bubblewatch.settings import Settings
+from bubblewatch.core.settings import Settings
 from dashboard import data, ui
 from dashboard.transforms import FreshnessRule, business_days_between, freshness_status
 from db.session import masked_url

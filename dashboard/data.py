@@ -22,7 +22,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bubblewatch.settings import Settings, get_settings
+from bubblewatch.core.settings import Settings, get_settings
 from db import dashboard_queries as dq
 from db import repo
 from db.session import get_engine
@@ -201,11 +201,8 @@ def _rulebook(path: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {"path": str(path) if path else "<default rules>",
                            "rules": pd.DataFrame(), "subscribers": pd.DataFrame(),
                            "problems": [], "error": None}
-    try:
-        from alerts.config import load_rulebook
-    except ImportError:
-        out["error"] = "the alerts package is not available"
-        return out
+    from alerts.config import load_rulebook
+
     try:
         book = load_rulebook(path, universe=settings().universe)
     except Exception as exc:  # noqa: BLE001 - a broken rules file is shown, not raised

@@ -19,8 +19,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from bubblewatch.errors import BubblewatchError
-from bubblewatch.settings import Settings
+from bubblewatch.core.errors import BubblewatchError
+from bubblewatch.core.settings import Settings
 
 APP_PATH = Path(__file__).with_name("app.py")
 

@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from bubblewatch.settings import Settings
-from bubblewatch.universe import Universe
+from bubblewatch.core.settings import Settings
+from bubblewatch.core.universe import Universe
 from dashboard import data
 from dashboard.downloads import to_bytes
 

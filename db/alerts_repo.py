@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.models import AlertDelivery, AlertEvent, AlertState
+from db.alerts_models import AlertDelivery, AlertEvent, AlertState
 from db.upsert import upsert
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"

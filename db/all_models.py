@@ -3,16 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
+from db import alerts_models, models
 
-from db import models  # noqa: F401
-
-#: Optional domain model modules, imported when present.
-_DOMAIN_MODULES = ("alerts.models",)
-
-for _name in _DOMAIN_MODULES:
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError as exc:  # pragma: no cover - module not written yet
-        if exc.name != _name:
-            raise
+__all__ = ["alerts_models", "models"]

@@ -2,7 +2,7 @@
 
 Every function takes the session first, only reads, and returns plain pandas
 frames or builtins (so the dashboard can cache them). Alert tables belong to
-another module (:mod:`alerts.models`); they are read by reflection so the
+another module (:mod:`db.alerts_models`); they are read by reflection so the
 dashboard keeps working, with an empty state, on a database that does not have
 them yet.
 """
@@ -29,7 +29,7 @@ from db.models import (
     RunLog,
 )
 
-#: Prefix of the alert tables (see ``alerts/models.py``).
+#: Prefix of the alert tables (see ``db/alerts_models.py``).
 ALERT_TABLE_PREFIX = "alert_"
 
 #: Column names whose values are secrets or may contain one: masked on read.

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bubblewatch.universe import Instrument as UniverseInstrument
+from bubblewatch.core.universe import Instrument as UniverseInstrument
 from db.models import (
     FundamentalFact,
     IndicatorEventRow,

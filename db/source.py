@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from bubblewatch.universe import Universe
+from bubblewatch.core.universe import Universe
 from db import repo
 
 

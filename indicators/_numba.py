@@ -3,7 +3,7 @@
 Kernels are written as plain Python loops named ``*_python`` and bound once with
 ``name = jit(name_python)``. When numba is missing, or disabled with
 ``BUBBLEWATCH_DISABLE_NUMBA=1``, :func:`jit` returns a wrapper that emits a
-:class:`~bubblewatch.errors.PerformanceWarning` once and runs the plain Python.
+:class:`~bubblewatch.core.errors.PerformanceWarning` once and runs the plain Python.
 
 Parallel kernels use ``prange``; the numba threading layer runs them on threads
 inside this process, so never ``fork`` after one has run (use threads or the
@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bubblewatch.errors import PerformanceWarning
+from bubblewatch.core.errors import PerformanceWarning
 
 F = TypeVar("F", bound=Callable[..., Any])
 

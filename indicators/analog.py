@@ -37,7 +37,7 @@ from indicators.registry import ComputeContext, DataSource, Indicator, Indicator
 from indicators.runup import key_series, runup_frame
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 ANCHORS = ("event", "peak", "runup_start")
 

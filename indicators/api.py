@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bubblewatch.errors import BubblewatchError
+from bubblewatch.core.errors import BubblewatchError
 
 if TYPE_CHECKING:
-    from bubblewatch.settings import Settings
+    from bubblewatch.core.settings import Settings
 
 
 class NoResultsError(BubblewatchError, LookupError):
@@ -68,7 +68,7 @@ def load(
     fields
         Columns to keep (default: all).
     settings, database_url
-        Where to read (default: :func:`bubblewatch.settings.get_settings`).
+        Where to read (default: :func:`bubblewatch.core.settings.get_settings`).
 
     Returns
     -------
@@ -87,7 +87,7 @@ def load(
 
     if database_url is None:
         if settings is None:
-            from bubblewatch.settings import get_settings
+            from bubblewatch.core.settings import get_settings
 
             settings = get_settings()
         database_url = settings.resolved_database_url

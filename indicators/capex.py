@@ -27,7 +27,7 @@ import pandas as pd
 from indicators.registry import ComputeContext, DataSource, Indicator, IndicatorResult
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 USD_M = 1e6
 TOTAL_KEY = "hyperscalers"

@@ -40,7 +40,7 @@ import pandas as pd
 from indicators.registry import ComputeContext, DataSource, Indicator, IndicatorResult
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bubblewatch.errors import ConfigError, InfeasibleTestError
-from bubblewatch.runlog import record_run
+from bubblewatch.core.errors import ConfigError, InfeasibleTestError
+from db.runlog import record_run
 from indicators.registry import (
     ComputeContext,
     Indicator,
@@ -37,8 +37,8 @@ from indicators.registry import (
 )
 
 if TYPE_CHECKING:
-    from bubblewatch.settings import Settings
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.settings import Settings
+    from bubblewatch.core.universe import Universe
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def run_compute(
     A :class:`ComputeReport`; the same outcome is in the run log (job
     ``compute``), item ``indicator/key``.
     """
-    from bubblewatch.console import progress
+    from bubblewatch.core.console import progress
     from db import repo
     from db.migrate import is_up_to_date, upgrade
     from db.session import session_scope

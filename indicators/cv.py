@@ -69,19 +69,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from bubblewatch.errors import InfeasibleTestError
+from bubblewatch.core.errors import InfeasibleTestError
 from indicators import _psy_kernels as kernels
-from indicators._typing import Float64Array1D, Float64Array2D
-from indicators.psy import (
-    _IC_CODES,
+from indicators._psy_inputs import (
+    IC_CODES,
     MIN_OBS,
-    _nonneg_int,
-    _positive_int,
     as_series,
     check_window,
+    nonneg_int,
+    positive_int,
     psy_min_window,
     standardise,
 )
+from indicators._typing import Float64Array1D, Float64Array2D
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -266,10 +266,10 @@ def mc_cv(
     >>> cv.bsadf.shape, bool(cv.gsadf[0] < cv.gsadf[2])
     ((81, 3), True)
     """
-    n = _positive_int(n, "n")
-    lag = _nonneg_int(lag, "lag")
+    n = positive_int(n, "n")
+    lag = nonneg_int(lag, "lag")
     reps = _reps(reps)
-    if ic not in _IC_CODES:
+    if ic not in IC_CODES:
         raise ValueError(f"ic must be None, 'aic' or 'bic', got {ic!r}")
     if n < MIN_OBS:
         raise InfeasibleTestError(
@@ -314,7 +314,7 @@ def simulate_mc_table(
     badf = np.empty((reps, npts), dtype=np.float32)
     bsadf = np.empty((reps, npts), dtype=np.float32)
     chunk = max(1, min(reps, _CHUNK_DRAWS // n_sim))
-    code = _IC_CODES[ic]
+    code = IC_CODES[ic]
     out_b = np.empty((chunk, npts))
     out_bs = np.empty((chunk, npts))
     for s in range(0, reps, chunk):
@@ -388,9 +388,9 @@ def wb_cv(
     """
     values, _ = as_series(y, log=log)
     n = values.shape[0]
-    lag = _nonneg_int(lag, "lag")
+    lag = nonneg_int(lag, "lag")
     reps = _reps(reps)
-    if ic not in _IC_CODES:
+    if ic not in IC_CODES:
         raise ValueError(f"ic must be None, 'aic' or 'bic', got {ic!r}")
     minw = check_window(n, min_window, lag)
     seed = _seed(seed)
@@ -398,7 +398,7 @@ def wb_cv(
     if tb is None:
         tb = n
     else:
-        tb = _positive_int(tb, "tb")
+        tb = positive_int(tb, "tb")
         if not offset < tb <= n:
             raise ValueError(
                 f"tb={tb} must be larger than min_window + lag = {offset} and at most "
@@ -414,7 +414,7 @@ def wb_cv(
     badf = np.empty((reps, npts), dtype=np.float32)
     bsadf = np.empty((reps, npts), dtype=np.float32)
     chunk = max(1, min(reps, _CHUNK_DRAWS // n))
-    code = _IC_CODES[ic_eff]
+    code = IC_CODES[ic_eff]
     dy_init = np.ascontiguousarray(dz[:k0])
     out_b = np.empty((chunk, npts))
     out_bs = np.empty((chunk, npts))
@@ -536,7 +536,7 @@ def _freeze(cv: CriticalValues) -> CriticalValues:
 
 
 def _reps(reps: Any) -> int:
-    reps = _positive_int(reps, "reps")
+    reps = positive_int(reps, "reps")
     if reps < 10:
         raise ValueError(f"reps must be at least 10 for 90/95/99% quantiles, got {reps}")
     return reps

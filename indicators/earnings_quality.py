@@ -33,7 +33,7 @@ from indicators.capex import quarters, year_ago
 from indicators.registry import ComputeContext, Indicator, IndicatorResult
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 
 def _flow(q: pd.DataFrame) -> pd.DataFrame:

@@ -88,7 +88,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bubblewatch.errors import InfeasibleTestError
+from bubblewatch.core.errors import InfeasibleTestError
 from indicators import _lppls_kernels as _k
 from indicators._typing import BoolArray, Float64Array, Float64Array1D, Int64Array
 

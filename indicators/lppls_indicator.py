@@ -36,7 +36,7 @@ from indicators.lppls import FCO_FILTER, confidence, window_sizes
 from indicators.registry import ComputeContext, Indicator, IndicatorResult
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 #: Symbols computed by default (when in the universe), in this order.
 DEFAULT_KEYS: tuple[str, ...] = ("NVDA", "^NDX", "^IXIC", "CSCO")

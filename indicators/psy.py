@@ -65,8 +65,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from bubblewatch.errors import DataQualityWarning, InfeasibleTestError
+from bubblewatch.core.errors import DataQualityWarning
 from indicators import _psy_kernels as kernels
+from indicators._psy_inputs import (
+    IC_CODES,
+    MIN_OBS,
+    as_series,
+    check_window,
+    nonneg_int,
+    positive_int,
+    psy_min_window,
+    standardise,
+)
 from indicators._typing import Float64Array1D
 
 if TYPE_CHECKING:
@@ -82,37 +92,11 @@ __all__ = [
     "radf",
 ]
 
-#: Fewest observations :func:`radf` accepts.
-MIN_OBS = 10
-
 IcName = Literal["aic", "bic"]
-_IC_CODES = {None: kernels.IC_FIXED, "aic": kernels.IC_AIC, "bic": kernels.IC_BIC}
 #: Below this many output points (about 12M windows, ~25 ms on one core) the
 #: statistics are computed on the calling thread: waking the other threads
 #: can cost milliseconds on a busy machine, more than it saves.
 _PARALLEL_MIN_POINTS = 5000
-
-
-def psy_min_window(n: int) -> int:
-    """Minimum window of Phillips, Shi & Yu (2015): ``floor((0.01 + 1.8/sqrt(n)) n)``.
-
-    Parameters
-    ----------
-    n
-        Number of observations.
-
-    Returns
-    -------
-    int
-        Minimum number of regression rows in a window.
-
-    Examples
-    --------
-    >>> psy_min_window(547), psy_min_window(1680), psy_min_window(5000)
-    (47, 90, 177)
-    """
-    n = _positive_int(n, "n")
-    return math.floor((0.01 + 1.8 / math.sqrt(n)) * n)
 
 
 def psy_min_duration(n: int, delta: float = 1.0) -> int:
@@ -124,7 +108,7 @@ def psy_min_duration(n: int, delta: float = 1.0) -> int:
     >>> psy_min_duration(547), psy_min_duration(5000)
     (6, 9)
     """
-    n = _positive_int(n, "n")
+    n = positive_int(n, "n")
     if not (isinstance(delta, (int, float)) and delta > 0 and math.isfinite(delta)):
         raise ValueError(f"delta must be a positive number, got {delta!r}")
     return round(delta * math.log(n))
@@ -287,15 +271,15 @@ def radf(
     """
     values, index = as_series(y, log=log)
     n = values.shape[0]
-    lag = _nonneg_int(lag, "lag")
-    if ic not in _IC_CODES:
+    lag = nonneg_int(lag, "lag")
+    if ic not in IC_CODES:
         raise ValueError(f"ic must be None, 'aic' or 'bic', got {ic!r}")
     minw = check_window(n, min_window, lag)
     z = standardise(values)
     npts = n - minw - lag
     badf = np.empty((1, npts))
     bsadf = np.empty((1, npts))
-    code = _IC_CODES[ic] if lag > 0 else kernels.IC_FIXED
+    code = IC_CODES[ic] if lag > 0 else kernels.IC_FIXED
     if npts >= _PARALLEL_MIN_POINTS and _n_slots() > 1:
         kernels.sequences(z.reshape(1, -1), minw, lag, code, _n_slots(), bsadf, badf)
     else:
@@ -328,116 +312,6 @@ def radf(
     )
 
 
-# --------------------------------------------------------------------------- #
-# Validation helpers (shared with indicators.cv)                              #
-# --------------------------------------------------------------------------- #
-def as_series(y: Any, *, log: bool = False, name: str = "y") -> tuple[np.ndarray, Any]:
-    """Coerce ``y`` to a float64 vector (and its index, if any) and check it.
-
-    Raises a ``ValueError`` that says what to change for 2-D input, missing or
-    infinite values, non-positive values when ``log`` is set, and constant
-    series; an :class:`InfeasibleTestError` when there are fewer than
-    :data:`MIN_OBS` observations.
-    """
-    index = getattr(y, "index", None)
-    if hasattr(y, "to_numpy"):
-        if getattr(y, "ndim", 1) == 2:
-            if y.shape[1] != 1:
-                raise ValueError(
-                    f"{name} must be one series; got a frame with {y.shape[1]} columns "
-                    "(select one column)"
-                )
-            y = y.iloc[:, 0]
-        raw = y.to_numpy()
-    else:
-        raw = y
-        index = None
-    try:
-        values = np.array(raw, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from None
-    if values.ndim == 2 and 1 in values.shape:
-        values = values.reshape(-1)
-    if values.ndim != 1:
-        raise ValueError(f"{name} must be one series (1-D); got shape {values.shape}")
-    n = values.shape[0]
-    bad = ~np.isfinite(values)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        where = f"position {first}" + (f" ({index[first]})" if index is not None else "")
-        raise ValueError(
-            f"{name} has {int(bad.sum())} missing or infinite values (first at {where}); "
-            "drop or fill them before testing"
-        )
-    if log:
-        nonpos = values <= 0
-        if nonpos.any():
-            first = int(np.flatnonzero(nonpos)[0])
-            where = f"position {first}" + (f" ({index[first]})" if index is not None else "")
-            raise ValueError(
-                f"log transform needs positive values, but {name} has {int(nonpos.sum())} "
-                f"values <= 0 (first at {where}, value {values[first]!r}); fix or drop them, "
-                "or pass log=False"
-            )
-        values = np.log(values)
-    if n < MIN_OBS:
-        raise InfeasibleTestError(
-            f"{name} has {n} observations; the PSY test needs at least {MIN_OBS} "
-            "(use a longer history or a higher sampling frequency)"
-        )
-    if np.ptp(values) == 0.0:
-        raise ValueError(
-            f"{name} is constant (every value is {values[0]!r}); the ADF t-statistic is "
-            "undefined for a series without variation"
-        )
-    dy = np.diff(values)
-    if np.ptp(dy) == 0.0:
-        raise ValueError(
-            f"{name} is a straight line (every difference is {dy[0]!r}); the ADF "
-            "regression fits it perfectly and its t-statistic is undefined"
-        )
-    if index is not None and len(index) != n:
-        index = None
-    return values, index
-
-
-def check_window(n: int, min_window: int | None, lag: int) -> int:
-    """Resolve and check the minimum window (regression rows) for ``n`` and ``lag``."""
-    if min_window is None:
-        minw = psy_min_window(n)
-        if minw < lag + 3:
-            raise InfeasibleTestError(
-                f"the PSY minimum window for n={n} is {minw} rows, too few for lag={lag} "
-                f"(each regression needs at least lag + 3 = {lag + 3} rows); use a longer "
-                "series, a smaller lag or an explicit min_window"
-            )
-    else:
-        minw = _positive_int(min_window, "min_window")
-        if minw < lag + 3:
-            raise ValueError(
-                f"min_window={minw} is too small for lag={lag}: each regression needs at "
-                f"least lag + 3 = {lag + 3} rows; raise min_window or lower lag"
-            )
-    most = n - lag - 1
-    if minw > most:
-        raise ValueError(
-            f"min_window={minw} is larger than the sample allows: with n={n} observations "
-            f"and lag={lag} there are {most} regression rows; lower min_window (or lag) "
-            "or use a longer series"
-        )
-    return minw
-
-
-def standardise(values: np.ndarray) -> np.ndarray:
-    """``(values - values[0]) * 2**k`` with ``2**k`` near 1 / RMS of the
-    differences: exact rescaling that keeps the kernels' sums near unit size."""
-    z = values - values[0]
-    rms = float(np.sqrt(np.mean(np.diff(z) ** 2)))
-    if rms > 0 and math.isfinite(rms):
-        z *= 2.0 ** (-round(math.log2(rms)))
-    return np.ascontiguousarray(z)
-
-
 def _fmt_label(label: Hashable) -> str:
     if hasattr(label, "strftime"):
         return label.strftime("%Y-%m-%d")
@@ -448,16 +322,3 @@ def _n_slots() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        # ValueError, not TypeError: bad input raises ValueError throughout
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")  # noqa: TRY004
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _nonneg_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)

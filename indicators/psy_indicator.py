@@ -75,14 +75,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bubblewatch.errors import InfeasibleTestError
+from bubblewatch.core.errors import InfeasibleTestError
 from indicators.cv import CriticalValues, mc_cv, wb_cv
 from indicators.datestamp import Datestamp, datestamp
 from indicators.psy import RadfResult, radf
 from indicators.registry import ComputeContext, Indicator, IndicatorEvent, IndicatorResult
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 #: Periods per year at each sampling frequency (default wild-bootstrap window).
 PERIODS_PER_YEAR = {"D": 252, "W": 52, "M": 12}

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 #: Modules that define built-in indicators, in dependency order.
 BUILTIN_MODULES: list[str] = [

@@ -42,7 +42,7 @@ from indicators.capex import quarters
 from indicators.registry import ComputeContext, Indicator, IndicatorResult
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 
 def dc_revenue_quarters(reference: pd.DataFrame, entity: str = "NVDA") -> pd.DataFrame:

@@ -39,7 +39,7 @@ from indicators.registry import (
 )
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 TRADING_DAYS = 252
 

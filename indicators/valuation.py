@@ -34,7 +34,7 @@ from indicators.registry import ComputeContext, Indicator, IndicatorResult
 from indicators.runup import thin
 
 if TYPE_CHECKING:
-    from bubblewatch.universe import Universe
+    from bubblewatch.core.universe import Universe
 
 SENSITIVITY = (25, 50, 75)
 

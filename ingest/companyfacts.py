@@ -12,7 +12,7 @@ import json
 from datetime import date
 from typing import Any
 
-from bubblewatch.errors import EmptyDataError, IngestError
+from bubblewatch.core.errors import EmptyDataError, IngestError
 from ingest.models import FactRow
 
 DEFAULT_TAXONOMIES = ("us-gaap", "dei")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bubblewatch.errors import IngestError, SourceUnavailableError
+from bubblewatch.core.errors import IngestError, SourceUnavailableError
 
 OFFLINE_HINT = "to load data without a network run `bubblewatch ingest --from-dir DIR`"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bubblewatch.errors import IngestError
-from bubblewatch.universe import Universe
+from bubblewatch.core.errors import IngestError
+from bubblewatch.core.universe import Universe
 from ingest.companyfacts import load_json, parse_companyfacts
 from ingest.models import FactRow, canonical_bars
 

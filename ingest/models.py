@@ -15,7 +15,7 @@ from typing import TypedDict
 import numpy as np
 import pandas as pd
 
-from bubblewatch.errors import EmptyDataError, IngestError
+from bubblewatch.core.errors import EmptyDataError, IngestError
 
 PRICE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
 REQUIRED_PRICE_COLUMNS = ["date", "close"]

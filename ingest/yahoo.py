@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from bubblewatch.errors import EmptyDataError, IngestError
+from bubblewatch.core.errors import EmptyDataError, IngestError
 from ingest.models import canonical_bars
 
 Fetch = Callable[[str, date | None, date | None], pd.DataFrame]

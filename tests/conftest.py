@@ -59,7 +59,7 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 def make_settings(database_url: str, **overrides):  # type: ignore[no-untyped-def]
     """Settings for a test database (environment and TOML still apply beneath)."""
-    from bubblewatch.settings import Settings
+    from bubblewatch.core.settings import Settings
 
     return Settings(database_url=database_url, **overrides)
 
@@ -71,7 +71,7 @@ def seeded_db_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -
 
     Shared by the whole session: tests that write must use ``seeded_db_copy``.
     """
-    from bubblewatch.jobs import ingest_from_dir, init_db
+    from bubblewatch.app.jobs import ingest_from_dir, init_db
 
     path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite"
     url = f"sqlite:///{path}"

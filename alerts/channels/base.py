@@ -30,7 +30,7 @@ class OutgoingMessage:
 
 
 class Notifier(Protocol):
-    """Sends one message; raises :class:`~bubblewatch.errors.DeliveryError`
+    """Sends one message; raises :class:`~bubblewatch.core.errors.DeliveryError`
     (``retryable`` and ``retry_after`` say what the outbox should do)."""
 
     channel: str

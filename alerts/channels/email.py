@@ -15,8 +15,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from alerts.channels.base import KEY_HEADER, OutgoingMessage
-from bubblewatch.errors import DeliveryError
-from bubblewatch.settings import SmtpSettings
+from bubblewatch.core.errors import DeliveryError
+from bubblewatch.core.settings import SmtpSettings
 
 
 def message_id(key: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import httpx
 
 from alerts.channels.base import KEY_HEADER, OutgoingMessage
-from bubblewatch.errors import DeliveryError
+from bubblewatch.core.errors import DeliveryError
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -10,8 +10,8 @@ import pytest
 from alerts.channels.email import EmailNotifier
 from alerts.channels.slack import SlackNotifier, retry_after_seconds
 from alerts.render import EventView, dashboard_link, render_message
-from bubblewatch.errors import DeliveryError
-from bubblewatch.settings import SmtpSettings
+from bubblewatch.core.errors import DeliveryError
+from bubblewatch.core.settings import SmtpSettings
 from tests.alerts.conftest import SmtpServer, free_port
 
 VIEW = EventView(

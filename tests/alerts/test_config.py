@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from alerts.config import ALL_KEYS, default_rules_text, load_rulebook, parse_rulebook
-from bubblewatch.errors import ConfigError
-from bubblewatch.universe import default_universe
+from bubblewatch.core.errors import ConfigError
+from bubblewatch.core.universe import default_universe
 from tests.alerts.conftest import FIXED_INDICATORS, stub_indicators
 
 ENV = {"BW_SLACK": "https://hooks.slack.example/services/T/B/x"}

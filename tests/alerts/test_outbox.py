@@ -12,7 +12,7 @@ from alerts.config import Channel, Subscriber
 from alerts.outbox import QueuedEvent, RetryPolicy, plan_deliveries
 from alerts.rules import Alert
 from alerts.service import default_notifiers, deliver_job, requeue_failed
-from bubblewatch.settings import DashboardSettings, SchedulerSettings, Settings, SmtpSettings
+from bubblewatch.core.settings import DashboardSettings, SchedulerSettings, Settings, SmtpSettings
 from db import alerts_repo
 from db.session import session_scope
 from tests.alerts.conftest import SlackReceiver, SmtpServer, free_port

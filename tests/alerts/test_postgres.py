@@ -11,7 +11,7 @@ import pytest
 from alerts.channels.base import OutgoingMessage
 from alerts.config import parse_rulebook
 from alerts.service import deliver_job, evaluate_job
-from bubblewatch.universe import default_universe
+from bubblewatch.core.universe import default_universe
 from db import alerts_repo
 from db.migrate import upgrade
 from db.models import IndicatorRun, IndicatorValue

@@ -12,8 +12,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from alerts.cli import register
-from bubblewatch.settings import get_settings
+from bubblewatch.app.cli.alerts import register
+from bubblewatch.core.settings import get_settings
 from db import alerts_repo, repo
 from db.session import session_scope
 from indicators.registry import params_hash
@@ -90,7 +90,7 @@ def store_real_indicators(url: str) -> dict[tuple[str, str], float]:
 @pytest.fixture(autouse=True)
 def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tables as wide as on a real terminal, so cells do not wrap in assertions."""
-    from bubblewatch import console as con
+    from bubblewatch.core import console as con
 
     for c in (con.console, con.err_console):
         monkeypatch.setattr(c, "_width", 200)
@@ -216,8 +216,8 @@ def test_list_shows_the_default_rules_when_no_file_is_configured(
 
 def test_an_unreadable_rules_file_is_a_failed_run(alerts_db: str, tmp_path: Path) -> None:
     from alerts.service import evaluate_job
-    from bubblewatch.errors import ConfigError
-    from bubblewatch.settings import AlertSettings, Settings
+    from bubblewatch.core.errors import ConfigError
+    from bubblewatch.core.settings import AlertSettings, Settings
 
     bad = tmp_path / "alerts.toml"
     bad.write_text("[[rules]\nid = 1\n")

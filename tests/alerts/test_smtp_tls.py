@@ -18,8 +18,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from alerts.channels.base import OutgoingMessage
 from alerts.channels.email import EmailNotifier, message_id
-from bubblewatch.errors import DeliveryError
-from bubblewatch.settings import SmtpSettings
+from bubblewatch.core.errors import DeliveryError
+from bubblewatch.core.settings import SmtpSettings
 from tests.alerts.conftest import SmtpInbox, free_port
 
 HOST = "127.0.0.1"

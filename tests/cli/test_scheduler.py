@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bubblewatch.errors import JobLockedError
-from bubblewatch.scheduler import Lease, build_scheduler, run_scheduler
+from bubblewatch.app.scheduler import Lease, build_scheduler, run_scheduler
+from bubblewatch.core.errors import JobLockedError
 from tests.conftest import make_settings
 
 
@@ -44,7 +44,7 @@ def test_job_skips_and_stops_when_lease_is_lost(db_url: str) -> None:
     build_scheduler(settings, mine, sched)
     sched.start(paused=True)
     ran: list[str] = []
-    import bubblewatch.scheduler as mod
+    import bubblewatch.app.scheduler as mod
 
     original = mod.deliver_job
     mod.deliver_job = lambda s: ran.append("deliver")  # type: ignore[assignment]

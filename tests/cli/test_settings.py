@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bubblewatch.errors import ConfigError
-from bubblewatch.settings import Settings, get_settings
+from bubblewatch.core.errors import ConfigError
+from bubblewatch.core.settings import Settings, get_settings
 
 
 def test_env_overrides_toml_overrides_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

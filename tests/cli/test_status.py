@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from bubblewatch.cli import app
-from bubblewatch.settings import get_settings
+from bubblewatch.app.cli import app
+from bubblewatch.core.settings import get_settings
 
 
 def test_status_json_reports_rows_dates_and_last_runs(seeded_db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]

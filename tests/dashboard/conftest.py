@@ -62,7 +62,7 @@ def empty_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture()
 def use_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
     """Point the app at a database URL (fresh settings and query caches)."""
-    from bubblewatch.settings import get_settings
+    from bubblewatch.core.settings import get_settings
 
     def point(url: str) -> None:
         # query caches are keyed by URL and the test databases never change

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bubblewatch.settings import Settings
+from bubblewatch.core.settings import Settings
 from dashboard.server import start_dashboard, stop_dashboard, wait_until_ready
 
 CHROMIUM = Path("/usr/bin/chromium")

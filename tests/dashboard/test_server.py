@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from typer.testing import CliRunner
 
-from bubblewatch.settings import Settings
+from bubblewatch.core.settings import Settings
 from dashboard.server import APP_PATH, child_env, health_url, streamlit_command
 
 
@@ -45,7 +45,7 @@ def test_default_address_is_loopback():
 
 
 def test_cli_registers_dashboard_command():
-    from bubblewatch.cli import app
+    from bubblewatch.app.cli import app
 
     result = CliRunner().invoke(app, ["dashboard", "--help"])
     assert result.exit_code == 0
@@ -102,7 +102,7 @@ def test_server_does_not_outlive_a_killed_parent(empty_db_url):
     port = free_port()
     code = (
         "import sys, time\n"
-        "from bubblewatch.settings import Settings\n"
+        "from bubblewatch.core.settings import Settings\n"
         "from dashboard.server import start_dashboard\n"
         f"p = start_dashboard(Settings(database_url={empty_db_url!r}), port={port}, quiet=True)\n"
         "print(p.pid, flush=True)\n"

@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from bubblewatch.runlog import record_run
-from bubblewatch.universe import default_universe
+from bubblewatch.core.universe import default_universe
 from db import repo
 from db.dashboard_queries import close_series
+from db.runlog import record_run
 from db.session import session_scope
 from indicators.registry import params_hash
 
@@ -213,7 +213,7 @@ def _store_alerts(url: str) -> None:
     """One active alert, one resolved one, and deliveries (one failed with an
     error text that leaks a webhook URL, which the dashboard must mask)."""
     try:
-        from alerts.models import AlertDelivery, AlertEvent, AlertState
+        from db.alerts_models import AlertDelivery, AlertEvent, AlertState
     except ImportError:  # alerts not built yet: the pages show their empty state
         return
     now = datetime.now(UTC)

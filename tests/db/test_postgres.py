@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from bubblewatch.jobs import ingest_from_dir, init_db
+from bubblewatch.app.jobs import ingest_from_dir, init_db
 from db import repo
 from db.migrate import current_revision, head_revision
 from db.session import get_engine, session_scope

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bubblewatch.universe import default_universe
+from bubblewatch.core.universe import default_universe
 from indicators.capex import INDICATOR, calendar_quarter_end, capex_frame, total_frame
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bubblewatch.universe import default_universe
+from bubblewatch.core.universe import default_universe
 from indicators import regime, runup
 from indicators.composite import COMPONENTS, INDICATOR, scale, weighted_score
 from indicators.frame_source import FrameSource

@@ -102,7 +102,7 @@ def test_symbols_restrict_the_keys(computed: tuple[str, object]) -> None:
 
 
 def test_unknown_indicator_is_a_clear_error(computed: tuple[str, object]) -> None:
-    from bubblewatch.errors import ConfigError
+    from bubblewatch.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="known: .*runup"):
         run_compute(make_settings(computed[0]), ["runupp"], show_progress=False)
@@ -113,7 +113,7 @@ def test_benchmark_script_exists() -> None:
 
 
 def test_optional_keys_are_computed_only_when_asked_for() -> None:
-    from bubblewatch.universe import default_universe
+    from bubblewatch.core.universe import default_universe
     from indicators.compute import select_keys
     from indicators.registry import get
 
@@ -138,8 +138,8 @@ def test_incremental_run_with_nothing_new_keeps_its_as_of_date(seeded_db_copy: s
 def test_param_overrides_from_the_cli(seeded_db_copy: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from bubblewatch.cli import app
-    from bubblewatch.settings import get_settings
+    from bubblewatch.app.cli import app
+    from bubblewatch.core.settings import get_settings
 
     monkeypatch.setenv("BUBBLEWATCH_DATABASE_URL", seeded_db_copy)
     get_settings.cache_clear()

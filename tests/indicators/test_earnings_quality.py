@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bubblewatch.universe import default_universe
+from bubblewatch.core.universe import default_universe
 from indicators.earnings_quality import INDICATOR, quality_frame
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext

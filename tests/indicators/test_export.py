@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from bubblewatch.settings import get_settings
+from bubblewatch.core.settings import get_settings
 from indicators.compute import run_compute
 from tests.conftest import make_settings
 
@@ -28,7 +28,7 @@ def url(seeded_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture()
 def cli(url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from bubblewatch.cli import app
+    from bubblewatch.app.cli import app
 
     monkeypatch.setenv("BUBBLEWATCH_DATABASE_URL", url)
     get_settings.cache_clear()

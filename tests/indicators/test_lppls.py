@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bubblewatch.errors import InfeasibleTestError
+from bubblewatch.core.errors import InfeasibleTestError
 from indicators import lppls as L
 from tests.conftest import REPO_ROOT, load_shared_prices
 

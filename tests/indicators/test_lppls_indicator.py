@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bubblewatch.universe import default_universe
+from bubblewatch.core.universe import default_universe
 from indicators import lppls as L
 from indicators import lppls_indicator as LI
 from indicators import registry

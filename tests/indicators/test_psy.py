@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bubblewatch.errors import DataQualityWarning, InfeasibleTestError
+from bubblewatch.core.errors import DataQualityWarning, InfeasibleTestError
 from indicators.psy import RadfResult, psy_min_duration, psy_min_window, radf
 from tests.conftest import REPO_ROOT, load_shared_prices
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import indicators.cv as cvmod
-from bubblewatch.errors import InfeasibleTestError
+from bubblewatch.core.errors import InfeasibleTestError
 from indicators import _psy_kernels as kernels
 from indicators.cv import CriticalValues, default_cache_dir, mc_cv, wb_cv
 from indicators.psy import psy_min_window, radf

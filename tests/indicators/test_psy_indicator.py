@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bubblewatch.errors import InfeasibleTestError
-from bubblewatch.universe import default_universe
+from bubblewatch.core.errors import InfeasibleTestError
+from bubblewatch.core.universe import default_universe
 from indicators.frame_source import FrameSource
 from indicators.psy_indicator import DEFAULTS, INDICATORS, sample
 from indicators.registry import ComputeContext, IndicatorEvent, get

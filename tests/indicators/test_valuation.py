@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bubblewatch.universe import default_universe
+from bubblewatch.core.universe import default_universe
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
 from indicators.valuation import (

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bubblewatch.errors import EmptyDataError, IngestError
-from bubblewatch.jobs import ingest_edgar, ingest_yahoo
+from bubblewatch.app.jobs import ingest_edgar, ingest_yahoo
+from bubblewatch.core.errors import EmptyDataError, IngestError
 from db import repo
 from db.session import session_scope
 from ingest import edgar, yahoo

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from bubblewatch.jobs import ingest_from_dir
+from bubblewatch.app.jobs import ingest_from_dir
 from db import repo
 from db.models import FundamentalFact, PriceBar, RunLog
 from db.session import session_scope

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from bubblewatch.errors import ConfigError
+from bubblewatch.core.errors import ConfigError
 
 AI = "ai"
 DOTCOM = "dotcom"

@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bubblewatch.console import cli_errors, console, err_console
+from bubblewatch.app.cli.common import cli_errors
+from bubblewatch.core.console import console, err_console
 
 alerts_app = typer.Typer(
     name="alerts", help="Alert rules, evaluation and delivery (email, Slack).",
@@ -24,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _settings():  # type: ignore[no-untyped-def]
-    from bubblewatch.settings import get_settings
+    from bubblewatch.core.settings import get_settings
 
     return get_settings()
 

@@ -27,11 +27,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bubblewatch.errors import BubblewatchError, JobLockedError
-from bubblewatch.settings import Settings
+from alerts.service import deliver_job as deliver_alerts
+from alerts.service import evaluate_job
+from bubblewatch.app.jobs import ingest_edgar, ingest_yahoo
+from bubblewatch.core.errors import BubblewatchError, JobLockedError
+from bubblewatch.core.settings import Settings
 from db import repo
 from db.migrate import upgrade
 from db.session import session_scope
+from indicators.compute import run_compute
 
 log = logging.getLogger(__name__)
 
@@ -59,36 +63,19 @@ class Lease:
 
 def daily_job(settings: Settings) -> None:
     """Prices, then indicators, then alert evaluation."""
-    from bubblewatch.jobs import ingest_yahoo
-
     ingest_yahoo(settings)
-    run_compute = _optional("indicators.compute", "run_compute")
-    if run_compute is not None:
-        run_compute(settings)
-    evaluate = _optional("alerts.service", "evaluate_job")
-    if evaluate is not None:
-        evaluate(settings)
+    run_compute(settings)
+    evaluate_job(settings)
 
 
 def fundamentals_job(settings: Settings) -> None:
-    from bubblewatch.jobs import ingest_edgar
-
+    """SEC companyfacts for every company of the universe."""
     ingest_edgar(settings)
 
 
 def deliver_job(settings: Settings) -> None:
-    deliver = _optional("alerts.service", "deliver_job")
-    if deliver is not None:
-        deliver(settings)
-
-
-def _optional(module: str, name: str) -> Callable | None:
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ModuleNotFoundError, AttributeError):
-        return None
+    """Pending alert deliveries (the outbox)."""
+    deliver_alerts(settings)
 
 
 def _guarded(lease: Lease, scheduler: BaseScheduler, fn: Callable[[Settings], None],

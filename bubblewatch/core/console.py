@@ -1,15 +1,12 @@
-"""Terminal output shared by every CLI command: one rich console, progress
-bars, and the rule that a known error prints one clear line (no traceback)
-and exits non-zero."""
+"""Terminal output: one rich console for results, one for messages (stderr),
+progress bars for long work and logging set-up. Used by the command line and by
+long jobs that report progress; nothing here exits the process."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import (
@@ -20,8 +17,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-
-from bubblewatch.errors import BubblewatchError
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -52,16 +47,3 @@ def progress(transient: bool = False) -> Progress:
         transient=transient,
         disable=not sys.stderr.isatty(),
     )
-
-
-@contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn a :class:`BubblewatchError` into one red line and exit code 1."""
-    try:
-        yield
-    except BubblewatchError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]")
-        raise typer.Exit(130) from None

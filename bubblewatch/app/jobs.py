@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from bubblewatch.errors import BubblewatchError, SourceUnavailableError
-from bubblewatch.runlog import RunRecorder, record_run
-from bubblewatch.settings import SecSettings, Settings
-from bubblewatch.universe import Universe
+from bubblewatch.core.errors import BubblewatchError, SourceUnavailableError
+from bubblewatch.core.settings import SecSettings, Settings
+from bubblewatch.core.universe import Universe
 from db import repo
 from db.migrate import upgrade
+from db.runlog import RunRecorder, record_run
 from db.session import session_scope
 from db.upsert import UpsertCounts
 
@@ -56,10 +56,8 @@ def init_db(settings: Settings) -> dict[str, UpsertCounts]:
     out: dict[str, UpsertCounts] = {}
     with session_scope(url) as s:
         out["instruments"] = repo.upsert_instruments(s, settings.universe.instruments)
-        try:
-            from ingest.reference import reference_rows
-        except ModuleNotFoundError:  # pragma: no cover - reference module missing
-            return out
+        from ingest.reference import reference_rows
+
         figures, events = reference_rows()
         out["reference_figures"], out["reference_events"] = repo.upsert_reference(s, figures, events)
     return out
@@ -76,7 +74,7 @@ def _universe(settings: Settings, symbols: Sequence[str] | None) -> Universe:
         try:
             return u.subset(symbols)
         except KeyError as exc:
-            from bubblewatch.errors import ConfigError
+            from bubblewatch.core.errors import ConfigError
 
             raise ConfigError(str(exc.args[0])) from None
     return u

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from bubblewatch.console import cli_errors, console
-from bubblewatch.settings import get_settings
+from bubblewatch.app.cli.common import cli_errors
+from bubblewatch.core.console import console
+from bubblewatch.core.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:

@@ -1,13 +1,12 @@
 """The ``bubblewatch`` command line.
 
-Thin commands: read settings, call a job in :mod:`bubblewatch.jobs` (or a
-package's own commands, mounted from ``indicators.cli``, ``alerts.cli`` and
-``dashboard.cli``), print what happened.
+Thin commands: read settings, call a job in :mod:`bubblewatch.app.jobs`, print
+what happened. The indicator, alert and dashboard commands live beside this
+module and are mounted in :mod:`bubblewatch.app.cli`.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from enum import Enum
@@ -17,8 +16,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bubblewatch.console import cli_errors, configure_logging, console, err_console, progress
-from bubblewatch.settings import get_settings
+from bubblewatch.app.cli.common import cli_errors, split_list
+from bubblewatch.core.console import configure_logging, console, err_console, progress
+from bubblewatch.core.settings import get_settings
 
 app = typer.Typer(
     name="bubblewatch",
@@ -28,18 +28,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: Packages that add their own commands with ``register(app)``.
-COMMAND_MODULES = ("indicators.cli", "alerts.cli", "dashboard.cli")
-
-
 class Source(str, Enum):
     yahoo = "yahoo"
     edgar = "edgar"
     all = "all"
-
-
-def _split(symbols: str | None) -> list[str] | None:
-    return [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
 
 
 @app.callback()
@@ -53,7 +45,7 @@ def main(
 @app.command()
 def init() -> None:
     """Create or migrate the database and load the universe and reference data."""
-    from bubblewatch.jobs import init_db
+    from bubblewatch.app.jobs import init_db
     from db.session import masked_url
 
     with cli_errors():
@@ -87,7 +79,7 @@ def ingest(
     """Pull prices and fundamentals into the database (idempotent)."""
     with cli_errors():
         settings = get_settings()
-        syms = _split(symbols)
+        syms = split_list(symbols)
         if from_dir is None:
             # fail fast (before the heavy imports) when the network is unreachable
             from ingest.http import check_reachable
@@ -96,7 +88,7 @@ def ingest(
                 check_reachable(settings.market.base_url, "Yahoo Finance")
             if source in (Source.edgar, Source.all):
                 check_reachable(settings.sec.base_url, "SEC EDGAR")
-        from bubblewatch import jobs
+        from bubblewatch.app import jobs
 
         reports = []
         with progress() as bar:
@@ -195,7 +187,7 @@ def status(
 @app.command()
 def schedule() -> None:
     """Run the scheduler in the foreground (Ctrl-C stops it)."""
-    from bubblewatch.scheduler import run_scheduler
+    from bubblewatch.app.scheduler import run_scheduler
 
     with cli_errors():
         run_scheduler(get_settings())
@@ -204,36 +196,15 @@ def schedule() -> None:
 @app.command()
 def up() -> None:
     """Run the scheduler and the dashboard together (Ctrl-C stops both)."""
-    from bubblewatch.scheduler import run_scheduler
+    from bubblewatch.app.scheduler import run_scheduler
 
     with cli_errors():
         settings = get_settings()
-        server = None
-        try:
-            from dashboard.server import start_dashboard
-        except ModuleNotFoundError:
-            err_console.print("[yellow]dashboard not available; running the scheduler only[/]")
-        else:
-            server = start_dashboard(settings)
-            console.print(f"dashboard on http://{settings.dashboard.host}:{settings.dashboard.port}")
+        from dashboard.server import start_dashboard, stop_dashboard
+
+        server = start_dashboard(settings)
+        console.print(f"dashboard on http://{settings.dashboard.host}:{settings.dashboard.port}")
         try:
             run_scheduler(settings)
         finally:
-            if server is not None:
-                from dashboard.server import stop_dashboard
-
-                stop_dashboard(server)
-
-
-def _mount_commands() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(app)
-
-
-_mount_commands()
+            stop_dashboard(server)

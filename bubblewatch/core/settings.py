@@ -5,7 +5,7 @@ Every setting can be given as an environment variable with the prefix
 ``BUBBLEWATCH_DATABASE_URL`` or ``BUBBLEWATCH_SEC__USER_AGENT``. The TOML file
 is ``bubblewatch.toml`` in the working directory, or the path in
 ``BUBBLEWATCH_CONFIG``; its tables mirror the groups below (``[sec]``,
-``[smtp]``...) plus ``[universe]`` (see :mod:`bubblewatch.universe`).
+``[smtp]``...) plus ``[universe]`` (see :mod:`bubblewatch.core.universe`).
 
 Secrets (SMTP password) are :class:`~pydantic.SecretStr`: they print as
 ``**********`` in logs, the CLI and the dashboard.
@@ -27,8 +27,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bubblewatch.errors import ConfigError
-from bubblewatch.universe import Universe, universe_from_config
+from bubblewatch.core.errors import ConfigError
+from bubblewatch.core.universe import Universe, universe_from_config
 
 CONFIG_ENV = "BUBBLEWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "bubblewatch.toml"

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from bubblewatch.console import cli_errors, console, err_console
+from bubblewatch.app.cli.common import cli_errors, split_list
+from bubblewatch.core.console import console, err_console
 
 
 class Format(str, Enum):
@@ -20,15 +21,11 @@ class Format(str, Enum):
     json = "json"
 
 
-def _split(text: str | None) -> list[str] | None:
-    return [s.strip() for s in text.split(",") if s.strip()] if text else None
-
-
 def _parse_params(pairs: list[str] | None, names: list[str] | None) -> dict[str, dict[str, Any]]:
     """``["span=756", "freq=\"M\""]`` for one named indicator -> ``{name: {...}}``."""
     import json as _json
 
-    from bubblewatch.errors import ConfigError
+    from bubblewatch.core.errors import ConfigError
 
     if not pairs:
         return {}
@@ -60,12 +57,12 @@ def compute(
                         "(repeatable; VALUE is JSON, else text), e.g. --param span=756.")] = None,
 ) -> None:
     """Compute indicators from the database and store the results."""
-    from bubblewatch.settings import get_settings
+    from bubblewatch.core.settings import get_settings
     from indicators.compute import run_compute
 
     with cli_errors():
         overrides = _parse_params(param, names)
-        report = run_compute(get_settings(), names or None, _split(symbols), full,
+        report = run_compute(get_settings(), names or None, split_list(symbols), full,
                              overrides=overrides)
         for item, n in report.rows.items():
             note = report.notes.get(item)
@@ -97,8 +94,8 @@ def export(
         dir_okay=False)] = None,
 ) -> None:
     """Export one indicator's stored series with its parameters and as-of date."""
-    from bubblewatch.errors import ConfigError
-    from bubblewatch.settings import get_settings
+    from bubblewatch.core.errors import ConfigError
+    from bubblewatch.core.settings import get_settings
     from indicators import export as ex
     from indicators.api import load
 
