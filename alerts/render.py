@@ -12,21 +12,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from alerts.channels.base import OutgoingMessage
+from indicators import registry
 
-#: Dashboard page showing each indicator (``<base_url>/<page>?indicator=..&key=..``).
-#: Indicator -> dashboard page path ("" is the Overview, served at the root).
-DASHBOARD_PAGES: dict[str, str] = {
-    "composite": "",
-    "psy": "explosiveness",
-    "lppls": "lppls",
-    "runup": "analog",
-    "analog": "analog",
-    "capex": "capex",
-    "revenue_gap": "capex",
-    "valuation": "valuation",
-    "vendor_financing": "valuation",
-    "regime": "",
-}
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 _SEVERITY_ICON = {"info": ":information_source:", "warning": ":warning:",
                   "critical": ":rotating_light:"}
@@ -54,7 +41,7 @@ class EventView:
 def dashboard_link(base_url: str, indicator: str, key: str) -> str:
     """Link to the chart of ``indicator`` for ``key`` on the dashboard; the
     pages select their symbol from the ``symbol`` query parameter."""
-    page = DASHBOARD_PAGES.get(indicator, "")
+    page = registry.get(indicator).page
     query = urlencode({"indicator": indicator, "key": key, "symbol": key})
     return f"{base_url.rstrip('/')}/{page}?{query}"
 

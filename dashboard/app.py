@@ -20,27 +20,18 @@ import streamlit as st
 
 from bubblewatch.core.errors import BubblewatchError
 from dashboard import chrome, data, ui
+from dashboard.pages import PAGES
 from db.session import masked_url
 
 st.set_page_config(page_title="bubblewatch", page_icon=":material/bubble_chart:", layout="wide")
 
-PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/speed:", default=True),
-    st.Page("app_pages/analog.py", title="AI vs dot-com", icon=":material/compare_arrows:",
-            url_path="analog"),
-    st.Page("app_pages/explosiveness.py", title="Explosiveness", icon=":material/trending_up:",
-            url_path="explosiveness"),
-    st.Page("app_pages/lppls.py", title="LPPLS", icon=":material/ssid_chart:", url_path="lppls"),
-    st.Page("app_pages/capex.py", title="Capex & revenue gap", icon=":material/factory:",
-            url_path="capex"),
-    st.Page("app_pages/valuation.py", title="Valuation & vendor financing",
-            icon=":material/balance:", url_path="valuation"),
-    st.Page("app_pages/alerts.py", title="Alerts", icon=":material/notifications:",
-            url_path="alerts"),
-    st.Page("app_pages/export.py", title="Export", icon=":material/download:", url_path="export"),
+NAVIGATION = [
+    st.Page(p.script, title=p.title, icon=p.icon, default=p.slug == "",
+            **({"url_path": p.slug} if p.slug else {}))
+    for p in PAGES
 ]
 
-page = st.navigation(PAGES)
+page = st.navigation(NAVIGATION)
 
 try:
     settings = data.settings()

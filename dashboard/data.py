@@ -26,6 +26,8 @@ from bubblewatch.core.settings import Settings, get_settings
 from db import dashboard_queries as dq
 from db import repo
 from db.session import get_engine
+from indicators import registry
+from indicators.registry import Meta
 
 
 def _ttl() -> int:
@@ -117,6 +119,15 @@ def run_info(url: str, indicator: str, key: str) -> dict[str, Any] | None:
     cat = catalog(url)
     hit = cat[(cat["indicator"] == indicator) & (cat["key"] == key)]
     return None if hit.empty else hit.iloc[0].to_dict()
+
+
+def run_meta(url: str, indicator: str, key: str) -> Meta | None:
+    """The typed metadata stored with one (indicator, key), or None if never computed
+    (see each indicator's ``meta`` model in :mod:`indicators`)."""
+    info = run_info(url, indicator, key)
+    if info is None:
+        return None
+    return registry.get(indicator).read_meta(info.get("meta"))
 
 
 def keys_of(url: str, indicator: str) -> list[str]:

@@ -27,19 +27,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
+from pydantic import BaseModel, ConfigDict, Field
 
-from indicators.registry import ComputeContext, DataSource, Indicator, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    DataSource,
+    Indicator,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 from indicators.runup import key_series, runup_frame
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
 
-ANCHORS = ("event", "peak", "runup_start")
+ANCHORS = ("event", "peak", "runup_start")  # the values of AnalogParams.anchor
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +195,9 @@ def resolve_event(source: DataSource, name: str) -> date:
                          f"{', '.join(sorted(builtin))}") from None
 
 
-def _anchors(ai: pd.Series, dotcom: pd.Series, params: Mapping[str, Any], source: DataSource,
+def _anchors(ai: pd.Series, dotcom: pd.Series, params: AnalogParams, source: DataSource,
              search: tuple[date, date]) -> tuple[int, int, str]:
-    kind = params["anchor"]
-    if kind not in ANCHORS:
-        raise ValueError(f"anchor must be one of {', '.join(ANCHORS)}, got {kind!r}")
+    kind = params.anchor
     lo = int(dotcom.index.searchsorted(pd.Timestamp(search[0])))
     hi = int(dotcom.index.searchsorted(pd.Timestamp(search[1]), side="right"))
     dc_peak = lo + int(np.argmax(dotcom.to_numpy()[lo:hi]))
@@ -205,12 +212,62 @@ def _anchors(ai: pd.Series, dotcom: pd.Series, params: Mapping[str, Any], source
         note = "no 100% run-up found; fell back to the event anchors"
     else:
         note = "named events"
-    ai_when = resolve_event(source, params["ai_event"])
-    dc_when = resolve_event(source, params["dotcom_event"])
+    ai_when = resolve_event(source, params.ai_event)
+    dc_when = resolve_event(source, params.dotcom_event)
     return anchor_position(ai, ai_when), anchor_position(dotcom, dc_when), note
 
 
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+class AnalogParams(Params):
+    """Parameters of the analog indicator."""
+
+    anchor: Literal["event", "peak", "runup_start"] = Field(
+        "event", description="how both paths are anchored: named events, each series' peak, "
+        "or the start of its latest 100% two-year run-up")
+    ai_event: str = Field("chatgpt", description="AI-side anchor: a reference event key or an "
+                          "ISO date")
+    dotcom_event: str = Field("netscape_ipo", description="dot-com-side anchor: a reference "
+                              "event key or an ISO date")
+    pre_days: int = Field(0, ge=0, description="trading days shown before the anchor")
+    dotcom_search: tuple[date, date] = Field(
+        (date(1993, 1, 1), date(2003, 12, 31)),
+        description="dates within which the dot-com match and peak are searched")
+    horizons_days: tuple[int, ...] = Field((126, 252, 504), description="horizons of 'what "
+                                           "followed', trading days")
+    match_days: int = Field(0, ge=0, description="match only the last this many trading days "
+                            "(0: the whole path since the anchor)")
+
+
+class AnalogMatch(BaseModel):
+    """The dot-com window closest to the AI path since its anchor."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dotcom_start: date
+    dotcom_date: date
+    distance: float
+    offset_days: int
+    forward_returns: dict[str, float | None]
+    text: str
+
+
+class AnalogMeta(Meta):
+    """What is stored beside each analog pair's aligned paths."""
+
+    ai: str
+    dotcom: str
+    anchor: str | None = None
+    anchor_rule: str | None = None
+    ai_anchor_date: date | None = None
+    dotcom_anchor_date: date | None = None
+    last_date: date | None = None
+    days_since_anchor: int | None = None
+    distance: float | None = None
+    aligned_dotcom_date: date | None = None
+    aligned_forward_returns: dict[str, float | None] | None = None
+    best_match: AnalogMatch | None = None
+
+
+def compute(ctx: ComputeContext, key: str, params: AnalogParams) -> IndicatorResult[AnalogMeta]:
     pair = next((p for p in ctx.universe.analog_pairs if p.name == key), None)
     if pair is None:
         raise ValueError(f"{key!r} is not an analog pair of the universe")
@@ -218,40 +275,37 @@ def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> Indicat
     dotcom = key_series(ctx.source, ctx.universe, pair.dotcom)
     missing = [n for n, s in ((pair.ai, ai), (pair.dotcom, dotcom)) if s.empty]
     if missing:
-        return IndicatorResult(pd.DataFrame(),
-                               meta={"missing": f"no prices for {', '.join(missing)}"})
-    search = (date.fromisoformat(params["dotcom_search"][0]),
-              date.fromisoformat(params["dotcom_search"][1]))
-    horizons = tuple(int(h) for h in params["horizons_days"])
+        return IndicatorResult(pd.DataFrame(), AnalogMeta(
+            ai=pair.ai, dotcom=pair.dotcom,
+            missing=f"no prices for {', '.join(missing)}: load them with `bubblewatch ingest`"))
+    search = params.dotcom_search
+    horizons = params.horizons_days
     ai_anchor, dc_anchor, how = _anchors(ai, dotcom, params, ctx.source, search)
-    frame = aligned_paths(ai, dotcom, ai_anchor, dc_anchor, int(params["pre_days"]))
+    frame = aligned_paths(ai, dotcom, ai_anchor, dc_anchor, params.pre_days)
     n = len(ai) - 1 - ai_anchor
     aligned_pos = dc_anchor + n
-    meta: dict[str, Any] = {
-        "ai": pair.ai, "dotcom": pair.dotcom, "anchor": params["anchor"], "anchor_rule": how,
-        "ai_anchor_date": ai.index[ai_anchor].date().isoformat(),
-        "dotcom_anchor_date": dotcom.index[dc_anchor].date().isoformat(),
-        "last_date": ai.index[-1].date().isoformat(), "days_since_anchor": int(n),
-        "distance": float(frame["distance"].iloc[-1]) if len(frame) else None,
-        "aligned_dotcom_date": (dotcom.index[aligned_pos].date().isoformat()
-                                if aligned_pos < len(dotcom) else None),
-        "aligned_forward_returns": ({str(h): r for h, r in
-                                     forward_returns(dotcom, aligned_pos, horizons).items()}
-                                    if aligned_pos < len(dotcom) else None),
-    }
+    best, note = None, None
     if n >= 20:
-        m = best_match(ai, dotcom, ai_anchor, dc_anchor, search, horizons,
-                       int(params["match_days"]))
-        meta["best_match"] = {
-            "dotcom_start": m.start.isoformat(), "dotcom_date": m.end.isoformat(),
-            "distance": m.distance, "offset_days": m.offset_days,
-            "forward_returns": {str(h): r for h, r in m.forward.items()},
-            "text": f"{pair.ai} today looks like {pair.dotcom} on {m.end.isoformat()}",
-        }
+        m = best_match(ai, dotcom, ai_anchor, dc_anchor, search, horizons, params.match_days)
+        best = AnalogMatch(
+            dotcom_start=m.start, dotcom_date=m.end, distance=m.distance,
+            offset_days=m.offset_days, forward_returns={str(h): r for h, r in m.forward.items()},
+            text=f"{pair.ai} today looks like {pair.dotcom} on {m.end.isoformat()}")
     else:
-        meta["best_match"] = None
-        meta["note"] = f"only {n} trading days since the anchor; no best match computed"
-    return IndicatorResult(frame, (), meta)
+        note = f"only {n} trading days since the anchor; no best match computed"
+    meta = AnalogMeta(
+        ai=pair.ai, dotcom=pair.dotcom, anchor=params.anchor, anchor_rule=how,
+        ai_anchor_date=ai.index[ai_anchor].date(),
+        dotcom_anchor_date=dotcom.index[dc_anchor].date(),
+        last_date=ai.index[-1].date(), days_since_anchor=int(n),
+        distance=float(frame["distance"].iloc[-1]) if len(frame) else None,
+        aligned_dotcom_date=(dotcom.index[aligned_pos].date()
+                             if aligned_pos < len(dotcom) else None),
+        aligned_forward_returns=({str(h): r for h, r in
+                                  forward_returns(dotcom, aligned_pos, horizons).items()}
+                                 if aligned_pos < len(dotcom) else None),
+        best_match=best, note=note)
+    return IndicatorResult(frame, meta)
 
 
 def analog_keys(universe: Universe) -> list[str]:
@@ -268,14 +322,21 @@ INDICATOR = Indicator(
         "followed it over 6, 12 and 24 months."
     ),
     columns={
-        "t": "trading days since the anchor (negative before it)",
-        "ai_path": "AI-side close / close on the anchor day, ratio",
-        "dotcom_path": "dot-com-side close t trading days after its anchor / anchor close, ratio",
-        "distance": "RMS difference of the log paths from the anchor to this day, log points",
+        "t": Column("Trading days since the anchor", "trading days",
+                    "position relative to the anchor day (negative before it)"),
+        "ai_path": Column("AI-side path", "ratio, 1.0 = anchor close",
+                          "AI-side close divided by its close on the anchor day"),
+        "dotcom_path": Column("Dot-com-side path", "ratio, 1.0 = anchor close",
+                              "dot-com-side close the same number of trading days after its "
+                              "anchor, divided by its anchor close"),
+        "distance": Column("Distance between the paths", "log points",
+                           "root-mean-square difference of the log paths from the anchor to "
+                           "this day"),
     },
-    defaults={"anchor": "event", "ai_event": "chatgpt", "dotcom_event": "netscape_ipo",
-              "pre_days": 0, "dotcom_search": ["1993-01-01", "2003-12-31"],
-              "horizons_days": [126, 252, 504], "match_days": 0},
+    params=AnalogParams,
+    meta=AnalogMeta,
     keys=analog_keys,
     compute=compute,
+    page="analog",
+    sampling="daily (trading days of the AI side)",
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -127,13 +127,3 @@ def to_wide(long: pd.DataFrame) -> pd.DataFrame:
     wide.columns.name = None
     wide["date"] = pd.to_datetime(wide["date"])
     return wide.sort_values(["key", "date"]).reset_index(drop=True)
-
-
-def describe(name: str | None = None) -> list[dict[str, Any]]:
-    """Registered indicators with their parameters and columns."""
-    from indicators.registry import all_indicators, get
-
-    inds = [get(name)] if name else all_indicators()
-    return [{"name": i.name, "title": i.title, "description": i.description,
-             "params": dict(i.defaults), "columns": dict(i.columns),
-             "incremental": i.incremental, "depends_on": list(i.depends_on)} for i in inds]

@@ -19,12 +19,22 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
-from indicators.registry import ComputeContext, DataSource, Indicator, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    DataSource,
+    Indicator,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
@@ -248,45 +258,92 @@ def _reference_capex(reference: pd.DataFrame, symbols: Sequence[str]) -> list[di
                                   rows["source_tag"], strict=True)]
 
 
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+class CapexParams(Params):
+    """The capex indicator has no parameters: members come from the universe's
+    ``hyperscalers`` basket."""
+
+
+class ReferenceFigureUsed(BaseModel):
+    """A built-in reference figure an indicator used, with its source."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    value: float
+    label: str
+    source: str
+
+
+class AnnualCapexFigure(BaseModel):
+    """A company's annual capex from the reference table (cross-check of the total)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str
+    period_end: date
+    value: float
+    source_tag: str
+
+
+class CapexMeta(Meta):
+    """What is stored beside each capex key (company, hyperscalers total, telecom)."""
+
+    unit: str = "USD m"
+    figures: list[ReferenceFigureUsed] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list)
+    members_with_data: list[str] = Field(default_factory=list)
+    members_missing: list[str] = Field(default_factory=list)
+    calendar_alignment: str | None = None
+    reference_annual_capex: list[AnnualCapexFigure] = Field(default_factory=list)
+    ttm_vs_telecom_equipment_2000: float | None = None
+    concept: str | None = None
+    fiscal_quarters: int | None = None
+    last_quarter_end: date | None = None
+    capex_ttm: float | None = None
+
+
+def compute(ctx: ComputeContext, key: str, params: CapexParams) -> IndicatorResult[CapexMeta]:
     members = list(ctx.universe.baskets.get("hyperscalers", ()))
     reference = ctx.source.reference()
     if key == TELECOM_KEY:
         frame, used = telecom_frame(reference)
-        meta: dict[str, Any] = {"unit": "USD m", "figures": used}
-        if frame.empty:
-            meta["missing"] = "telecom capex reference figures not loaded (run bubblewatch init)"
-        return IndicatorResult(frame, (), meta)
+        missing = ("telecom capex reference figures not loaded: run `bubblewatch init`"
+                   if frame.empty else None)
+        return IndicatorResult(frame, CapexMeta(figures=used, missing=missing))
     if key == TOTAL_KEY:
         parts = {s: company_parts(ctx.source, s) for s in members}
         frame, info = total_frame(parts)
         with_data = info["members_with_data"]
-        meta = {"unit": "USD m", "members": members, "members_with_data": with_data,
-                "missing": [s for s in members if s not in with_data],
-                "calendar_alignment": "calendar quarter holding each fiscal quarter's midpoint",
-                "reference_annual_capex": _reference_capex(reference, members)}
+        fields: dict[str, Any] = {}
         telecom, _ = telecom_frame(reference)
         if not frame.empty and "us_equipment_spending" in telecom:
             peak = float(telecom["us_equipment_spending"].max())
             last = frame["capex_ttm"].dropna()
             if len(last):
-                meta["ttm_vs_telecom_equipment_2000"] = float(last.iloc[-1] / peak)
+                fields["ttm_vs_telecom_equipment_2000"] = float(last.iloc[-1] / peak)
         if with_data and len(with_data) < len(members):
-            meta["note"] = (f"total covers {', '.join(with_data)} only: no EDGAR capex for "
-                            f"{', '.join(s for s in members if s not in with_data)}")
-        return IndicatorResult(frame, (), meta)
+            fields["note"] = (f"total covers {', '.join(with_data)} only: no EDGAR capex for "
+                              f"{', '.join(s for s in members if s not in with_data)}")
+        if not with_data:
+            fields["missing"] = (f"no EDGAR capex for any of {', '.join(members)}: load their "
+                                 "companyfacts with `bubblewatch ingest`")
+        meta = CapexMeta(
+            members=members, members_with_data=with_data,
+            members_missing=[s for s in members if s not in with_data],
+            calendar_alignment="calendar quarter holding each fiscal quarter's midpoint",
+            reference_annual_capex=_reference_capex(reference, members), **fields)
+        return IndicatorResult(frame, meta)
     cap, rev, ocf = company_parts(ctx.source, key)
     if cap.empty:
-        return IndicatorResult(pd.DataFrame(), meta={
-            "missing": f"no EDGAR capex facts for {key} (ingest its companyfacts file)"})
+        return IndicatorResult(pd.DataFrame(), CapexMeta(
+            missing=f"no SEC EDGAR capex facts for {key}: load its companyfacts with "
+                    "`bubblewatch ingest`"))
     frame = capex_frame(cap, rev, ocf)
     last = frame.dropna(subset=["capex_ttm"])
-    meta = {"unit": "USD m", "concept": str(cap["concept"].iloc[-1]),
-            "fiscal_quarters": len(frame)}
-    if not last.empty:
-        meta.update({"last_quarter_end": last.index[-1].date().isoformat(),
-                     "capex_ttm": float(last["capex_ttm"].iloc[-1])})
-    return IndicatorResult(frame, (), meta)
+    meta = CapexMeta(concept=str(cap["concept"].iloc[-1]), fiscal_quarters=len(frame),
+                     last_quarter_end=last.index[-1].date() if not last.empty else None,
+                     capex_ttm=float(last["capex_ttm"].iloc[-1]) if not last.empty else None)
+    return IndicatorResult(frame, meta)
 
 
 def capex_keys(universe: Universe) -> list[str]:
@@ -304,16 +361,41 @@ INDICATOR = Indicator(
         "the reference table beside it."
     ),
     columns={
-        "capex_q": "capex in the quarter, USD m",
-        "capex_ttm": "capex over the trailing four quarters, USD m",
-        "capex_yoy": "capex_q / same quarter a year earlier - 1, fraction",
-        "capex_ttm_yoy": "capex_ttm / capex_ttm a year earlier - 1, fraction",
-        "capex_to_revenue": "capex_ttm / revenue TTM, fraction",
-        "capex_to_ocf": "capex_ttm / operating cash flow TTM, fraction",
-        "n_companies": "(hyperscalers total) companies in the quarter's sum",
-        "na_wireline_capex": "(telecom) North American wireline carrier capex, RHK, USD m a year",
+        "capex_q": Column("Capex in the quarter", "USD m", "capital expenditure in the quarter"),
+        "capex_ttm": Column("Capex, trailing four quarters", "USD m",
+                            "capital expenditure over the last four quarters"),
+        "capex_yoy": Column("Quarterly capex growth", "fraction, 0.5 = +50%",
+                            "capex in the quarter / same quarter a year earlier - 1"),
+        "capex_ttm_yoy": Column("Capex growth, trailing four quarters", "fraction, 0.5 = +50%",
+                                "trailing-four-quarter capex / the same a year earlier - 1"),
+        "capex_to_revenue": Column("Capex / revenue", "fraction",
+                                   "trailing-four-quarter capex / revenue over the same quarters"),
+        "capex_to_ocf": Column("Capex / operating cash flow", "fraction",
+                               "trailing-four-quarter capex / operating cash flow over the "
+                               "same quarters"),
+        "n_companies": Column("Companies in the total", "count",
+                              "(hyperscalers total) companies in the quarter's sum"),
+        "na_wireline_capex": Column("North American wireline carrier capex", "USD m a year",
+                                    "(telecom) RHK's figure for the year"),
+        "na_wireline_capex_yoy": Column("North American wireline capex growth", "fraction",
+                                        "(telecom) change on the previous year"),
+        "na_wireline_capex_forecast": Column("North American wireline capex forecast",
+                                             "USD m a year", "(telecom) RHK's forecast"),
+        "na_service_provider_capex": Column("North American service-provider capex",
+                                            "USD m a year", "(telecom) cited annual figure"),
+        "us_equipment_spending": Column("US carrier equipment spending", "USD m a year",
+                                        "(telecom) cited annual figure"),
+        "global_carrier_capex": Column("Global carrier capex", "USD m a year",
+                                       "(telecom) cited annual figure"),
+        "global_carrier_capex_forecast": Column("Global carrier capex forecast", "USD m a year",
+                                                "(telecom) cited forecast"),
+        "equipment_spending_lehman": Column("Telecom equipment spending (Lehman)", "USD m a year",
+                                            "(telecom) Lehman Brothers' figure"),
     },
-    defaults={},
+    params=CapexParams,
+    meta=CapexMeta,
     keys=capex_keys,
     compute=compute,
+    page="capex",
+    sampling="per fiscal quarter (companies), calendar quarter (total), year (telecom)",
 )

@@ -32,12 +32,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
-from indicators.registry import ComputeContext, DataSource, Indicator, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    DataSource,
+    Indicator,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
@@ -227,8 +237,8 @@ def score_frame(components: pd.DataFrame) -> pd.DataFrame:
     return out.dropna(subset=["score"])
 
 
-def _dates(source: DataSource, universe: Universe, cohort: str, start: str,
-           end: str | None) -> pd.DatetimeIndex:
+def _dates(source: DataSource, universe: Universe, cohort: str, start: date,
+           end: date | None) -> pd.DatetimeIndex:
     df = source.indicator("runup", COHORTS[cohort])
     if df is None or df.empty:
         df = source.indicator("regime", COHORTS[cohort])
@@ -244,48 +254,104 @@ def _dates(source: DataSource, universe: Universe, cohort: str, start: str,
 
 
 def cohort_scores(source: DataSource, universe: Universe, cohort: str,
-                  params: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, str]]:
-    window = params["ai_window"] if cohort == "ai" else params["dotcom_window"]
+                  params: CompositeParams) -> tuple[pd.DataFrame, dict[str, str]]:
+    window = params.ai_window if cohort == "ai" else params.dotcom_window
     index = _dates(source, universe, cohort, window[0], window[1])
     comps, missing = component_frame(source, universe, cohort, index,
-                                     lag_days=int(params["report_lag_days"]),
-                                     vendor=params["vendor"])
+                                     lag_days=params.report_lag_days, vendor=params.vendor)
     return score_frame(comps), missing
 
 
-def _reading(frame: pd.DataFrame, when: pd.Timestamp) -> dict[str, Any] | None:
+class CompositeParams(Params):
+    """Parameters of the composite score."""
+
+    ai_window: tuple[date, date | None] = Field(
+        (date(2010, 1, 1), None), description="dates scored for the AI cohort (end None: today)")
+    dotcom_window: tuple[date, date | None] = Field(
+        (date(1995, 1, 1), date(2003, 12, 31)), description="dates scored for the dot-com "
+        "cohort")
+    dotcom_peak_date: date = Field(date(2000, 3, 10), description="the dot-com reading shown "
+                                   "beside today's (Nasdaq Composite peak close)")
+    report_lag_days: int = Field(45, ge=0, description="days after a quarter's end before its "
+                                 "figures count (roughly when they are filed)")
+    vendor: str = Field("NVDA", description="the AI vendor whose DSO and revenue gap are scored")
+
+
+class ComponentRule(BaseModel):
+    """How one component's input maps onto 0-100."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lo: float
+    hi: float
+    input: str
+    rule: str
+
+
+class Reading(BaseModel):
+    """The score and its components on one date."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    date: date
+
+
+class ScoreOnDate(BaseModel):
+    """A score and the date it was reached."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: date
+    score: float
+
+
+class CompositeMeta(Meta):
+    """What is stored beside each cohort's composite score."""
+
+    weights: dict[str, float]
+    rules: dict[str, ComponentRule]
+    common_components: list[str]
+    missing_components: dict[str, str]
+    peak_reading: Reading | None = None
+    max_score: ScoreOnDate | None = None
+    dotcom_peak_reading: Reading | None = None
+    latest: Reading | None = None
+
+
+def _reading(frame: pd.DataFrame, when: pd.Timestamp) -> Reading | None:
     sub = frame[frame.index <= when]
     if sub.empty:
         return None
     row = sub.iloc[-1]
-    return {"date": sub.index[-1].date().isoformat(),
-            **{k: (None if pd.isna(v) else float(v)) for k, v in row.items()}}
+    return Reading(date=sub.index[-1].date(),
+                   **{k: (None if pd.isna(v) else float(v)) for k, v in row.items()})
 
 
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+def compute(ctx: ComputeContext, key: str,
+            params: CompositeParams) -> IndicatorResult[CompositeMeta]:
     if key not in COHORTS:
         raise ValueError(f"composite keys are {', '.join(COHORTS)}, not {key!r}")
     source = CachedResults(ctx.source)
     frame, missing = cohort_scores(source, ctx.universe, key, params)
-    meta: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "weights": {c.name: c.weight for c in COMPONENTS},
-        "rules": {c.name: {"lo": c.lo, "hi": c.hi, "input": c.source, "rule": c.rule}
+        "rules": {c.name: ComponentRule(lo=c.lo, hi=c.hi, input=c.source, rule=c.rule)
                   for c in COMPONENTS},
         "common_components": list(COMMON),
         "missing_components": missing,
     }
-    peak_day = pd.Timestamp(params["dotcom_peak_date"])
+    peak_day = pd.Timestamp(params.dotcom_peak_date)
     if key == "dotcom":
-        meta["peak_reading"] = _reading(frame, peak_day)
+        fields["peak_reading"] = _reading(frame, peak_day)
         if not frame.empty:
-            meta["max_score"] = {"date": frame["score"].idxmax().date().isoformat(),
-                                 "score": float(frame["score"].max())}
+            fields["max_score"] = ScoreOnDate(date=frame["score"].idxmax().date(),
+                                              score=float(frame["score"].max()))
     else:
         dot, _ = cohort_scores(source, ctx.universe, "dotcom", params)
-        meta["dotcom_peak_reading"] = _reading(dot, peak_day)
+        fields["dotcom_peak_reading"] = _reading(dot, peak_day)
     if not frame.empty:
-        meta["latest"] = _reading(frame, frame.index[-1])
-    return IndicatorResult(frame, (), meta)
+        fields["latest"] = _reading(frame, frame.index[-1])
+    return IndicatorResult(frame, CompositeMeta(**fields))
 
 
 def composite_keys(universe: Universe) -> Sequence[str]:
@@ -303,16 +369,22 @@ INDICATOR = Indicator(
         "dot-com cohort, so today's reading sits beside March 2000."
     ),
     columns={
-        "score": "weighted mean of the available components, 0-100",
-        "score_common": "the same over the price-based components both cohorts have, 0-100",
-        "coverage": "share of the total weight whose component had data, 0-1",
-        **{f"c_{c.name}": f"{c.source} mapped to 0-100 ({c.rule}); weight {c.weight}"
+        "score": Column("Bubble-risk score", "score 0-100",
+                        "weighted mean of the available components"),
+        "score_common": Column("Bubble-risk score, like for like", "score 0-100",
+                               "the same over the price-based components both cohorts have"),
+        "coverage": Column("Coverage", "fraction 0-1",
+                           "share of the total weight whose component had data"),
+        **{f"c_{c.name}": Column(f"Component: {c.name}", "score 0-100",
+                                 f"{c.source} mapped to 0-100 ({c.rule}); weight {c.weight}")
            for c in COMPONENTS},
     },
-    defaults={"ai_window": ["2010-01-01", None], "dotcom_window": ["1995-01-01", "2003-12-31"],
-              "dotcom_peak_date": "2000-03-10", "report_lag_days": 45, "vendor": "NVDA"},
+    params=CompositeParams,
+    meta=CompositeMeta,
     keys=composite_keys,
     compute=compute,
+    page="",
+    sampling="the dates of the cohort basket's run-up series (daily recently, weekly before)",
     depends_on=("runup", "regime", "valuation", "capex", "earnings_quality", "revenue_gap",
                 "psy", "lppls"),
 )

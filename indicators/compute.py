@@ -32,7 +32,9 @@ from indicators.registry import (
     Indicator,
     IndicatorEvent,
     IndicatorResult,
+    Params,
     all_indicators,
+    params_dict,
     params_hash,
 )
 
@@ -115,6 +117,18 @@ def event_rows(events: Sequence[IndicatorEvent]) -> list[dict[str, Any]]:
             for e in events]
 
 
+def check_result(ind: Indicator, key: str, result: IndicatorResult) -> None:
+    """Refuse a result that breaks the indicator's contract (wrong metadata
+    model, fields it did not declare)."""
+    if not isinstance(result.meta, ind.meta):
+        raise TypeError(f"{ind.name}/{key}: metadata is {type(result.meta).__name__}, "
+                        f"not {ind.meta.__name__}")
+    undeclared = [c for c in result.frame.columns if c not in ind.columns]
+    if undeclared:
+        raise TypeError(f"{ind.name}/{key}: fields {', '.join(map(str, undeclared))} are not "
+                        "declared in the indicator's columns")
+
+
 def as_of_date(result: IndicatorResult) -> date | None:
     """The last date of the result's series (None when empty)."""
     if result.frame.empty:
@@ -169,7 +183,7 @@ class SharedInputs:
         self.results_cache = {}
 
 
-def _store(url: str, ind: Indicator, key: str, params: Mapping[str, Any], phash: str,
+def _store(url: str, ind: Indicator, key: str, params: Params, phash: str,
            result: IndicatorResult, since: date | None) -> int:
     from db import repo
     from db.session import session_scope
@@ -183,8 +197,9 @@ def _store(url: str, ind: Indicator, key: str, params: Mapping[str, Any], phash:
         frame = frame[frame.index >= pd.Timestamp(since)]
     with session_scope(url) as s:
         return repo.store_indicator_result(
-            s, indicator=ind.name, key=key, params=params, params_hash=phash, frame=frame,
-            events=event_rows(result.events), meta=result.meta,
+            s, indicator=ind.name, key=key, params=params_dict(params), params_hash=phash,
+            frame=frame, events=event_rows(result.events),
+            meta=result.meta.model_dump(mode="json"),
             # an incremental run with nothing new is still current as of ``since``
             as_of=as_of_date(result) or since, replace_values=not incremental,
         )
@@ -240,10 +255,14 @@ def run_compute(
         except KeyError as exc:
             raise ConfigError(str(exc.args[0])) from None
     indicators = select_indicators(names)
-    try:
-        params_of = {ind.name: ind.params((overrides or {}).get(ind.name)) for ind in indicators}
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    unknown = sorted(set(overrides or {}) - {ind.name for ind in indicators})
+    if unknown:
+        raise ConfigError(f"parameters given for {', '.join(unknown)}, which this run does not "
+                          "compute; name the indicator too (`bubblewatch compute NAME --param "
+                          "...`)")
+    # every parameter is validated before any data is read
+    params_of = {ind.name: ind.parse_params((overrides or {}).get(ind.name))
+                 for ind in indicators}
     if not is_up_to_date(url):
         upgrade(url)
     plan = [(ind, select_keys(ind, universe, symbols)) for ind in indicators]
@@ -267,6 +286,7 @@ def run_compute(
                             since = repo.last_indicator_date(read, ind.name, key, phash)
                         ctx = ComputeContext(shared, universe, since)
                         result = ind.compute(ctx, key, params)
+                        check_result(ind, key, result)
                         t_store = time.perf_counter()
                         n = _store(url, ind, key, params, phash, result, since)
                         report.store_seconds[ind.name] = (report.store_seconds.get(ind.name, 0.0)
@@ -283,7 +303,7 @@ def run_compute(
                         rec.fail(item, msg)
                     else:
                         report.rows[item] = n
-                        missing = result.meta.get("missing") if result.meta else None
+                        missing = result.meta.missing
                         if missing and result.frame.empty:
                             report.notes[item] = str(missing)
                         rec.ok(item, n, **({"note": str(missing)} if missing else {}))

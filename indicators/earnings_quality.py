@@ -23,14 +23,22 @@ in ``meta`` beside NVIDIA's customer-financing markers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from indicators.capex import quarters, year_ago
-from indicators.registry import ComputeContext, Indicator, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    Indicator,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
@@ -102,53 +110,89 @@ def quality_frame(revenue_q: pd.DataFrame, receivables: pd.DataFrame,
     return out
 
 
-def _reference_markers(reference: pd.DataFrame) -> dict[str, Any]:
+class Marker(BaseModel):
+    """A reference figure shown beside the series (value in its table unit)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: float
+    label: str
+
+
+class ReferenceMarkers(BaseModel):
     """Dot-com vendor financing and Cisco's 2001 write-down beside NVIDIA's
-    customer-financing markers, from the reference table."""
+    customer-financing markers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dotcom: dict[str, Marker] = Field(default_factory=dict)
+    ai: dict[str, Marker] = Field(default_factory=dict)
+    csco_inventory_charge_to_revenue_fy2001: float | None = None
+    note: str | None = None
+
+
+def _reference_markers(reference: pd.DataFrame) -> ReferenceMarkers:
+    """The markers from the reference table (a note when it is not loaded)."""
     if reference is None or reference.empty:
-        return {"note": "reference figures not loaded (run bubblewatch init)"}
+        return ReferenceMarkers(note="reference figures not loaded: run `bubblewatch init`")
     by_key = {k: (float(v), lab) for k, v, lab in
               zip(reference["key"], reference["value"], reference["label"], strict=True)}
 
-    def pick(keys: list[str]) -> dict[str, Any]:
-        return {k: {"value": by_key[k][0], "label": by_key[k][1]} for k in keys if k in by_key}
+    def pick(keys: list[str]) -> dict[str, Marker]:
+        return {k: Marker(value=by_key[k][0], label=by_key[k][1]) for k in keys if k in by_key}
 
-    out: dict[str, Any] = {
-        "dotcom": pick(["csco_inventory_charge_fy2001", "csco_inventory_charge_guidance_2001",
-                        "csco_softbank_fund_commitment", "vendor_loans_commitments_2000_09",
-                        "lucent_winstar_financing_2000", "vendors_att_latam_loan_2002",
-                        "csco_purchase_commitments_fy2002"]),
-        "ai": pick(["crwv_nvidia_anchor_order", "crwv_nvidia_capacity_order",
-                    "crwv_nvidia_investment_2026", "nvda_openai_loi", "nvda_h20_charge_q1fy2026",
-                    "nvda_dso_fy2020_2024_avg", "nvda_dso_q3fy2026"]),
-    }
+    ratio = None
     if "csco_inventory_charge_fy2001" in by_key and "csco_revenue_fy2001" in by_key:
-        out["csco_inventory_charge_to_revenue_fy2001"] = (
-            by_key["csco_inventory_charge_fy2001"][0] / by_key["csco_revenue_fy2001"][0])
-    return out
+        ratio = by_key["csco_inventory_charge_fy2001"][0] / by_key["csco_revenue_fy2001"][0]
+    return ReferenceMarkers(
+        dotcom=pick(["csco_inventory_charge_fy2001", "csco_inventory_charge_guidance_2001",
+                     "csco_softbank_fund_commitment", "vendor_loans_commitments_2000_09",
+                     "lucent_winstar_financing_2000", "vendors_att_latam_loan_2002",
+                     "csco_purchase_commitments_fy2002"]),
+        ai=pick(["crwv_nvidia_anchor_order", "crwv_nvidia_capacity_order",
+                 "crwv_nvidia_investment_2026", "nvda_openai_loi", "nvda_h20_charge_q1fy2026",
+                 "nvda_dso_fy2020_2024_avg", "nvda_dso_q3fy2026"]),
+        csco_inventory_charge_to_revenue_fy2001=ratio)
 
 
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+class EarningsQualityParams(Params):
+    """The earnings-quality indicator has no parameters."""
+
+
+class EarningsQualityMeta(Meta):
+    """What is stored beside each company's earnings-quality series."""
+
+    reference: ReferenceMarkers
+    dotcom_note: str | None = None
+    inventory_days_basis: str | None = None
+    last_quarter_end: date | None = None
+    dso: float | None = None
+    dso_yoy: float | None = None
+
+
+def compute(ctx: ComputeContext, key: str,
+            params: EarningsQualityParams) -> IndicatorResult[EarningsQualityMeta]:
     facts = ctx.source.facts(key)
     rev = quarters(facts, "revenue")
-    meta: dict[str, Any] = {"reference": _reference_markers(ctx.source.reference())}
+    fields: dict[str, Any] = {"reference": _reference_markers(ctx.source.reference())}
     if key == "CSCO":
-        meta["dotcom_note"] = ("Cisco receivables and inventory for FY1997-2004 are unverified "
-                               "(FACTS.md §18), so dot-com era DSO and inventory days are not "
-                               "computed; see the reference markers.")
+        fields["dotcom_note"] = ("Cisco receivables and inventory for FY1997-2004 are "
+                                 "unverified (FACTS.md §18), so dot-com era DSO and inventory "
+                                 "days are not computed; see the reference markers.")
     if rev.empty:
-        meta["missing"] = f"no EDGAR revenue facts for {key} (ingest its companyfacts file)"
-        return IndicatorResult(pd.DataFrame(), meta=meta)
+        fields["missing"] = (f"no SEC EDGAR revenue facts for {key}: load its companyfacts with "
+                             "`bubblewatch ingest`")
+        return IndicatorResult(pd.DataFrame(), EarningsQualityMeta(**fields))
     cost = quarters(facts, "cost_of_revenue")
     frame = quality_frame(rev, quarters(facts, "receivables"), quarters(facts, "inventory"), cost)
-    meta["inventory_days_basis"] = "cost of revenue" if not cost.empty else (
+    fields["inventory_days_basis"] = "cost of revenue" if not cost.empty else (
         "revenue (no cost_of_revenue metric in ingest.concepts)")
     last = frame.dropna(subset=["dso"])
     if not last.empty:
-        meta.update({"last_quarter_end": last.index[-1].date().isoformat(),
-                     "dso": float(last["dso"].iloc[-1]),
-                     "dso_yoy": float(last["dso_yoy"].iloc[-1])})
-    return IndicatorResult(frame, (), meta)
+        fields.update({"last_quarter_end": last.index[-1].date(),
+                       "dso": float(last["dso"].iloc[-1]),
+                       "dso_yoy": float(last["dso_yoy"].iloc[-1])})
+    return IndicatorResult(frame, EarningsQualityMeta(**fields))
 
 
 def quality_keys(universe: Universe) -> list[str]:
@@ -164,14 +208,21 @@ INDICATOR = Indicator(
         "and dot-com vendor financing beside NVIDIA's customer-financing markers."
     ),
     columns={
-        "revenue_q": "revenue in the quarter, USD m",
-        "receivables": "accounts receivable at quarter end, USD m",
-        "dso": "receivables / quarter revenue x days in quarter, days",
-        "dso_yoy": "dso minus dso of the same quarter a year earlier, days",
-        "recv_minus_rev_growth": "receivables growth y/y minus revenue growth y/y, fraction",
-        "inventory_days": "inventory / quarter cost of revenue x days, days",
+        "revenue_q": Column("Revenue in the quarter", "USD m", "revenue of the fiscal quarter"),
+        "receivables": Column("Accounts receivable", "USD m", "at the quarter's end"),
+        "dso": Column("Days sales outstanding", "days",
+                      "receivables / quarter revenue x days in the quarter"),
+        "dso_yoy": Column("Change in days sales outstanding", "days",
+                          "days sales outstanding minus the same quarter a year earlier"),
+        "recv_minus_rev_growth": Column("Receivables growth minus revenue growth", "fraction",
+                                        "receivables growth y/y minus revenue growth y/y"),
+        "inventory_days": Column("Inventory days", "days",
+                                 "inventory / quarter cost of revenue x days in the quarter"),
     },
-    defaults={},
+    params=EarningsQualityParams,
+    meta=EarningsQualityMeta,
     keys=quality_keys,
     compute=compute,
+    page="valuation",
+    sampling="per fiscal quarter",
 )

@@ -26,14 +26,22 @@ extend it; the latest observation is always added as well.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from indicators.lppls import FCO_FILTER, confidence, window_sizes
-from indicators.registry import ComputeContext, Indicator, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    Indicator,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
@@ -43,35 +51,66 @@ DEFAULT_KEYS: tuple[str, ...] = ("NVDA", "^NDX", "^IXIC", "CSCO")
 
 _QUANTILES = (0.1, 0.5, 0.9)
 
-COLUMNS: dict[str, str] = {
-    "pos_conf": "positive-bubble (B<0) LPPLS confidence: share of windows whose fit passes "
-                "the FCO filter (0-1)",
-    "neg_conf": "negative-bubble (B>0) LPPLS confidence: share of windows whose fit passes "
-                "the FCO filter (0-1)",
-    "n_windows": "number of fitting windows per end date (count)",
-    "n_pos": "qualified positive-bubble fits (count)",
-    "n_neg": "qualified negative-bubble fits (count)",
-    "pos_tc_q10_days": "10% quantile of qualified positive-bubble critical times, trading "
-                       "days after the end date",
-    "pos_tc_median_days": "median qualified positive-bubble critical time, trading days "
-                          "after the end date",
-    "pos_tc_q90_days": "90% quantile of qualified positive-bubble critical times, trading "
-                       "days after the end date",
-    "neg_tc_q10_days": "10% quantile of qualified negative-bubble critical times, trading "
-                       "days after the end date",
-    "neg_tc_median_days": "median qualified negative-bubble critical time, trading days "
-                          "after the end date",
-    "neg_tc_q90_days": "90% quantile of qualified negative-bubble critical times, trading "
-                       "days after the end date",
+def _tc(q: str, sign: str) -> Column:
+    what = "positive-bubble" if sign == "pos" else "negative-bubble"
+    label = {"q10": "10% quantile", "median": "median", "q90": "90% quantile"}[q]
+    return Column(f"Critical time, {label} ({what})", "trading days after the date",
+                  f"{label} of the critical times of the qualified {what} fits")
+
+
+COLUMNS: dict[str, Column] = {
+    "pos_conf": Column("Positive-bubble confidence", "fraction 0-1",
+                       "share of fitting windows whose LPPLS fit (B<0) passes the FCO filter"),
+    "neg_conf": Column("Negative-bubble confidence", "fraction 0-1",
+                       "share of fitting windows whose LPPLS fit (B>0) passes the FCO filter"),
+    "n_windows": Column("Fitting windows", "count", "windows fitted for this end date"),
+    "n_pos": Column("Qualified positive-bubble fits", "count", "fits that pass the filter"),
+    "n_neg": Column("Qualified negative-bubble fits", "count", "fits that pass the filter"),
+    **{f"{s}_tc_{q}_days": _tc(q, s) for s in ("pos", "neg") for q in ("q10", "median", "q90")},
 }
 
-DEFAULTS: dict[str, Any] = {
-    "span": 252,
-    "step": 10,
-    "min_window": 125,
-    "max_window": 750,
-    "window_step": 5,
-}
+
+class LpplsParams(Params):
+    """Parameters of the LPPLS indicator (see the module docstring)."""
+
+    span: int = Field(252, ge=1, description="trading days back from the last one for which "
+                      "end dates are computed on a first run")
+    step: int = Field(10, ge=1, description="end dates every this many trading days (the latest "
+                      "day is always added)")
+    min_window: int = Field(125, ge=20, description="shortest fitting window, trading days")
+    max_window: int = Field(750, ge=20, description="longest fitting window, trading days")
+    window_step: int = Field(5, ge=1, description="step between window lengths, trading days")
+
+    @model_validator(mode="after")
+    def _windows_ordered(self) -> LpplsParams:
+        if self.min_window > self.max_window:
+            raise ValueError(f"min_window ({self.min_window}) must not exceed max_window "
+                             f"({self.max_window})")
+        return self
+
+
+class FcoFilterSettings(BaseModel):
+    """The filter a fit must pass to count (FCO, Sornette et al. 2015)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    m: tuple[float, float]
+    omega: tuple[float, float]
+    tc_fraction_of_dt: tuple[float, float]
+    min_oscillations: float
+    min_damping: float
+    max_relative_error: float
+
+
+class LpplsMeta(Meta):
+    """What is stored beside each symbol's LPPLS series."""
+
+    windows: str
+    n_windows: int
+    filter: FcoFilterSettings
+    time_unit: str = "trading days"
+    dropped_rows: int | None = None
+    ends_computed: int | None = None
 
 
 def default_keys(universe: Universe) -> Sequence[str]:
@@ -94,44 +133,26 @@ def end_positions(n: int, span: int, step: int, max_window: int) -> np.ndarray:
     return pos
 
 
-def _int_param(params: Mapping[str, Any], name: str, minimum: int) -> int:
-    v = params[name]
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) and not (
-        isinstance(v, float) and v.is_integer()
-    ):
-        raise ValueError(f"lppls parameter {name!r} must be an integer, got {v!r}")
-    if int(v) < minimum:
-        raise ValueError(f"lppls parameter {name!r} must be >= {minimum}, got {v}")
-    return int(v)
-
-
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+def compute(ctx: ComputeContext, key: str, params: LpplsParams) -> IndicatorResult[LpplsMeta]:
     """FCO confidence for ``key`` at the end dates after ``ctx.since`` (see module doc)."""
-    span = _int_param(params, "span", 1)
-    step = _int_param(params, "step", 1)
-    min_window = _int_param(params, "min_window", 1)
-    max_window = _int_param(params, "max_window", 1)
-    window_step = _int_param(params, "window_step", 1)
+    span, step = params.span, params.step
+    min_window, max_window, window_step = params.min_window, params.max_window, params.window_step
     wins = window_sizes(min_window, max_window, window_step)
     meta: dict[str, Any] = {
         "windows": f"{min_window}-{max_window} trading days, step {window_step}",
         "n_windows": int(wins.shape[0]),
-        "filter": {
-            "m": list(FCO_FILTER.m), "omega": list(FCO_FILTER.omega),
-            "tc_fraction_of_dt": list(FCO_FILTER.tc),
-            "min_oscillations": FCO_FILTER.min_oscillations,
-            "min_damping": FCO_FILTER.min_damping,
-            "max_relative_error": FCO_FILTER.max_relative_error,
-        },
-        "time_unit": "trading days",
+        "filter": FcoFilterSettings(
+            m=FCO_FILTER.m, omega=FCO_FILTER.omega, tc_fraction_of_dt=FCO_FILTER.tc,
+            min_oscillations=FCO_FILTER.min_oscillations, min_damping=FCO_FILTER.min_damping,
+            max_relative_error=FCO_FILTER.max_relative_error),
     }
     empty = pd.DataFrame(columns=list(COLUMNS), dtype=float,
                          index=pd.DatetimeIndex([], name="date"))
 
     bars = ctx.source.prices(key)
     if bars is None or bars.empty or "adj_close" not in bars:
-        note = f"no prices for {key}"
-        return IndicatorResult(empty, meta={**meta, "note": note, "missing": note})
+        return IndicatorResult(empty, LpplsMeta(
+            **meta, missing=f"no prices for {key}: load them with `bubblewatch ingest`"))
     px = bars["adj_close"].astype(float).sort_index()
     px = px[~px.index.duplicated(keep="last")]
     bad = ~np.isfinite(px.to_numpy()) | (px.to_numpy() <= 0)
@@ -140,21 +161,21 @@ def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> Indicat
         px = px[~bad]
     n = len(px)
     if n < int(wins[0]):
-        note = f"{key} has {n} usable prices; the longest window needs {int(wins[0])}"
-        return IndicatorResult(empty, meta={**meta, "note": note, "missing": note})
+        return IndicatorResult(empty, LpplsMeta(
+            **meta, missing=f"{key} has {n} usable prices; the longest window needs "
+                            f"{int(wins[0])}: a longer price history fills it"))
     pos = end_positions(n, span, step, int(wins[0]))
     if ctx.since is not None:
         pos = pos[px.index[pos] > pd.Timestamp(ctx.since)]
     if pos.size == 0:
-        return IndicatorResult(empty, meta={**meta, "note": "up to date"})
+        return IndicatorResult(empty, LpplsMeta(**meta, note="up to date"))
     res = confidence(
         px, [int(p) for p in pos], min_window=min_window, max_window=max_window,
         window_step=window_step, quantiles=_QUANTILES,
     )
     frame = res.to_frame(dates=False)[list(COLUMNS)].astype(float)
     frame.index = pd.DatetimeIndex(frame.index, name="date")
-    meta["ends_computed"] = int(pos.size)
-    return IndicatorResult(frame, meta=meta)
+    return IndicatorResult(frame, LpplsMeta(**meta, ends_computed=int(pos.size)))
 
 
 INDICATOR = Indicator(
@@ -168,9 +189,12 @@ INDICATOR = Indicator(
         "distribution of the fitted critical times."
     ),
     columns=COLUMNS,
-    defaults=DEFAULTS,
+    params=LpplsParams,
+    meta=LpplsMeta,
     keys=default_keys,
     optional_keys=lambda universe: universe.symbols,
     compute=compute,
+    page="lppls",
+    sampling="every step-th trading day over the span, plus each day computed since",
     incremental=True,
 )

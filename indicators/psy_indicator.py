@@ -68,18 +68,27 @@ Bubbles and crises. *Handbook of Statistics* 42, 61-80.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bubblewatch.core.errors import InfeasibleTestError
 from indicators.cv import CriticalValues, mc_cv, wb_cv
 from indicators.datestamp import Datestamp, datestamp
 from indicators.psy import RadfResult, radf
-from indicators.registry import ComputeContext, Indicator, IndicatorEvent, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    Indicator,
+    IndicatorEvent,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
@@ -87,83 +96,126 @@ if TYPE_CHECKING:
 #: Periods per year at each sampling frequency (default wild-bootstrap window).
 PERIODS_PER_YEAR = {"D": 252, "W": 52, "M": 12}
 
-DEFAULTS: dict[str, Any] = {
-    "freq": "W",
-    "start": "1990-01-01",
-    "lag": 0,
-    "ic": None,
-    "min_window": None,
-    "cv": "mc",
-    "bsadf_cv": "pointwise",
-    "reps": 1000,
-    "seed": 0,
-    "sig_level": 0.95,
-    "min_duration": None,
-    "require_rejection": None,
-    "tb": None,
-    "min_obs": 100,
-}
+class PsyParams(Params):
+    """Parameters of ``psy`` and ``psy_valuation`` (see the module docstring)."""
 
-COLUMNS: dict[str, str] = {
-    "series": "tested series: natural log of the adjusted close (dimensionless)",
-    "badf": "backward ADF statistic, window from the first observation (t-ratio)",
-    "bsadf": "backward sup ADF statistic over all window starts (t-ratio)",
-    "cv90": "90% critical value of the BSADF statistic (t-ratio)",
-    "cv95": "95% critical value of the BSADF statistic (t-ratio)",
-    "cv99": "99% critical value of the BSADF statistic (t-ratio)",
-    "excess": "bsadf minus its critical value at sig_level; > 0 inside an episode (t-ratio)",
+    freq: Literal["D", "W", "M"] = Field("W", description="sampling: last close of each day, "
+                                         "week (ending Friday) or month")
+    start: date | None = Field(date(1990, 1, 1), description="first date tested (None: all "
+                               "history)")
+    lag: int = Field(0, ge=0, le=12, description="lagged differences in the ADF regression (the "
+                     "maximum when ic is set)")
+    ic: Literal["aic", "bic"] | None = Field(None, description="lag selection by information "
+                                             "criterion (None: fixed lag)")
+    min_window: int | None = Field(None, ge=3, description="minimum window in regression rows "
+                                   "(None: PSY's rule 0.01 + 1.8/sqrt(T))")
+    cv: Literal["mc", "wb"] = Field("mc", description="critical values: Monte Carlo or the "
+                                    "Phillips-Shi (2020) wild bootstrap")
+    bsadf_cv: Literal["pointwise", "sadf"] = Field(
+        "pointwise", description="BSADF critical value: the quantile of BSADF at each date (PSY "
+        "2015) or the SADF critical value of the sample up to each date (exuber's rule)")
+    reps: int = Field(1000, ge=20, description="Monte Carlo or bootstrap replications (1000 "
+                      "put the 95% critical value within about +-0.05)")
+    seed: int | None = Field(0, description="random seed (None: fresh randomness)")
+    sig_level: Literal[0.90, 0.95, 0.99] = Field(0.95, description="significance level of the "
+                                                 "episodes")
+    min_duration: int | None = Field(None, ge=0, description="shortest episode, observations "
+                                     "(None: round(log T))")
+    require_rejection: bool | None = Field(None, description="report episodes only when GSADF "
+                                           "rejects (None: yes for mc, no for wb)")
+    tb: int | None = Field(None, ge=1, description="wild-bootstrap family-wise sample size "
+                           "(None: minimum window + lag + one year)")
+    min_obs: int = Field(100, ge=10, description="fewest sampled observations to test")
+
+    @field_validator("sig_level", mode="before")
+    @classmethod
+    def _percent_to_fraction(cls, v: Any) -> Any:
+        """Accept 95 for 0.95 (and numeric strings from the command line)."""
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return v
+        return round(x / 100.0, 4) if x > 1 else x
+
+
+class PsyTest(BaseModel):
+    """Whole-sample statistics, critical values and the settings of one PSY test."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    adf: float
+    sadf: float
+    gsadf: float
+    adf_cv: list[float]
+    sadf_cv: list[float]
+    gsadf_cv: list[float]
+    cv_levels: list[float]
+    rejected: bool
+    T: int
+    min_window: int
+    lag: int
+    ic: str | None
+    first_date: date
+    last_date: date
+    min_duration: int
+    sig_level: float
+    require_rejection: bool
+    cv_method: str
+    cv_bsadf_rule: str | None
+    cv_reps: int
+    cv_seed: int | None
+    cv_tb: int | None
+
+    def gsadf_cv_at(self, level: float) -> float | None:
+        """GSADF critical value at ``level`` (None if that level was not computed)."""
+        for lev, v in zip(self.cv_levels, self.gsadf_cv, strict=True):
+            if abs(lev - level) < 1e-9:
+                return v
+        return None
+
+
+class PsyMeta(Meta):
+    """What is stored beside each symbol's PSY series."""
+
+    freq: str
+    start: date | None
+    transform: str
+    method: str = "PSY (Phillips, Shi & Yu 2015)"
+    test: PsyTest | None = None
+
+
+class PsyValuationMeta(Meta):
+    """What is stored beside each company's P/S and P/E PSY series."""
+
+    freq: str
+    start: date | None
+    transform: str
+    method: str = "PSY (Phillips, Shi & Yu 2015)"
+    ps: PsyTest | None = None
+    pe: PsyTest | None = None
+    ps_note: str | None = None
+    pe_note: str | None = None
+
+
+#: Frame fields of one tested series.
+COLUMNS: dict[str, Column] = {
+    "series": Column("Tested series", "log price", "natural log of the adjusted close"),
+    "badf": Column("Backward ADF", "t-statistic",
+                   "ADF statistic of the window from the first observation to this date"),
+    "bsadf": Column("Backward sup ADF (BSADF)", "t-statistic",
+                    "largest ADF statistic over all windows ending at this date"),
+    "cv90": Column("BSADF critical value, 90%", "t-statistic",
+                   "90% critical value of the BSADF statistic at this date"),
+    "cv95": Column("BSADF critical value, 95%", "t-statistic",
+                   "95% critical value of the BSADF statistic at this date"),
+    "cv99": Column("BSADF critical value, 99%", "t-statistic",
+                   "99% critical value of the BSADF statistic at this date"),
+    "excess": Column("BSADF above its critical value", "t-statistic",
+                     "BSADF minus its critical value at the significance level; above 0 inside "
+                     "an explosive episode"),
 }
 
 VALUATION_RATIOS: dict[str, str] = {"ps": "ps_ttm", "pe": "pe_ttm"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Params:
-    freq: str
-    start: pd.Timestamp | None
-    lag: int
-    ic: str | None
-    min_window: int | None
-    cv: str
-    bsadf_cv: str
-    reps: int
-    seed: int | None
-    sig_level: float
-    min_duration: int | None
-    require_rejection: bool | None
-    tb: int | None
-    min_obs: int
-
-
-def _params(params: Mapping[str, Any]) -> _Params:
-    p = {**DEFAULTS, **params}
-    freq = str(p["freq"]).upper()
-    if freq not in PERIODS_PER_YEAR:
-        raise ValueError(f"freq must be 'D', 'W' or 'M', got {p['freq']!r}")
-    cv = str(p["cv"]).lower()
-    if cv not in ("mc", "wb"):
-        raise ValueError(f"cv must be 'mc' (Monte Carlo) or 'wb' (wild bootstrap), got {p['cv']!r}")
-    bsadf_cv = str(p["bsadf_cv"]).lower()
-    if bsadf_cv not in ("pointwise", "sadf"):
-        raise ValueError("bsadf_cv must be 'pointwise' (PSY 2015) or 'sadf' (exuber's rule), "
-                         f"got {p['bsadf_cv']!r}")
-    try:
-        start = pd.Timestamp(p["start"]) if p["start"] is not None else None
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"start must be a date (YYYY-MM-DD) or None: {exc}") from None
-    min_obs = p["min_obs"]
-    if isinstance(min_obs, bool) or not isinstance(min_obs, (int, np.integer)) or min_obs < 10:
-        raise ValueError(f"min_obs must be an integer >= 10, got {min_obs!r}")
-    try:
-        sig = float(p["sig_level"])
-    except (TypeError, ValueError):
-        sig = float("nan")
-    sig = sig / 100.0 if sig > 1 else sig
-    if not any(abs(sig - lev) < 1e-9 for lev in (0.90, 0.95, 0.99)):
-        raise ValueError(f"sig_level must be 0.90, 0.95 or 0.99, got {p['sig_level']!r}")
-    return _Params(freq, start, p["lag"], p["ic"], p["min_window"], cv, bsadf_cv, p["reps"],
-                   p["seed"],
-                   sig, p["min_duration"], p["require_rejection"], p["tb"], int(min_obs))
 
 
 def sample(series: pd.Series, freq: str) -> pd.Series:
@@ -178,15 +230,15 @@ def sample(series: pd.Series, freq: str) -> pd.Series:
     return s.groupby(periods).tail(1)
 
 
-def run_psy(series: pd.Series, p: _Params, *, log: bool, name: str) -> tuple[
+def run_psy(series: pd.Series, p: PsyParams, *, log: bool, name: str) -> tuple[
         RadfResult, CriticalValues, Datestamp]:
     """Statistics, critical values and episodes of one sampled series."""
-    s = series if p.start is None else series[series.index >= p.start]
+    s = series if p.start is None else series[series.index >= pd.Timestamp(p.start)]
     s = sample(s, p.freq)
     if len(s) < p.min_obs:
         raise InfeasibleTestError(
             f"{name}: {len(s)} observations at freq={p.freq!r} since "
-            f"{p.start.date() if p.start is not None else 'the first date'}; the indicator "
+            f"{p.start if p.start is not None else 'the first date'}; the indicator "
             f"needs at least min_obs={p.min_obs} (use freq='D', an earlier start or a "
             "lower min_obs)"
         )
@@ -234,44 +286,36 @@ def _events(ds: Datestamp, prefix: str) -> list[IndicatorEvent]:
     return events
 
 
-def _meta(res: RadfResult, cv: CriticalValues, ds: Datestamp, p: _Params,
-          prefix: str) -> dict[str, Any]:
-    meta = {
-        "adf": res.adf, "sadf": res.sadf, "gsadf": res.gsadf,
-        "adf_cv": cv.adf.tolist(), "sadf_cv": cv.sadf.tolist(), "gsadf_cv": cv.gsadf.tolist(),
-        "cv_levels": list(cv.levels),
-        "rejected": ds.rejected,
-        "T": res.n, "min_window": res.min_window, "lag": res.lag, "ic": res.ic,
-        "first_date": str(pd.Timestamp(res.label(0)).date()),
-        "last_date": str(pd.Timestamp(res.label(res.n - 1)).date()),
-        "min_duration": ds.min_duration, "sig_level": ds.sig_level,
-        "require_rejection": p.require_rejection if p.require_rejection is not None
-        else cv.method == "mc",
-        "cv_method": cv.method, "cv_bsadf_rule": cv.bsadf_cv, "cv_reps": cv.reps, "cv_seed": cv.seed, "cv_tb": cv.tb,
-    }
-    return {f"{prefix}{k}": v for k, v in meta.items()}
-
-
-def _common_meta(p: _Params, transform: str) -> dict[str, Any]:
-    return {
-        "freq": p.freq, "start": None if p.start is None else str(p.start.date()),
-        "transform": transform, "method": "PSY (Phillips, Shi & Yu 2015)",
-    }
+def psy_test(res: RadfResult, cv: CriticalValues, ds: Datestamp, p: PsyParams) -> PsyTest:
+    """The whole-sample part of one test, for the stored metadata."""
+    return PsyTest(
+        adf=res.adf, sadf=res.sadf, gsadf=res.gsadf,
+        adf_cv=cv.adf.tolist(), sadf_cv=cv.sadf.tolist(), gsadf_cv=cv.gsadf.tolist(),
+        cv_levels=list(cv.levels), rejected=ds.rejected, T=res.n, min_window=res.min_window,
+        lag=res.lag, ic=res.ic,
+        first_date=pd.Timestamp(res.label(0)).date(),
+        last_date=pd.Timestamp(res.label(res.n - 1)).date(),
+        min_duration=ds.min_duration, sig_level=ds.sig_level,
+        require_rejection=(p.require_rejection if p.require_rejection is not None
+                           else cv.method == "mc"),
+        cv_method=cv.method, cv_bsadf_rule=cv.bsadf_cv, cv_reps=cv.reps, cv_seed=cv.seed,
+        cv_tb=cv.tb,
+    )
 
 
 # --------------------------------------------------------------------------- #
 # psy: log prices                                                             #
 # --------------------------------------------------------------------------- #
-def compute_psy(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+def compute_psy(ctx: ComputeContext, key: str, params: PsyParams) -> IndicatorResult[PsyMeta]:
     """PSY test on the log adjusted close of ``key``."""
-    p = _params(params)
     prices = ctx.source.prices(key)
     if prices is None or prices.empty or "adj_close" not in prices:
-        raise InfeasibleTestError(f"{key}: no prices (adj_close) to test")
-    res, cv, ds = run_psy(prices["adj_close"].astype(float), p, log=True, name=key)
-    meta = {**_common_meta(p, "log"), **_meta(res, cv, ds, p, "")}
-    return IndicatorResult(frame=_frame(res, cv, ds, ""), events=tuple(_events(ds, "")),
-                           meta=meta)
+        raise InfeasibleTestError(f"{key}: no prices (adj_close) to test; load them with "
+                                  "`bubblewatch ingest`")
+    res, cv, ds = run_psy(prices["adj_close"].astype(float), params, log=True, name=key)
+    meta = PsyMeta(freq=params.freq, start=params.start, transform="log",
+                   test=psy_test(res, cv, ds, params))
+    return IndicatorResult(_frame(res, cv, ds, ""), meta, tuple(_events(ds, "")))
 
 
 def _all_symbols(universe: Universe) -> Sequence[str]:
@@ -282,42 +326,40 @@ def _all_symbols(universe: Universe) -> Sequence[str]:
 # psy_valuation: price/sales and price/earnings                               #
 # --------------------------------------------------------------------------- #
 def compute_psy_valuation(ctx: ComputeContext, key: str,
-                          params: Mapping[str, Any]) -> IndicatorResult:
+                          params: PsyParams) -> IndicatorResult[PsyValuationMeta]:
     """PSY test on the trailing P/S and P/E ratios of ``key`` (in levels).
 
     A ratio is tested on its latest unbroken run of positive values (a P/E
     with losses has gaps). A ratio that is missing or too short is noted in
     meta and skipped; an empty ``valuation`` result gives an empty result.
     """
-    p = _params(params)
     val = ctx.source.indicator("valuation", key)
-    common = _common_meta(p, "level")
+    common: dict[str, Any] = {"freq": params.freq, "start": params.start, "transform": "level"}
     if val is None or val.empty:
-        note = (f"no valuation data for {key}: it needs fundamentals (ingest its SEC "
-                "companyfacts) and a 'valuation' compute")
         return IndicatorResult(
-            frame=pd.DataFrame(index=pd.DatetimeIndex([], name="date")),
-            meta={**common, "note": note, "missing": note},
-        )
+            pd.DataFrame(index=pd.DatetimeIndex([], name="date")),
+            PsyValuationMeta(**common, missing=(
+                f"no valuation data for {key}: it needs SEC fundamentals (load its companyfacts "
+                "with `bubblewatch ingest`) and `bubblewatch compute valuation`")))
     val = val.set_axis(pd.DatetimeIndex(pd.to_datetime(val.index), name="date"))
-    frames, events, meta = [], [], dict(common)
+    frames, events, fields = [], [], dict(common)
     for prefix, column in VALUATION_RATIOS.items():
         if column not in val:
-            meta[f"{prefix}_note"] = f"valuation has no {column} column"
+            fields[f"{prefix}_note"] = f"valuation has no {column} column"
             continue
         ratio = _last_positive_run(pd.to_numeric(val[column], errors="coerce"))
         try:
-            res, cv, ds = run_psy(ratio, p, log=False, name=f"{key} {column}")
+            res, cv, ds = run_psy(ratio, params, log=False, name=f"{key} {column}")
         except (InfeasibleTestError, ValueError) as exc:
-            meta[f"{prefix}_note"] = str(exc)
+            fields[f"{prefix}_note"] = str(exc)
             continue
         frames.append(_frame(res, cv, ds, f"{prefix}_"))
         events += _events(ds, f"{prefix}_")
-        meta.update(_meta(res, cv, ds, p, f"{prefix}_"))
+        fields[prefix] = psy_test(res, cv, ds, params)
     frame = pd.concat(frames, axis=1) if frames else pd.DataFrame(
         index=pd.DatetimeIndex([], name="date"))
     events.sort(key=lambda e: e.start)
-    return IndicatorResult(frame=frame, events=tuple(events), meta=meta)
+    return IndicatorResult(frame, PsyValuationMeta(**fields), tuple(events))
 
 
 def _last_positive_run(s: pd.Series) -> pd.Series:
@@ -338,10 +380,13 @@ def _valuation_keys(universe: Universe) -> Sequence[str]:
 
 
 _VAL_COLUMNS = {
-    f"{prefix}_{name}": desc.replace(
-        "natural log of the adjusted close", f"trailing {label} ratio, in levels")
+    f"{prefix}_{name}": Column(
+        f"{label}: {col.label}" if name != "series" else f"Tested series: {label}",
+        "ratio, in levels" if name == "series" else col.unit,
+        col.description.replace("natural log of the adjusted close",
+                                f"trailing {label} ratio, in levels"))
     for prefix, label in (("ps", "price/sales"), ("pe", "price/earnings"))
-    for name, desc in COLUMNS.items()
+    for name, col in COLUMNS.items()
 }
 
 INDICATORS = (
@@ -355,9 +400,12 @@ INDICATORS = (
             "critical value for at least log(T) observations are date-stamped."
         ),
         columns=COLUMNS,
-        defaults=DEFAULTS,
+        params=PsyParams,
+        meta=PsyMeta,
         keys=_all_symbols,
         compute=compute_psy,
+        page="explosiveness",
+        sampling="weekly (last close of each week) by default; daily or monthly by parameter",
     ),
     Indicator(
         name="psy_valuation",
@@ -368,9 +416,12 @@ INDICATORS = (
             "are not mistaken for a bubble."
         ),
         columns=_VAL_COLUMNS,
-        defaults=DEFAULTS,
+        params=PsyParams,
+        meta=PsyValuationMeta,
         keys=_valuation_keys,
         compute=compute_psy_valuation,
+        page="explosiveness",
+        sampling="weekly (last value of each week) by default",
         depends_on=("valuation",),
     ),
 )

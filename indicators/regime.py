@@ -22,14 +22,23 @@ Kim, C.-J. and Nelson, C. R. (1999), State-Space Models with Regime Switching, M
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
-from indicators.registry import ComputeContext, Indicator, IndicatorEvent, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    Indicator,
+    IndicatorEvent,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 from indicators.runup import TRADING_DAYS, key_series, symbol_and_basket_keys, thin, trim
 
 
@@ -158,33 +167,75 @@ def crash_spells(crash_prob: pd.Series, threshold: float = 0.5,
     return out
 
 
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+class RegimeParams(Params):
+    """Parameters of the regime & drawdown indicator."""
+
+    vol_window: int = Field(63, ge=2, description="realised-volatility window, trading days")
+    fit_start: date | None = Field(date(1985, 1, 1), description="first week used to fit the "
+                                   "regime model (None: all)")
+    em_iter: int = Field(60, ge=1, description="EM iterations of the Markov-switching fit")
+    crash_threshold: float = Field(0.5, gt=0, lt=1, description="high-variance probability "
+                                   "above which a week counts as in that regime")
+    min_weeks: int = Field(4, ge=1, description="shortest high-variance spell reported, weeks")
+    start: date | None = Field(date(1995, 1, 1), description="first stored date (None: all)")
+    daily_days: int = Field(504, ge=0, description="the last this many trading days are stored "
+                            "daily, earlier ones weekly (0: all daily)")
+
+
+class RegimeStates(BaseModel):
+    """One figure for each state of the two-regime model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    calm: float
+    crash: float
+
+
+class RegimeMeta(Meta):
+    """What is stored beside each key's regime series."""
+
+    max_drawdown: float | None = None
+    peak_date: date | None = None
+    weekly_mean_pct: RegimeStates | None = None
+    weekly_vol_pct: RegimeStates | None = None
+    persistence: RegimeStates | None = None
+    loglike: float | None = None
+    weeks: int | None = None
+    probability: str | None = None
+    last_date: date | None = None
+    drawdown: float | None = None
+    crash_prob: float | None = None
+
+
+def compute(ctx: ComputeContext, key: str, params: RegimeParams) -> IndicatorResult[RegimeMeta]:
     price = key_series(ctx.source, ctx.universe, key)
     if price.empty:
-        return IndicatorResult(pd.DataFrame(), meta={"missing": f"no prices for {key}"})
-    frame, fit, note = regime_frame(price, vol_window=int(params["vol_window"]),
-                                    fit_start=params["fit_start"], em_iter=int(params["em_iter"]))
-    meta: dict[str, Any] = {"max_drawdown": float(frame["drawdown"].min()),
-                            "peak_date": price.idxmax().date().isoformat()}
+        return IndicatorResult(pd.DataFrame(), RegimeMeta(
+            missing=f"no prices for {key}: load them with `bubblewatch ingest`"))
+    frame, fit, note = regime_frame(
+        price, vol_window=params.vol_window,
+        fit_start=None if params.fit_start is None else params.fit_start.isoformat(),
+        em_iter=params.em_iter)
+    fields: dict[str, Any] = {"max_drawdown": float(frame["drawdown"].min()),
+                              "peak_date": price.idxmax().date()}
     events: list[IndicatorEvent] = []
     if fit is None:
-        meta["note"] = note
+        fields["note"] = note
     else:
-        meta.update({
-            "weekly_mean_pct": {"calm": fit.means[0], "crash": fit.means[1]},
-            "weekly_vol_pct": {"calm": fit.vols[0], "crash": fit.vols[1]},
-            "persistence": {"calm": fit.persistence[0], "crash": fit.persistence[1]},
+        fields.update({
+            "weekly_mean_pct": RegimeStates(calm=fit.means[0], crash=fit.means[1]),
+            "weekly_vol_pct": RegimeStates(calm=fit.vols[0], crash=fit.vols[1]),
+            "persistence": RegimeStates(calm=fit.persistence[0], crash=fit.persistence[1]),
             "loglike": fit.loglike, "weeks": fit.nobs,
             "probability": "filtered (uses returns up to each week; full-sample parameters)",
         })
-        events = crash_spells(fit.crash_prob, float(params["crash_threshold"]),
-                              int(params["min_weeks"]))
+        events = crash_spells(fit.crash_prob, params.crash_threshold, params.min_weeks)
     last = frame.dropna(how="all").iloc[-1]
-    meta.update({"last_date": frame.index[-1].date().isoformat(),
-                 "drawdown": float(last["drawdown"]),
-                 "crash_prob": None if pd.isna(last["crash_prob"]) else float(last["crash_prob"])})
-    out = thin(trim(frame, params["start"]).dropna(how="all"), int(params["daily_days"]))
-    return IndicatorResult(out, tuple(events), meta)
+    fields.update({"last_date": frame.index[-1].date(), "drawdown": float(last["drawdown"]),
+                   "crash_prob": None if pd.isna(last["crash_prob"])
+                   else float(last["crash_prob"])})
+    out = thin(trim(frame, params.start).dropna(how="all"), params.daily_days)
+    return IndicatorResult(out, RegimeMeta(**fields), tuple(events))
 
 
 INDICATOR = Indicator(
@@ -196,15 +247,20 @@ INDICATOR = Indicator(
         "model of weekly returns (Hamilton 1989; statsmodels MarkovRegression)."
     ),
     columns={
-        "drawdown": "adjusted close / running maximum - 1, fraction (0 at a new high)",
-        "realised_vol": "annualised std of daily log returns over vol_window days, fraction",
-        "crash_prob": "filtered probability of the high-variance regime (weekly, carried "
-                      "forward to days), 0-1",
+        "drawdown": Column("Drawdown from peak", "fraction, -0.5 = half way down",
+                           "adjusted close / running maximum - 1 (0 at a new high)"),
+        "realised_vol": Column("Realised volatility", "fraction a year",
+                               "annualised standard deviation of daily log returns over the "
+                               "volatility window"),
+        "crash_prob": Column("High-variance regime probability", "probability 0-1",
+                             "filtered probability of the high-variance state of a two-regime "
+                             "model of weekly returns (carried forward to days)"),
     },
-    defaults={"vol_window": 63, "fit_start": "1985-01-01", "em_iter": 60,
-              "crash_threshold": 0.5, "min_weeks": 4, "start": "1995-01-01",
-              "daily_days": 504},
+    params=RegimeParams,
+    meta=RegimeMeta,
     keys=symbol_and_basket_keys,
     compute=compute,
+    page="",
+    sampling="daily for the last two years, weekly (last trading day) before",
     incremental=True,
 )

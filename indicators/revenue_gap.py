@@ -32,14 +32,23 @@ https://sequoiacap.com/article/ais-600b-question
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from indicators.capex import quarters
-from indicators.registry import ComputeContext, Indicator, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    Indicator,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
@@ -126,39 +135,66 @@ def gap_frame(dc: pd.DataFrame, revenue_q: pd.DataFrame, ai_revenue: pd.Series |
     return out
 
 
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+class RevenueGapParams(Params):
+    """Assumptions of Sequoia's arithmetic (see the module docstring)."""
+
+    run_rate_quarters: float = Field(4, gt=0, description="quarters per year in the run-rate")
+    tco_multiplier: float = Field(2.0, gt=0, description="total data-centre cost per dollar of "
+                                  "GPUs")
+    margin_multiplier: float = Field(2.0, gt=0, description="end-user revenue per dollar of "
+                                     "cost (2 = 50% gross margin)")
+    ai_revenue_entities: tuple[str, ...] = Field(("CRWV",), description="reference-table "
+                                                 "entities whose revenue counts as AI revenue")
+    assumed_ai_revenue: float | None = Field(100000.0, ge=0, description="explicit AI-revenue "
+                                             "assumption, USD m a year (None: none)")
+
+
+class RevenueGapMeta(Meta):
+    """What is stored beside the revenue-gap series."""
+
+    unit: str = "USD m"
+    formula: str = ("required = DC quarter revenue x run_rate_quarters x tco_multiplier x "
+                    "margin_multiplier")
+    ai_revenue_entities: list[str] = Field(default_factory=list)
+    dc_source: str | None = None
+    last_quarter_end: date | None = None
+    required_revenue: float | None = None
+    gap_assumed: float | None = None
+    dc_estimated: bool | None = None
+
+
+def compute(ctx: ComputeContext, key: str,
+            params: RevenueGapParams) -> IndicatorResult[RevenueGapMeta]:
     reference = ctx.source.reference()
     dc = dc_revenue_quarters(reference, key)
+    entities = list(params.ai_revenue_entities)
     if dc.empty:
-        return IndicatorResult(pd.DataFrame(), meta={
-            "missing": "no NVIDIA Data Center revenue in the reference table "
-                       "(run bubblewatch init)"})
+        return IndicatorResult(pd.DataFrame(), RevenueGapMeta(
+            ai_revenue_entities=entities,
+            missing="no NVIDIA Data Center revenue in the reference table: run "
+                    "`bubblewatch init`"))
     rev = quarters(ctx.source.facts(key), "revenue")
-    entities = list(params["ai_revenue_entities"])
     idx = dc.index.union(pd.DatetimeIndex(rev["period_end"]) if not rev.empty else [])
     ai_rev = reported_ai_revenue(reference, entities, pd.DatetimeIndex(idx))
     frame = gap_frame(
-        dc, rev, ai_rev, run_rate_quarters=float(params["run_rate_quarters"]),
-        tco_multiplier=float(params["tco_multiplier"]),
-        margin_multiplier=float(params["margin_multiplier"]),
-        assumed_ai_revenue=params["assumed_ai_revenue"])
-    meta: dict[str, Any] = {
-        "unit": "USD m", "formula": "required = DC quarter revenue x run_rate_quarters x "
-        "tco_multiplier x margin_multiplier",
-        "ai_revenue_entities": entities,
-        "dc_source": "reference table (FY2021, FY2024-FY2026 quarters); later quarters "
-                     "estimated at the last known DC share of EDGAR revenue",
-    }
+        dc, rev, ai_rev, run_rate_quarters=params.run_rate_quarters,
+        tco_multiplier=params.tco_multiplier, margin_multiplier=params.margin_multiplier,
+        assumed_ai_revenue=params.assumed_ai_revenue)
+    fields: dict[str, Any] = {}
     if rev.empty:
-        meta["note"] = f"no EDGAR revenue for {key}: no DC share, no later quarters"
+        fields["note"] = f"no EDGAR revenue for {key}: no DC share, no later quarters"
     if not frame.empty:
         last = frame.iloc[-1]
-        meta.update({"last_quarter_end": frame.index[-1].date().isoformat(),
-                     "required_revenue": float(last["required_revenue"]),
-                     "gap_assumed": (float(last["gap_assumed"]) if "gap_assumed" in frame
-                                     else None),
-                     "dc_estimated": bool(last["dc_estimated"])})
-    return IndicatorResult(frame, (), meta)
+        fields.update({"last_quarter_end": frame.index[-1].date(),
+                       "required_revenue": float(last["required_revenue"]),
+                       "gap_assumed": (float(last["gap_assumed"]) if "gap_assumed" in frame
+                                       else None),
+                       "dc_estimated": bool(last["dc_estimated"])})
+    meta = RevenueGapMeta(
+        ai_revenue_entities=entities,
+        dc_source="reference table (FY2021, FY2024-FY2026 quarters); later quarters estimated "
+                  "at the last known DC share of EDGAR revenue", **fields)
+    return IndicatorResult(frame, meta)
 
 
 def gap_keys(universe: Universe) -> list[str]:
@@ -174,19 +210,31 @@ INDICATOR = Indicator(
         "against reported pure-play AI revenue and an explicit assumption."
     ),
     columns={
-        "revenue_q": "NVIDIA total revenue in the quarter, USD m",
-        "dc_revenue_q": "NVIDIA Data Center revenue in the quarter, USD m",
-        "dc_estimated": "1 when dc_revenue_q is estimated from total revenue x last DC share",
-        "dc_share": "dc_revenue_q / revenue_q, fraction",
-        "dc_run_rate": "dc_revenue_q x run_rate_quarters, USD m a year",
-        "required_revenue": "dc_run_rate x tco_multiplier x margin_multiplier, USD m a year",
-        "ai_revenue_reported": "annualised revenue of ai_revenue_entities, USD m a year",
-        "gap_reported": "required_revenue - ai_revenue_reported, USD m a year",
-        "gap_assumed": "required_revenue - assumed_ai_revenue, USD m a year",
-        "gap_share": "gap_assumed / required_revenue, fraction",
+        "revenue_q": Column("NVIDIA revenue in the quarter", "USD m", "total revenue"),
+        "dc_revenue_q": Column("NVIDIA Data Center revenue in the quarter", "USD m",
+                               "reported, or estimated (see the estimated flag)"),
+        "dc_estimated": Column("Data Center revenue estimated", "1 = yes, 0 = no",
+                               "1 when estimated as total revenue x the last known Data Center "
+                               "share"),
+        "dc_share": Column("Data Center share of revenue", "fraction",
+                           "Data Center revenue / total revenue"),
+        "dc_run_rate": Column("Data Center run-rate", "USD m a year",
+                              "Data Center revenue in the quarter x quarters per year"),
+        "required_revenue": Column("AI revenue required", "USD m a year",
+                                   "run-rate x data-centre cost multiplier x margin multiplier"),
+        "ai_revenue_reported": Column("AI revenue reported", "USD m a year",
+                                      "annualised revenue of the listed AI-revenue companies"),
+        "gap_reported": Column("Gap to reported AI revenue", "USD m a year",
+                               "AI revenue required - AI revenue reported"),
+        "gap_assumed": Column("Gap to assumed AI revenue", "USD m a year",
+                              "AI revenue required - the assumed AI revenue"),
+        "gap_share": Column("Share of required revenue not covered", "fraction",
+                            "gap to assumed AI revenue / AI revenue required"),
     },
-    defaults={"run_rate_quarters": 4, "tco_multiplier": 2.0, "margin_multiplier": 2.0,
-              "ai_revenue_entities": ["CRWV"], "assumed_ai_revenue": 100000.0},
+    params=RevenueGapParams,
+    meta=RevenueGapMeta,
     keys=gap_keys,
     compute=compute,
+    page="capex",
+    sampling="per NVIDIA fiscal quarter",
 )

@@ -29,13 +29,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from indicators.registry import (
+    Column,
     ComputeContext,
     DataSource,
     Indicator,
     IndicatorEvent,
     IndicatorResult,
+    Meta,
+    Params,
 )
 
 if TYPE_CHECKING:
@@ -222,34 +226,62 @@ def gsy_base_rates(reference: pd.DataFrame) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- indicator
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+class RunupParams(Params):
+    """Parameters of the run-up indicator."""
+
+    window_days: int = Field(504, ge=2, description="look-back in trading days (504 = two years, "
+                                                     "as in GSY)")
+    threshold: float = Field(1.0, gt=0, description="raw return that flags a run-up, fraction "
+                                                    "(1.0 = +100%)")
+    crash_drawdown: float = Field(0.4, gt=0, lt=1, description="drawdown from the episode's "
+                                  "peak that counts as a crash, fraction (GSY: 0.4)")
+    merge_gap_days: int = Field(63, ge=0, description="flagged runs closer than this many "
+                                "trading days are one episode")
+    start: date | None = Field(date(1995, 1, 1), description="first stored date (None: all)")
+    daily_days: int = Field(504, ge=0, description="the last this many trading days are stored "
+                            "daily, earlier ones weekly (0: all daily)")
+
+
+class RunupMeta(Meta):
+    """What is stored beside each key's run-up series."""
+
+    market_index: str
+    gsy_crash_probability_pct: dict[str, float] = Field(default_factory=dict)
+    gsy_crash_definition: str = "a 40% drawdown within two years of the run-up"
+    last_date: date | None = None
+    ret_2y: float | None = None
+    ret_2y_net: float | None = None
+    flag: bool | None = None
+
+
+def compute(ctx: ComputeContext, key: str, params: RunupParams) -> IndicatorResult[RunupMeta]:
+    market_symbol = ctx.universe.market_index
     price = key_series(ctx.source, ctx.universe, key)
     if price.empty:
-        return IndicatorResult(pd.DataFrame(), meta={"missing": f"no prices for {key}"})
-    market_symbol = ctx.universe.market_index
+        return IndicatorResult(pd.DataFrame(), RunupMeta(
+            market_index=market_symbol,
+            missing=f"no prices for {key}: load them with `bubblewatch ingest`"))
     market = None if key == market_symbol else close_series(ctx.source, market_symbol)
-    frame = runup_frame(price, market, window=int(params["window_days"]),
-                        threshold=float(params["threshold"]))
-    events = runup_spells(frame, price, horizon=int(params["window_days"]),
-                          crash=float(params["crash_drawdown"]),
-                          merge_gap=int(params["merge_gap_days"]))
-    out = thin(trim(frame, params["start"]).dropna(how="all"), int(params["daily_days"]))
-    meta: dict[str, Any] = {
-        "market_index": market_symbol,
-        "gsy_crash_probability_pct": gsy_base_rates(ctx.source.reference()),
-        "gsy_crash_definition": "a 40% drawdown within two years of the run-up",
-    }
+    frame = runup_frame(price, market, window=params.window_days, threshold=params.threshold)
+    events = runup_spells(frame, price, horizon=params.window_days,
+                          crash=params.crash_drawdown, merge_gap=params.merge_gap_days)
+    out = thin(trim(frame, params.start).dropna(how="all"), params.daily_days)
+    note = None
     if market is None or market.empty:
-        meta["note"] = ("ret_2y_net not computed: this is the market index itself"
-                        if key == market_symbol
-                        else f"no prices for the market index {market_symbol}")
+        note = ("ret_2y_net not computed: this is the market index itself"
+                if key == market_symbol
+                else f"no prices for the market index {market_symbol}")
+    last: dict[str, Any] = {}
     valid = frame.dropna(subset=["ret_2y"])
     if not valid.empty:
-        last = valid.iloc[-1]
-        meta.update({"last_date": valid.index[-1].date().isoformat(),
-                     "ret_2y": float(last["ret_2y"]), "ret_2y_net": float(last["ret_2y_net"]),
-                     "flag": bool(last["flag"] > 0.5)})
-    return IndicatorResult(out, tuple(events), meta)
+        row = valid.iloc[-1]
+        net = float(row["ret_2y_net"])
+        last = {"last_date": valid.index[-1].date(), "ret_2y": float(row["ret_2y"]),
+                "ret_2y_net": net if np.isfinite(net) else None, "flag": bool(row["flag"] > 0.5)}
+    meta = RunupMeta(market_index=market_symbol,
+                     gsy_crash_probability_pct=gsy_base_rates(ctx.source.reference()),
+                     note=note, **last)
+    return IndicatorResult(out, meta, tuple(events))
 
 
 INDICATOR = Indicator(
@@ -262,14 +294,21 @@ INDICATOR = Indicator(
         "Computed per symbol and for the equal-weighted AI and dot-com baskets."
     ),
     columns={
-        "ret_2y": "simple return over the last 504 trading days, fraction (1.0 = +100%)",
-        "ret_2y_net": "ret_2y minus the market index's return over the same dates, fraction",
-        "vol_2y": "annualised volatility of daily log returns over the window, fraction",
-        "flag": "1 when ret_2y >= threshold (GSY run-up), else 0",
+        "ret_2y": Column("Two-year return", "fraction, 1.0 = +100%",
+                         "simple return over the last 504 trading days"),
+        "ret_2y_net": Column("Two-year return net of the market", "fraction",
+                             "two-year return minus the market index's return over the same "
+                             "dates"),
+        "vol_2y": Column("Two-year volatility", "fraction a year",
+                         "annualised volatility of daily log returns over the window"),
+        "flag": Column("Run-up flag", "1 = yes, 0 = no",
+                       "1 when the two-year return is at least the threshold (GSY run-up)"),
     },
-    defaults={"window_days": 504, "threshold": 1.0, "crash_drawdown": 0.4,
-              "merge_gap_days": 63, "start": "1995-01-01", "daily_days": 504},
+    params=RunupParams,
+    meta=RunupMeta,
     keys=symbol_and_basket_keys,
     compute=compute,
+    page="analog",
+    sampling="daily for the last two years, weekly (last trading day) before",
     incremental=True,
 )

@@ -23,14 +23,22 @@ computed on the daily series first.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from indicators.capex import quarters
-from indicators.registry import ComputeContext, Indicator, IndicatorResult
+from indicators.registry import (
+    Column,
+    ComputeContext,
+    Indicator,
+    IndicatorResult,
+    Meta,
+    Params,
+)
 from indicators.runup import thin
 
 if TYPE_CHECKING:
@@ -168,31 +176,54 @@ def cisco_peak_multiples(reference: pd.DataFrame) -> tuple[float | None, float |
     return (float(pe) if pe is not None else None, float(ps) if ps is not None else None)
 
 
-def compute(ctx: ComputeContext, key: str, params: Mapping[str, Any]) -> IndicatorResult:
+class ValuationParams(Params):
+    """Parameters of the valuation indicator."""
+
+    daily_days: int = Field(504, ge=0, description="the last this many trading days are stored "
+                            "daily, earlier ones weekly (0: all daily)")
+
+
+class ValuationMeta(Meta):
+    """What is stored beside each company's valuation series."""
+
+    point_in_time: str = "facts filed on or before each day, as first filed"
+    csco_peak_pe: float | None = None
+    csco_peak_ps: float | None = None
+    splits_detected: list[tuple[date, float]] = Field(default_factory=list)
+    negative_earnings: str | None = None
+    last_date: date | None = None
+    pe_ttm: float | None = None
+    ps_ttm: float | None = None
+    pe_pctile: float | None = None
+    ps_pctile: float | None = None
+
+
+def compute(ctx: ComputeContext, key: str,
+            params: ValuationParams) -> IndicatorResult[ValuationMeta]:
     prices = ctx.source.prices(key)
     facts = ctx.source.facts(key)
     if prices is None or prices.empty:
-        return IndicatorResult(pd.DataFrame(), meta={"missing": f"no prices for {key}"})
+        return IndicatorResult(pd.DataFrame(), ValuationMeta(
+            missing=f"no prices for {key}: load them with `bubblewatch ingest`"))
     if facts is None or facts.empty:
-        return IndicatorResult(pd.DataFrame(), meta={
-            "missing": f"no EDGAR fundamentals for {key}: no valuation rows "
-                       "(ingest its companyfacts file)"})
+        return IndicatorResult(pd.DataFrame(), ValuationMeta(
+            missing=f"no SEC EDGAR fundamentals for {key}: load its companyfacts with "
+                    "`bubblewatch ingest` (or a CIK##########.json file with --from-dir)"))
     close = pd.to_numeric(prices["close"], errors="coerce")
     close.index = pd.DatetimeIndex(prices.index)
     close = close[close > 0].dropna()
     csco_pe, csco_ps = cisco_peak_multiples(ctx.source.reference())
     frame, notes = valuation_frame(close, facts, csco_pe=csco_pe, csco_ps=csco_ps)
-    frame = thin(frame, int(params["daily_days"]))
-    meta: dict[str, Any] = {"point_in_time": "facts filed on or before each day, as first filed",
-                            "csco_peak_pe": csco_pe, "csco_peak_ps": csco_ps, **notes}
+    frame = thin(frame, params.daily_days)
+    fields: dict[str, Any] = {"csco_peak_pe": csco_pe, "csco_peak_ps": csco_ps, **notes}
     if csco_pe is None:
-        meta["note"] = "Cisco peak multiples not in the reference table (run bubblewatch init)"
+        fields["note"] = "Cisco peak multiples not in the reference table: run `bubblewatch init`"
     if not frame.empty:
         last = frame.iloc[-1]
-        meta.update({"last_date": frame.index[-1].date().isoformat(),
-                     **{c: (None if pd.isna(last[c]) else float(last[c]))
-                        for c in ("pe_ttm", "ps_ttm", "pe_pctile", "ps_pctile")}})
-    return IndicatorResult(frame, (), meta)
+        fields.update({"last_date": frame.index[-1].date(),
+                       **{c: (None if pd.isna(last[c]) else float(last[c]))
+                          for c in ("pe_ttm", "ps_ttm", "pe_pctile", "ps_pctile")}})
+    return IndicatorResult(frame, ValuationMeta(**fields))
 
 
 def valuation_keys(universe: Universe) -> list[str]:
@@ -208,19 +239,35 @@ INDICATOR = Indicator(
         "ratio to Cisco's March 2000 multiples, and the P/E if earnings fell 25/50/75%."
     ),
     columns={
-        "market_cap": "close x split-adjusted shares outstanding known that day, USD m",
-        "pe_ttm": "market_cap / net income of the trailing four quarters known that day, x",
-        "ps_ttm": "market_cap / revenue of the trailing four quarters known that day, x",
-        "pe_pctile": "share of earlier days (incl. today) with pe_ttm <= today's, 0-1",
-        "ps_pctile": "share of earlier days (incl. today) with ps_ttm <= today's, 0-1",
-        "pe_vs_csco_peak": "pe_ttm / Cisco's P/E at its 2000 peak, ratio",
-        "ps_vs_csco_peak": "ps_ttm / Cisco's P/S at its 2000 peak, ratio",
-        "pe_eps_m25": "P/E if trailing earnings were 25% lower, x",
-        "pe_eps_m50": "P/E if trailing earnings were 50% lower, x",
-        "pe_eps_m75": "P/E if trailing earnings were 75% lower, x",
+        "market_cap": Column("Market value", "USD m",
+                             "close x split-adjusted shares outstanding known that day"),
+        "pe_ttm": Column("Trailing P/E", "times earnings",
+                         "market value / net income of the trailing four quarters known that "
+                         "day"),
+        "ps_ttm": Column("Trailing P/S", "times sales",
+                         "market value / revenue of the trailing four quarters known that day"),
+        "pe_pctile": Column("P/E percentile of own history", "fraction 0-1",
+                            "share of earlier days (today included) with a P/E at or below "
+                            "today's"),
+        "ps_pctile": Column("P/S percentile of own history", "fraction 0-1",
+                            "share of earlier days (today included) with a P/S at or below "
+                            "today's"),
+        "pe_vs_csco_peak": Column("P/E against Cisco's 2000 peak", "ratio",
+                                  "trailing P/E / Cisco's P/E at its 2000 peak"),
+        "ps_vs_csco_peak": Column("P/S against Cisco's 2000 peak", "ratio",
+                                  "trailing P/S / Cisco's P/S at its 2000 peak"),
+        "pe_eps_m25": Column("P/E if earnings fell 25%", "times earnings",
+                             "trailing P/E with trailing earnings 25% lower"),
+        "pe_eps_m50": Column("P/E if earnings fell 50%", "times earnings",
+                             "trailing P/E with trailing earnings 50% lower"),
+        "pe_eps_m75": Column("P/E if earnings fell 75%", "times earnings",
+                             "trailing P/E with trailing earnings 75% lower"),
     },
-    defaults={"daily_days": 504},
+    params=ValuationParams,
+    meta=ValuationMeta,
     keys=valuation_keys,
     compute=compute,
+    page="valuation",
+    sampling="daily for the last two years, weekly (last trading day) before",
     incremental=True,
 )

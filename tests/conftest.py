@@ -85,6 +85,46 @@ def seeded_db_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -
     return url
 
 
+#: The universe the computed test database covers: the AI and dot-com bellwethers, one
+#: hyperscaler with real SEC facts, and the indices. Baskets keep all their members.
+COMPUTED_SYMBOLS = ("NVDA", "GOOGL", "AMD", "CSCO", "INTC", "^GSPC", "^IXIC")
+#: Cheaper parameters for the computed test database (fewer replications, a shorter
+#: LPPLS span); everything else is the default run.
+COMPUTED_OVERRIDES = {
+    "psy": {"reps": 200},
+    "psy_valuation": {"reps": 200},
+    "lppls": {"span": 60, "step": 20},
+    "regime": {"em_iter": 30},
+}
+
+
+def computed_settings(database_url: str):  # type: ignore[no-untyped-def]
+    """Settings of the computed test database (its restricted universe)."""
+    return make_settings(database_url, universe={"symbols": list(COMPUTED_SYMBOLS)})
+
+
+@pytest.fixture(scope="session")
+def computed_db_url(seeded_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The seeded database after a real ``compute`` of every indicator (over
+    :data:`COMPUTED_SYMBOLS`, with :data:`COMPUTED_OVERRIDES`): what consumers of
+    indicator results (dashboard, alerts, export) are tested on. Read-only:
+    copy it before writing."""
+    import sqlite3
+
+    from db.session import get_engine
+    from indicators.compute import run_compute
+
+    dst = tmp_path_factory.mktemp("computed") / "computed.sqlite"
+    with sqlite3.connect(seeded_db_url.removeprefix("sqlite:///")) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    url = f"sqlite:///{dst}"
+    report = run_compute(computed_settings(url), overrides=COMPUTED_OVERRIDES,
+                         show_progress=False)
+    assert report.ok, report.errors
+    get_engine(url).dispose()
+    return url
+
+
 @pytest.fixture()
 def seeded_db_copy(seeded_db_url: str, tmp_path: Path) -> str:
     """A private copy of the seeded database that a test may change."""

@@ -59,10 +59,9 @@ if ai.empty or dc.empty:
     st.stop()
 
 info = data.run_info(url, "analog", pair_name)
-meta = (info or {}).get("meta") or {}
-best = meta.get("best_match") if isinstance(meta.get("best_match"), dict) else {}
-best_raw = best.get("dotcom_date") or tf.meta_lookup(meta, "best_date", "best_match_date")
-best_date = pd.Timestamp(best_raw) if best_raw else None
+meta = data.run_meta(url, "analog", pair_name)
+best = meta.best_match if meta is not None else None
+best_date = pd.Timestamp(best.dotcom_date) if best is not None else None
 
 # --------------------------------------------------------------------------- anchors
 def _ev_label(ev: pd.DataFrame, key: str) -> str:
@@ -103,8 +102,8 @@ else:
     c1, c2 = st.columns(2)
     with c1:
         k_ai = ui.select("AI-era event", list(ai_ev["key"]), key="ai_event",
-                         default=(meta.get("ai_event") or (info or {}).get("params", {})
-                                  .get("ai_event") or "chatgpt"),
+                         default=((info or {}).get("params", {}).get("ai_event")
+                                  or "chatgpt"),
                          format_func=lambda k: _ev_label(ai_ev, k))
     with c2:
         k_dc = ui.select("Dot-com-era event", list(dc_ev["key"]), key="dc_event",
@@ -130,11 +129,11 @@ if info is None:
     ui.missing_indicator("analog", pair_name)
 else:
     ui.run_caption(info)
-    if best_date is None:
-        st.info(str(meta.get("note") or meta.get("missing")
+    if best is None or best_date is None:
+        st.info(str((meta.note or meta.missing if meta is not None else None)
                     or "This analog run stored no best match."))
     else:
-        dist = best.get("distance", tf.meta_lookup(meta, "best_distance"))
+        dist = best.distance
         c1, c2, c3 = st.columns(3)
         c1.metric(f"Today ({ai.index[-1]:%Y-%m-%d}) looks like {pair.dotcom} on",
                   f"{best_date:%Y-%m-%d}")
@@ -145,8 +144,7 @@ else:
         c3.metric(f"{pair.dotcom}'s dot-com peak was", f"{abs(to_peak)} days "
                   + ("later" if to_peak >= 0 else "earlier"))
         fwd = tf.forward_returns(dc, best_date)
-        stored_fwd = {h: v for h, v in (best.get("forward_returns") or {}).items()
-                      if isinstance(v, (int, float)) and str(h).isdigit()}
+        stored_fwd = {h: v for h, v in best.forward_returns.items() if v is not None}
         st.markdown(f"**What {dc_label} did next** (from {best_date:%Y-%m-%d}):")
         if stored_fwd:
             # the indicator's own figures (horizons in trading days), so the page and
@@ -170,8 +168,9 @@ else:
     if not stored.empty:
         cols = [c for c in ("distance",) if c in stored.columns]
         if cols:
-            anchors = (f" ({meta['ai_anchor_date']} ↔ {meta['dotcom_anchor_date']})"
-                       if meta.get("ai_anchor_date") and meta.get("dotcom_anchor_date") else "")
+            anchors = (f" ({meta.ai_anchor_date} ↔ {meta.dotcom_anchor_date})"
+                       if meta is not None and meta.ai_anchor_date and meta.dotcom_anchor_date
+                       else "")
             ui.chart(ch.series_chart(stored[cols], title="Distance between the paths since the "
                                      f"stored anchor{anchors}",
                                      y_title="Path distance (RMS of log difference)",

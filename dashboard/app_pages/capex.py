@@ -30,19 +30,20 @@ st.caption("Capex is the cash-flow line *purchases of property and equipment* fr
            "cited sources give.")
 
 
-def unit_of(info: dict | None) -> str | None:
-    return ((info or {}).get("meta") or {}).get("unit")
+def unit_of(key: str) -> str | None:
+    meta = data.run_meta(url, "capex", key)
+    return meta.unit if meta is not None else None
 
 
 def telecom_history() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Telecom capex (USD bn, one column per series) and the figures' sources."""
-    tinfo = data.run_info(url, "capex", "telecom")
+    tmeta = data.run_meta(url, "capex", "telecom")
     tel = data.indicator(url, "capex", "telecom")
     cols = [c for c in TELECOM_LABELS if c in tel.columns]
     if cols:
-        out = pd.DataFrame({TELECOM_LABELS[c]: tf.to_usd_bn(tel[c].dropna(), unit_of(tinfo))
+        out = pd.DataFrame({TELECOM_LABELS[c]: tf.to_usd_bn(tel[c].dropna(), unit_of("telecom"))
                             for c in cols})
-        figs = pd.DataFrame(((tinfo or {}).get("meta") or {}).get("figures") or [])
+        figs = pd.DataFrame([f.model_dump() for f in (tmeta.figures if tmeta else [])])
         return out, figs
     ref = tf.reference_series(data.reference(url), entity="telecom",
                               metric=["capex", "equipment_spending"])
@@ -60,14 +61,13 @@ if "hyperscalers" not in capex_keys:
     ui.missing_indicator("capex", "hyperscalers")
 else:
     info = data.run_info(url, "capex", "hyperscalers")
-    meta = (info or {}).get("meta") or {}
-    unit = unit_of(info)
+    meta = data.run_meta(url, "capex", "hyperscalers")
+    unit = unit_of("hyperscalers")
     total = data.indicator(url, "capex", "hyperscalers")
     ttm = tf.to_usd_bn(total["capex_ttm"].dropna(), unit) if "capex_ttm" in total else None
     companies = [k for k in hyperscalers if k in capex_keys]
     quarterly = pd.DataFrame({
-        k: tf.to_calendar_quarter(tf.to_usd_bn(w["capex_q"].dropna(), unit_of(
-            data.run_info(url, "capex", k))))
+        k: tf.to_calendar_quarter(tf.to_usd_bn(w["capex_q"].dropna(), unit_of(k)))
         for k in companies if "capex_q" in (w := data.indicator(url, "capex", k)).columns
     }).sort_index()
     if quarterly.empty and "capex_q" in total.columns:
@@ -84,8 +84,8 @@ else:
         if field in last.index and pd.notna(last[field]):
             col.metric(label, f"{100 * last[field]:+.0f} %" if field.endswith("yoy")
                        else f"{100 * last[field]:.0f} %")
-    if meta.get("note"):
-        st.caption(str(meta["note"]))
+    if meta is not None and meta.note:
+        st.caption(meta.note)
 
     if quarterly.empty:
         ui.missing_indicator("capex", "hyperscalers")
@@ -142,7 +142,9 @@ else:
     if not cols:
         ui.missing_indicator("revenue_gap", gkey)
     else:
-        shown = pd.DataFrame({c: tf.to_usd_bn(gap[c].dropna(), unit_of(ginfo)) for c in cols})
+        gmeta = data.run_meta(url, "revenue_gap", gkey)
+        gunit = gmeta.unit if gmeta is not None else None
+        shown = pd.DataFrame({c: tf.to_usd_bn(gap[c].dropna(), gunit) for c in cols})
         last = shown.ffill().iloc[-1]
         mcols = st.columns(len(cols))
         for col, (name, v) in zip(mcols, last.items(), strict=True):

@@ -29,7 +29,8 @@ cv_fields = [c for c in ("cv90", "cv95", "cv99") if c in wide.columns]
 cv_field = ui.select("Critical value", cv_fields, key="cv", default="cv95",
                      format_func=lambda c: f"{c[2:]} %", horizontal=True) if cv_fields else "cv95"
 eps = data.episodes(url, "psy", symbol)
-meta = (info or {}).get("meta") or {}
+meta = data.run_meta(url, "psy", symbol)
+test = meta.test if meta is not None else None
 
 last = wide.dropna(subset=["bsadf"]).iloc[-1]
 m1, m2, m3, m4 = st.columns(4)
@@ -37,12 +38,10 @@ m1.metric(f"BSADF on {last.name:%Y-%m-%d}", f"{last['bsadf']:.2f}")
 if cv_field in wide.columns:
     m2.metric(f"{cv_field[2:]} % critical value", f"{last[cv_field]:.2f}",
               delta=f"{last['bsadf'] - last[cv_field]:+.2f} BSADF − cv", delta_color="inverse")
-gsadf = meta.get("gsadf")
-if isinstance(gsadf, (int, float)):
-    cvs = meta.get("gsadf_cv") or meta.get("cv") or {}
-    cv95 = cvs.get("95") or cvs.get("cv95") or cvs.get("0.95") if isinstance(cvs, dict) else None
-    m3.metric("GSADF (whole sample)", f"{gsadf:.2f}",
-              help=f"95 % critical value {cv95:.2f}" if isinstance(cv95, (int, float)) else None)
+if test is not None:
+    cv95 = test.gsadf_cv_at(0.95)
+    m3.metric("GSADF (whole sample)", f"{test.gsadf:.2f}",
+              help=f"95 % critical value {cv95:.2f}" if cv95 is not None else None)
 ongoing = (eps["ongoing"].astype(bool).any() if not eps.empty and "ongoing" in eps.columns
            else False)
 m4.metric("Episodes", f"{len(eps)}", help="stored date-stamped episodes",

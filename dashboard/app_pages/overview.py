@@ -26,7 +26,7 @@ if ai.empty or "score" not in ai.columns:
     ui.missing_indicator("composite", "ai")
 else:
     info = data.run_info(url, "composite", "ai") or {}
-    meta = info.get("meta") or {}
+    meta = data.run_meta(url, "composite", "ai")
     peak_day = pd.Timestamp((info.get("params") or {}).get("dotcom_peak_date") or tf.DOTCOM_PEAK)
     ai_s = ai["score"].dropna()
     ai_date, ai_score = ai_s.index[-1], float(ai_s.iloc[-1])
@@ -59,7 +59,7 @@ else:
         m3.metric("Dot-com max", f"{dc_max[1]:.0f}" if dc_max else "–",
                   help=f"highest dot-com reading, on {dc_max[0]:%Y-%m-%d}" if dc_max else None)
     with right:
-        table = tf.component_table(ai, dc, meta.get("weights") or {}, peak_day)
+        table = tf.component_table(ai, dc, meta.weights if meta else {}, peak_day)
         if table.empty:
             st.info("The composite run stored no components.")
         else:
@@ -71,9 +71,9 @@ else:
         if common_ai and common_dc:
             st.caption(f"Like for like (only the price-based components both cohorts have): "
                        f"AI {common_ai[1]:.0f} vs dot-com peak {common_dc[1]:.0f}.")
-    missing = meta.get("missing_components") or meta.get("missing") or {}
+    missing = meta.missing_components if meta else {}
     if missing:
-        items = (missing.items() if isinstance(missing, dict) else ((m, "") for m in missing))
+        items = missing.items()
         st.caption("Components without data, left out of the AI score (weights rescaled): "
                    + "; ".join(f"`{m}`" + (f" ({why})" if why else "") for m, why in items)
                    + f". Run `{ui.CMD_COMPUTE}` after loading the data they need.")

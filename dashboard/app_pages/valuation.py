@@ -50,9 +50,9 @@ if picked is not None:
                 if pct and v <= 1.0:
                     v *= 100.0
                 col.metric(VALUATION_LABELS[f], f"{v:.0f}" + (" %" if pct else "×"))
-        vmeta = (info or {}).get("meta") or {}
-        peak_pe = vmeta.get("csco_peak_pe")
-        peak_ps = vmeta.get("csco_peak_ps")
+        vmeta = data.run_meta(url, "valuation", symbol)
+        peak_pe = vmeta.csco_peak_pe if vmeta is not None else None
+        peak_ps = vmeta.csco_peak_ps if vmeta is not None else None
         if peak_pe is None:
             hit = cisco_ref(r"pe_peak")
             peak_pe = float(hit["value"].iloc[0]) if not hit.empty else None
@@ -93,8 +93,8 @@ if picked is not None:
                 col.metric(f"{c[-2:]} %", f"{last[c]:.0f}×",
                            help="Cisco's earnings went from +2.7bn (FY2000) to −1.0bn (FY2001)")
         ui.run_caption(info)
-        if vmeta.get("note"):
-            st.caption(str(vmeta["note"]))
+        if vmeta is not None and vmeta.note:
+            st.caption(vmeta.note)
 
 st.divider()
 
@@ -113,7 +113,8 @@ if picked_eq is not None:
         cisco_days = cisco_ref(r"(dso|inventory_days)")
         hl = {f"Cisco {r.metric} {r.Index:%Y}": float(r.value)
               for r in cisco_days.itertuples()}
-        enote = ((einfo or {}).get("meta") or {}).get("dotcom_note")
+        emeta = data.run_meta(url, "earnings_quality", eq_symbol)
+        enote = emeta.dotcom_note if emeta is not None else None
         ui.chart(ch.series_chart(eq[days], title=f"{eq_symbol}: DSO and inventory days",
                                  y_title="Days", unit="days",
                                  labels={"dso": "Days sales outstanding",

@@ -23,45 +23,19 @@ from aiosmtpd.controller import Controller
 from alerts.channels.base import KEY_HEADER
 from db.migrate import upgrade
 from indicators import registry
-from indicators.registry import Indicator, IndicatorResult
-
-#: The indicator names and fields alert rules may use (fixed across the project).
-FIXED_INDICATORS: dict[str, tuple[str, ...]] = {
-    "composite": ("score",),
-    "psy": ("series", "badf", "bsadf", "cv90", "cv95", "cv99"),
-    "lppls": ("pos_conf", "neg_conf", "tc_median_days"),
-    "runup": ("ret_2y", "flag"),
-    "valuation": ("pe_ttm", "ps_ttm", "pe_pctile"),
-    "regime": ("drawdown", "crash_prob"),
-}
+from indicators.registry import Indicator
 
 
-def stub_indicators() -> dict[str, Indicator]:
-    """Stand-ins for the real indicators (names, fields, keys only)."""
-    def keys_for(name: str):  # type: ignore[no-untyped-def]
-        if name == "composite":
-            return lambda _u: ["ai", "dotcom"]
-        if name in ("runup", "regime"):  # as the real ones: symbols and the two baskets
-            return lambda uni: [*uni.symbols, "ai_basket", "dotcom_basket"]
-        return lambda uni: list(uni.symbols)
-
-    def never(*_a: Any) -> IndicatorResult:
-        raise AssertionError("stub indicators are not computed in alert tests")
-
-    return {
-        n: Indicator(n, n, f"stub {n}", {f: f for f in fields}, {}, keys_for(n), never)
-        for n, fields in FIXED_INDICATORS.items()
-    }
+def registered_indicators() -> dict[str, Indicator]:
+    """The real registered indicators (their names, fields and keys are what
+    rules are checked against)."""
+    return {i.name: i for i in registry.all_indicators()}
 
 
 @pytest.fixture
 def indicators_registered(monkeypatch: pytest.MonkeyPatch) -> dict[str, Indicator]:
-    """Register the stub indicators for the duration of one test."""
-    stubs = stub_indicators()
-    monkeypatch.setattr(registry, "_LOADED", True)
-    for name, ind in stubs.items():
-        monkeypatch.setitem(registry._REGISTRY, name, ind)
-    return stubs
+    """The registry's indicators (rules are validated against the real ones)."""
+    return registered_indicators()
 
 
 # --------------------------------------------------------------------------- database

@@ -16,7 +16,7 @@ from db import alerts_repo
 from db.migrate import upgrade
 from db.models import IndicatorRun, IndicatorValue
 from db.session import get_engine, session_scope
-from tests.alerts.conftest import stub_indicators
+from tests.alerts.conftest import registered_indicators
 from tests.alerts.test_outbox import SimulatedCrash, make_settings
 from tests.alerts.test_service import RULES, SYMBOLS
 from tests.conftest import load_shared_prices
@@ -69,7 +69,7 @@ class Recorder:
 def test_evaluate_and_deliver_on_postgres(pg_url: str) -> None:
     latest = store_real_indicators(pg_url)
     book = parse_rulebook(RULES.replace('slack_webhook_env = "BW_TEST_SLACK_WEBHOOK"\n', ""),
-                          "rules.toml", indicators=stub_indicators(),
+                          "rules.toml", indicators=registered_indicators(),
                           universe=default_universe(), environ={})
     expected = sum(v >= 1.0 for (n, _), v in latest.items() if n == "runup") + sum(
         v <= -0.2 for (n, _), v in latest.items() if n == "regime")

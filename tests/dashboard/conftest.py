@@ -1,4 +1,4 @@
-"""Fixtures for the dashboard tests: a seeded database with stand-in
+"""Fixtures for the dashboard tests: the computed database with real
 indicator results (see :mod:`tests.dashboard.testdata`), an empty one, and
 helpers to run the app with :class:`streamlit.testing.v1.AppTest` and read
 back what its download buttons serve."""
@@ -15,17 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from dashboard.pages import PAGES as DASHBOARD_PAGES
+
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-PAGES = {
-    "overview": "app_pages/overview.py",
-    "analog": "app_pages/analog.py",
-    "explosiveness": "app_pages/explosiveness.py",
-    "lppls": "app_pages/lppls.py",
-    "capex": "app_pages/capex.py",
-    "valuation": "app_pages/valuation.py",
-    "alerts": "app_pages/alerts.py",
-    "export": "app_pages/export.py",
-}
+#: Test name of each page -> its script (from the dashboard's own page list).
+PAGES = {(p.slug or "overview"): p.script for p in DASHBOARD_PAGES}
 
 
 def _copy_sqlite(src_url: str, dst: Path) -> str:
@@ -36,15 +30,16 @@ def _copy_sqlite(src_url: str, dst: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def dashboard_db(seeded_db_url: str, tmp_path_factory: pytest.TempPathFactory
+def dashboard_db(computed_db_url: str, tmp_path_factory: pytest.TempPathFactory
                  ) -> tuple[str, dict[str, Any]]:
-    """(url, facts): a private copy of the seeded database plus stand-in
-    indicator results and alerts; ``facts`` are values the tests expect."""
+    """(url, facts): a private copy of the computed database (real indicator
+    results) plus alert rows; ``facts`` are the stored values the pages must show."""
     from db.session import get_engine
-    from tests.dashboard.testdata import store_test_indicators
+    from tests.dashboard.testdata import expected_facts, store_alerts
 
-    url = _copy_sqlite(seeded_db_url, tmp_path_factory.mktemp("dash") / "dashboard.sqlite")
-    facts = store_test_indicators(url)
+    url = _copy_sqlite(computed_db_url, tmp_path_factory.mktemp("dash") / "dashboard.sqlite")
+    store_alerts(url)
+    facts = expected_facts(url)
     get_engine(url).dispose()
     return url, facts
 

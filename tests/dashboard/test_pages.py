@@ -1,5 +1,5 @@
 """Every dashboard page through Streamlit's AppTest on the seeded database
-(real prices, filings and reference data; stand-in indicator results): the
+(real prices, filings and reference data, and the real indicators computed on them): the
 elements are there, selectors change what is shown, downloads produce files,
 and empty databases say which command fills each page."""
 
@@ -51,7 +51,8 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     assert metric(at, "AI today") == str(ai)
     assert metric(at, "Dot-com peak") == str(peak)
     assert "Score components" in chart_titles(at)
-    assert "`lppls` (no lppls results for the cohort)" in text  # missing component named
+    for name, why in facts["composite_missing"].items():  # every missing component named
+        assert f"`{name}` ({why})" in text
     # the gauge carries the dot-com peak as its threshold mark
     gauge = next(s for s in chart_specs(at) if s["data"][0]["type"] == "indicator")
     assert gauge["data"][0]["gauge"]["threshold"]["value"] == pytest.approx(
@@ -59,7 +60,7 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     # active alerts: the open PSY episode, not the composite alert whose state moved on
     assert "NVDA: explosive episode started" in text
     assert "composite.score 81" not in text
-    # freshness: the compute run recorded by the fixture is ok, the alert jobs never ran
+    # freshness: the compute run is ok, the alert jobs never ran
     fresh = frame_with(at, "source", "status", "command")
     status = dict(zip(fresh["source"], fresh["status"], strict=True))
     assert status["Indicators"] == "ok" and status["Alert delivery"] == "missing"
@@ -123,9 +124,9 @@ def test_explosiveness_symbol_and_critical_value(app, dashboard_db):
     at = app("explosiveness", symbol="CSCO")
     assert at.selectbox(key="w_symbol").value == "CSCO"  # view state read from the URL
     assert metric(at, "Episodes") == str(facts["psy_episodes_CSCO"])
-    assert any(m.label == "BSADF on 2003-12-31" for m in at.metric)
+    assert any(m.label == f"BSADF on {facts['psy_last_CSCO']:%Y-%m-%d}" for m in at.metric)
     spec = chart_specs(at)[0]
-    assert len(spec["layout"]["shapes"]) == 2 * facts["psy_episodes_CSCO"]  # shaded, both rows
+    assert len(spec["layout"].get("shapes", [])) == 2 * facts["psy_episodes_CSCO"]  # both rows
     assert {t["name"] for t in spec["data"]} >= {"BSADF", "95 % critical value"}
     at.selectbox(key="w_symbol").set_value("NVDA").run()
     assert metric(at, "Episodes") == str(facts["psy_episodes_NVDA"])
@@ -140,41 +141,52 @@ def test_lppls_confidence_and_tc(app, dashboard_db, downloads):
     at = app("lppls")
     titles = chart_titles(at)
     assert any("LPPLS confidence indicator" in t for t in titles)
-    tc_spec = chart_specs(at)[titles.index("NVDA: fitted critical time tc of the qualified fits")]
+    assert metric(at, "Positive-bubble confidence").endswith("%")
+    tc_title = "NVDA: fitted critical time tc of the qualified fits"
+    if facts["lppls_tc_dates"] == 0:
+        # no qualified fit in the stored window: no tc chart, and the page says why
+        assert tc_title not in titles
+        assert "No fit of NVDA qualified" in page_text(at)
+        return
+    tc_spec = chart_specs(at)[titles.index(tc_title)]
     median = next(t for t in tc_spec["data"] if t.get("name") == "positive bubble: median")
     assert len(values(median["y"])) == facts["lppls_tc_dates"]
-    assert metric(at, "Positive-bubble confidence").endswith("%")
     tc_csv = read_back(downloads(at.download_button(key="dl_lppls_tc_csv")), "csv")
-    assert set(tc_csv.columns) == {"date", "pos_tc_median_days", "pos_tc_q10_days",
-                                   "pos_tc_q90_days"}
+    assert {"date", "pos_tc_median_days", "pos_tc_q10_days", "pos_tc_q90_days"} <= set(
+        tc_csv.columns)
 
 
 def test_capex_and_revenue_gap(app, dashboard_db):
     _, facts = dashboard_db
     at = app("capex")
-    assert metric(at, "Hyperscaler capex") == f"{facts['googl_capex_ttm_bn']:,.0f} USD bn"
+    assert metric(at, "Hyperscaler capex") == f"{facts['hyperscaler_capex_ttm_bn']:,.0f} USD bn"
     titles = chart_titles(at)
     assert "Hyperscaler capex: by quarter and trailing four quarters" in titles
     assert "Build-out spending then and now" in titles
     then_now = chart_specs(at)[titles.index("Build-out spending then and now")]
-    telecom = next(t for t in then_now["data"] if t["type"] == "bar")
-    assert values(telecom["y"]).max() == pytest.approx(facts["telecom_peak_bn"])  # USD m -> bn
+    telecom = next(t for t in then_now["data"]
+                   if t["type"] == "bar" and t["name"] == "US carriers, equipment")
+    assert values(telecom["y"]).max() == pytest.approx(facts["telecom_us_equipment_peak_bn"])
     assert "Required vs reported AI revenue (annualised)" in titles
     assert "tco_multiplier = 2.0" in page_text(at)
 
 
-def test_valuation_and_vendor_financing(app):
+def test_valuation_and_vendor_financing(app, dashboard_db):
+    _, facts = dashboard_db
     at = app("valuation")
     assert metric(at, "P/E (TTM)").endswith("×")
     spec = chart_specs(at)[0]
     assert spec["layout"]["yaxis"]["type"] == "log"
-    peak_line = next(t for t in spec["data"] if t["name"] == "Cisco P/E at 2000 peak (190×)")
-    assert set(values(peak_line["y"])) == {190.0}
+    peak_pe = facts["csco_peak_pe"]
+    peak_line = next(t for t in spec["data"]
+                     if t["name"] == f"Cisco P/E at 2000 peak ({peak_pe:.0f}×)")
+    assert set(values(peak_line["y"])) == {peak_pe}
     labels = [m.label for m in at.metric]
     i = labels.index("0 % (today)")
     assert labels[i:i + 4] == ["0 % (today)", "25 %", "50 %", "75 %"]
     pe = [float(m.value.rstrip("×")) for m in at.metric[i:i + 4]]
-    assert pe[1:] == pytest.approx([pe[0] / 0.75, pe[0] / 0.5, pe[0] / 0.25], rel=0.02)
+    # shown rounded to whole multiples: allow the rounding of today's P/E
+    assert pe[1:] == pytest.approx([pe[0] / 0.75, pe[0] / 0.5, pe[0] / 0.25], abs=0.5 / 0.25 + 0.5)
     assert any(t.startswith("NVDA: DSO") for t in chart_titles(at))
     dotcom = frame_with(at, "entity", "metric", "source_tag")
     assert {"CSCO", "Lucent"} & set(dotcom["entity"])
@@ -208,12 +220,12 @@ def test_export_downloads_selected_series(app, dashboard_db, downloads, fmt):
     assert list(got.columns) == ["date", "bsadf", "cv95"]
     got_dates = pd.to_datetime(got["date"])
     assert got_dates.min() >= pd.Timestamp("1999-01-01")
-    assert got_dates.max() <= pd.Timestamp("2000-12-31") and len(got) > 400
     from db import repo
     from db.session import session_scope
 
     with session_scope(url) as s:
         stored = repo.indicator_wide(s, "psy", "CSCO").loc["1999":"2000", ["bsadf", "cv95"]]
+    assert got_dates.max() <= pd.Timestamp("2000-12-31") and len(got) == len(stored) > 100
     assert got["bsadf"].to_numpy() == pytest.approx(stored["bsadf"].to_numpy())
     if fmt == "xlsx":
         about = pd.read_excel(io.BytesIO(downloads(button)), sheet_name="about")

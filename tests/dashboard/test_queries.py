@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from db import dashboard_queries as dq
+from db import repo
 from db.session import session_scope
+from indicators import registry
 from tests.conftest import SHARED_DATA, load_shared_prices
 from tests.dashboard.testdata import PLANTED_WEBHOOK
 
@@ -47,7 +49,11 @@ def test_catalog_and_freshness(dashboard_db):
         fresh = dq.freshness(s, ["compute", "alerts_deliver"]).set_index("job")
         hist = dq.run_history(s)
     row = cat[(cat["indicator"] == "psy") & (cat["key"] == "CSCO")].iloc[0]
-    assert row["last_date"] == date(2003, 12, 31) and row["meta"]["test_data"] is True
+    with session_scope(url) as s:
+        stored = repo.indicator_wide(s, "psy", "CSCO")
+    assert row["last_date"] == stored.index.max().date()
+    meta = registry.get("psy").read_meta(row["meta"])  # the catalog carries the typed metadata
+    assert meta.test is not None and meta.test.last_date == row["last_date"]
     assert fresh.loc["compute", "last_status"] == "ok"
     assert fresh.loc["compute", "last_ok_finished"].tzinfo is not None
     assert fresh.loc["alerts_deliver", "runs"] == 0

@@ -77,23 +77,23 @@ def nvda_csco() -> tuple:
     prices = {s: load_shared_prices(s) for s in ("NVDA", "CSCO")}
     ctx = ComputeContext(FrameSource(prices, reference_frame=figures, events_frame=events),
                          default_universe())
-    return INDICATOR.compute(ctx, "nvda_csco", INDICATOR.params()), prices
+    return INDICATOR.compute(ctx, "nvda_csco", INDICATOR.parse_params()), prices
 
 
 def test_nvda_vs_csco_on_real_prices(nvda_csco: tuple) -> None:
     res, prices = nvda_csco
     nvda, csco = prices["NVDA"]["adj_close"], prices["CSCO"]["adj_close"]
     meta = res.meta
-    assert meta["ai_anchor_date"] == "2022-11-30" and meta["dotcom_anchor_date"] == "1995-08-09"
+    assert str(meta.ai_anchor_date) == "2022-11-30" and str(meta.dotcom_anchor_date) == "1995-08-09"
     # the aligned paths are the plain ratios to the anchor closes
     last = res.frame.iloc[-1]
     assert last["ai_path"] == pytest.approx(nvda.iloc[-1] / nvda.loc["2022-11-30"])
     t = int(last["t"])
     i0 = csco.index.get_loc(pd.Timestamp("1995-08-09"))
     assert last["dotcom_path"] == pytest.approx(csco.iloc[i0 + t] / csco.iloc[i0])
-    bm = meta["best_match"]
-    assert "1993-01-01" <= bm["dotcom_date"] <= "2003-12-31"
-    assert bm["distance"] <= last["distance"]  # the best window beats the event alignment
-    j = csco.index.get_loc(pd.Timestamp(bm["dotcom_date"]))
-    assert bm["forward_returns"]["252"] == pytest.approx(csco.iloc[j + 252] / csco.iloc[j] - 1)
-    assert forward_returns(csco, j, (126,))[126] == pytest.approx(bm["forward_returns"]["126"])
+    bm = meta.best_match
+    assert date(1993, 1, 1) <= bm.dotcom_date <= date(2003, 12, 31)
+    assert bm.distance <= last["distance"]  # the best window beats the event alignment
+    j = csco.index.get_loc(pd.Timestamp(bm.dotcom_date))
+    assert bm.forward_returns["252"] == pytest.approx(csco.iloc[j + 252] / csco.iloc[j] - 1)
+    assert forward_returns(csco, j, (126,))[126] == pytest.approx(bm.forward_returns["126"])

@@ -85,12 +85,12 @@ def test_capex_frame_needs_contiguous_quarters_for_ttm() -> None:
 
 def test_hyperscalers_and_telecom_keys(ctx: ComputeContext) -> None:
     total = INDICATOR.compute(ctx, "hyperscalers", {})
-    assert total.meta["members_with_data"] == ["GOOGL"]
-    assert set(total.meta["missing"]) == {"MSFT", "AMZN", "META", "ORCL"}
+    assert total.meta.members_with_data == ["GOOGL"]
+    assert set(total.meta.members_missing) == {"MSFT", "AMZN", "META", "ORCL"}
     assert total.frame.loc["2024-12-31", "capex_ttm"] == pytest.approx(52535)
     telecom = INDICATOR.compute(ctx, "telecom", {}).frame
     assert telecom.loc["2000-12-31", "na_wireline_capex"] == 92000
     assert telecom.loc["2001-12-31", "na_wireline_capex_yoy"] == pytest.approx(66 / 92 - 1)
     assert telecom.loc["2000-12-31", "us_equipment_spending"] == 110000
     missing = INDICATOR.compute(ctx, "MSFT", {})
-    assert missing.frame.empty and "no EDGAR capex" in missing.meta["missing"]
+    assert missing.frame.empty and "no SEC EDGAR capex" in missing.meta.missing

@@ -54,16 +54,16 @@ def test_score_from_stored_results_names_missing_components() -> None:
         results[("psy", m)] = pd.DataFrame({"bsadf": 2.0 if i == 0 else 0.5, "cv95": 1.0},
                                            index=idx)
     ctx = ComputeContext(FrameSource(results=results), default_universe())
-    res = INDICATOR.compute(ctx, "ai", INDICATOR.params({"ai_window": ["2000-01-01", None]}))
+    res = INDICATOR.compute(ctx, "ai", INDICATOR.parse_params({"ai_window": ["2000-01-01", None]}))
     f = res.frame
     expected = (50 * 0.20 + 50 * 0.20 + 100 * 0.10 + 20 * 0.05) / (0.20 + 0.20 + 0.10 + 0.05)
     assert f["score"].iloc[-1] == pytest.approx(expected)
     assert f["score_common"].iloc[-1] == pytest.approx(expected)  # all present ones are common
     assert f["coverage"].iloc[-1] == pytest.approx(0.55)
     assert f["c_psy"].iloc[-1] == 50.0
-    assert set(res.meta["missing_components"]) == {
+    assert set(res.meta.missing_components) == {
         "lppls", "valuation", "capex", "earnings_quality", "revenue_gap"}
-    assert res.meta["weights"] == W
+    assert res.meta.weights == W
 
 
 def test_dotcom_reading_in_march_2000_beats_2002() -> None:
@@ -74,13 +74,13 @@ def test_dotcom_reading_in_march_2000_beats_2002() -> None:
     ctx = ComputeContext(src, universe)
     for ind in (runup.INDICATOR, regime.INDICATOR):
         src.results[(ind.name, "dotcom_basket")] = ind.compute(
-            ctx, "dotcom_basket", ind.params({"daily_days": 0})).frame
-    res = INDICATOR.compute(ctx, "dotcom", INDICATOR.params())
-    peak = res.meta["peak_reading"]
-    assert peak["date"] == "2000-03-10"
+            ctx, "dotcom_basket", ind.parse_params({"daily_days": 0})).frame
+    res = INDICATOR.compute(ctx, "dotcom", INDICATOR.parse_params())
+    peak = res.meta.peak_reading
+    assert str(peak.date) == "2000-03-10"
     f = res.frame
     assert f.index.min() >= pd.Timestamp("1995-01-01")
     assert f.index.max() <= pd.Timestamp("2003-12-31")
-    assert peak["score"] > f.loc["2002-06-01":"2002-12-31", "score"].max()  # bubble vs bust
-    assert peak["c_runup"] == 100.0  # the basket had more than doubled in two years
-    assert "valuation" in res.meta["missing_components"]
+    assert peak.score > f.loc["2002-06-01":"2002-12-31", "score"].max()  # bubble vs bust
+    assert peak.c_runup == 100.0  # the basket had more than doubled in two years
+    assert "valuation" in res.meta.missing_components

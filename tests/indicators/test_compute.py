@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 
 import indicators
+from bubblewatch.core.errors import ConfigError
 from db import repo
 from db.session import session_scope
 from indicators import registry
 from indicators.compute import run_compute
-from indicators.registry import Indicator, IndicatorResult
+from indicators.registry import Column, Indicator, IndicatorResult, Meta, Params
 from tests.conftest import make_settings
 
 NAMES = ["capex", "earnings_quality", "revenue_gap", "valuation", "analog"]
@@ -34,7 +35,7 @@ def test_results_are_stored_with_parameters_and_logged(computed: tuple[str, obje
     url, report = computed
     assert report.ok, report.errors
     assert report.rows["capex/GOOGL"] > 0 and report.rows["valuation/NVDA"] > 0
-    assert "no EDGAR capex" in report.notes["capex/MSFT"]
+    assert "no SEC EDGAR capex" in report.notes["capex/MSFT"]
     with session_scope(url) as s:
         run = repo.last_run(s, "compute")
         assert run.status == "ok" and run.detail["capex/GOOGL"]["status"] == "ok"
@@ -80,12 +81,14 @@ def test_one_failure_never_stops_the_others(computed: tuple[str, object],
     def boom(ctx, key, params):  # type: ignore[no-untyped-def]
         if key == "NVDA":
             raise RuntimeError("synthetic failure")
-        return IndicatorResult(pd.DataFrame({"x": [1.0]}, index=pd.DatetimeIndex(["2024-01-02"])))
+        return IndicatorResult(pd.DataFrame({"x": [1.0]}, index=pd.DatetimeIndex(["2024-01-02"])),
+                               Meta())
 
     registry._load_builtins()
     monkeypatch.setitem(registry._REGISTRY, "boom", Indicator(
-        name="boom", title="t", description="d", columns={"x": "x"}, defaults={},
-        keys=lambda u: ["NVDA", "GOOGL"], compute=boom))
+        name="boom", title="t", description="d", columns={"x": Column("x", "count", "x")},
+        params=Params, meta=Meta, keys=lambda u: ["NVDA", "GOOGL"], compute=boom, page="",
+        sampling="one row"))
     report = run_compute(make_settings(url), ["boom", "revenue_gap"], show_progress=False)
     assert "synthetic failure" in report.errors["boom/NVDA"]
     assert report.rows["boom/GOOGL"] == 1 and "revenue_gap/NVDA" in report.rows
@@ -108,8 +111,35 @@ def test_unknown_indicator_is_a_clear_error(computed: tuple[str, object]) -> Non
         run_compute(make_settings(computed[0]), ["runupp"], show_progress=False)
 
 
-def test_benchmark_script_exists() -> None:
-    assert (Path(__file__).resolve().parents[2] / "benchmarks" / "bench_compute.py").is_file()
+def test_a_result_that_breaks_its_contract_is_refused(computed: tuple[str, object],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    url, _ = computed
+
+    def wrong(ctx, key, params):  # type: ignore[no-untyped-def]
+        frame = pd.DataFrame({"undeclared": [1.0]}, index=pd.DatetimeIndex(["2024-01-02"]))
+        return IndicatorResult(frame, Meta() if key == "NVDA" else object())
+
+    registry._load_builtins()
+    monkeypatch.setitem(registry._REGISTRY, "wrong", Indicator(
+        name="wrong", title="t", description="d", columns={"x": Column("x", "count", "x")},
+        params=Params, meta=Meta, keys=lambda u: ["NVDA", "GOOGL"], compute=wrong, page="",
+        sampling="one row"))
+    report = run_compute(make_settings(url), ["wrong"], show_progress=False)
+    assert "not declared" in report.errors["wrong/NVDA"]
+    assert "metadata is object" in report.errors["wrong/GOOGL"]
+    with session_scope(url) as s:
+        assert repo.latest_runs(s, "wrong") == []
+
+
+def test_bad_parameters_are_refused_before_any_data_is_read(tmp_path: Path) -> None:
+    # the database does not even exist: the parameter error must come first
+    settings = make_settings(f"sqlite:///{tmp_path / 'never' / 'created.sqlite'}")
+    with pytest.raises(ConfigError, match="indicator 'psy': parameter 'bsadf_cv'"):
+        run_compute(settings, ["psy"], overrides={"psy": {"bsadf_cv": "max"}},
+                    show_progress=False)
+    with pytest.raises(ConfigError, match="parameters given for lppls"):
+        run_compute(settings, ["psy"], overrides={"lppls": {"span": 5}}, show_progress=False)
+    assert not (tmp_path / "never").exists()
 
 
 def test_optional_keys_are_computed_only_when_asked_for() -> None:

@@ -21,7 +21,7 @@ def ctx() -> ComputeContext:
 
 
 def test_nvidia_dso_matches_cited_figures(ctx: ComputeContext) -> None:
-    res = INDICATOR.compute(ctx, "NVDA", {})
+    res = INDICATOR.compute(ctx, "NVDA", INDICATOR.parse_params())
     f = res.frame
     q3 = f.loc["2025-10-26"]
     # FACTS.md §12: receivables 33.4bn and DSO 53 days at the end of Q3 FY2026
@@ -33,8 +33,8 @@ def test_nvidia_dso_matches_cited_figures(ctx: ComputeContext) -> None:
     assert q3["dso_yoy"] == pytest.approx(q3["dso"] - year_ago["dso"])
     assert q3["recv_minus_rev_growth"] == pytest.approx(
         (q3["receivables"] / year_ago["receivables"] - 1) - (57006 / 35082 - 1))
-    ref = res.meta["reference"]
-    assert ref["ai"]["crwv_nvidia_anchor_order"]["value"] == 250
+    ref = res.meta.reference
+    assert ref.ai["crwv_nvidia_anchor_order"].value == 250
 
 
 def test_inventory_days_use_cost_when_given() -> None:
@@ -51,8 +51,8 @@ def test_inventory_days_use_cost_when_given() -> None:
 
 
 def test_cisco_reports_the_dotcom_markers_without_inventing_dso(ctx: ComputeContext) -> None:
-    res = INDICATOR.compute(ctx, "CSCO", {})
-    assert res.frame.empty and "unverified" in res.meta["dotcom_note"]
-    ref = res.meta["reference"]
-    assert ref["csco_inventory_charge_to_revenue_fy2001"] == pytest.approx(2249 / 22293)
-    assert ref["dotcom"]["vendor_loans_commitments_2000_09"]["value"] == 8700
+    res = INDICATOR.compute(ctx, "CSCO", INDICATOR.parse_params())
+    assert res.frame.empty and "unverified" in res.meta.dotcom_note
+    ref = res.meta.reference
+    assert ref.csco_inventory_charge_to_revenue_fy2001 == pytest.approx(2249 / 22293)
+    assert ref.dotcom["vendor_loans_commitments_2000_09"].value == 8700

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bubblewatch.core.errors import ConfigError
 from bubblewatch.core.universe import default_universe
 from indicators import lppls as L
 from indicators import lppls_indicator as LI
@@ -15,7 +16,7 @@ from indicators import registry
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
 
-SMALL = {"span": 30, "step": 10, "min_window": 100, "max_window": 300, "window_step": 100}
+SMALL = LI.LpplsParams(span=30, step=10, min_window=100, max_window=300, window_step=100)
 
 
 def bars(n: int = 360, seed: int = 5) -> pd.DataFrame:
@@ -40,11 +41,11 @@ def test_registered_and_incremental() -> None:
     assert ind is LI.INDICATOR
     assert ind.incremental
     assert set(LI.COLUMNS) >= {"pos_conf", "neg_conf", "pos_tc_median_days", "n_windows"}
-    assert ind.params() == LI.DEFAULTS
-    assert (ind.defaults["min_window"], ind.defaults["max_window"],
-            ind.defaults["window_step"]) == (125, 750, 5)
-    with pytest.raises(ValueError, match="no parameter"):
-        ind.params({"windows": 3})
+    assert ind.parse_params() == LI.LpplsParams()
+    assert (ind.defaults.min_window, ind.defaults.max_window,
+            ind.defaults.window_step) == (125, 750, 5)
+    with pytest.raises(ConfigError, match="no parameter 'windows'"):
+        ind.parse_params({"windows": 3})
 
 
 def test_default_keys_are_headline_symbols_in_the_universe() -> None:
@@ -76,7 +77,7 @@ def test_compute_returns_confidence_rows() -> None:
     assert f["pos_conf"].between(0, 1).all() and f["neg_conf"].between(0, 1).all()
     assert f["pos_conf"].iloc[-1] > 0.5  # the synthetic series is a positive bubble
     assert f["pos_tc_median_days"].iloc[-1] == pytest.approx(15.0, abs=6.0)
-    assert res.meta["ends_computed"] == len(f)
+    assert res.meta.ends_computed == len(f)
     # the same numbers as the maths API
     direct = L.confidence(b["adj_close"], [len(b) - 1], min_window=100, max_window=300,
                           window_step=100)
@@ -92,24 +93,25 @@ def test_compute_honours_since() -> None:
     full = LI.compute(ctx({"NVDA": b}), "NVDA", SMALL).frame
     pd.testing.assert_frame_equal(res.frame, full.loc[res.frame.index])
     up_to_date = LI.compute(ctx({"NVDA": b}, since=b.index[-1].date()), "NVDA", SMALL)
-    assert up_to_date.frame.empty and up_to_date.meta["note"] == "up to date"
+    assert up_to_date.frame.empty and up_to_date.meta.note == "up to date"
 
 
 def test_compute_handles_missing_short_and_dirty_data() -> None:
     missing = LI.compute(ctx({}), "NVDA", SMALL)
-    assert missing.frame.empty and "no prices" in missing.meta["note"]
+    assert missing.frame.empty and "no prices" in missing.meta.missing
     short = LI.compute(ctx({"CRWV": bars(200)}), "CRWV", SMALL)
-    assert short.frame.empty and "longest window needs 300" in short.meta["note"]
+    assert short.frame.empty and "longest window needs 300" in short.meta.missing
     dirty = bars()
     dirty.iloc[[5, 50], dirty.columns.get_loc("adj_close")] = [np.nan, 0.0]
     res = LI.compute(ctx({"NVDA": dirty}), "NVDA", SMALL)
-    assert res.meta["dropped_rows"] == 2 and not res.frame.empty
+    assert res.meta.dropped_rows == 2 and not res.frame.empty
 
 
-def test_compute_rejects_bad_params() -> None:
-    with pytest.raises(ValueError, match="'step' must be >= 1"):
-        LI.compute(ctx({"NVDA": bars()}), "NVDA", {**SMALL, "step": 0})
-    with pytest.raises(ValueError, match="'span' must be an integer"):
-        LI.compute(ctx({"NVDA": bars()}), "NVDA", {**SMALL, "span": "all"})
-    with pytest.raises(ValueError, match="max_window"):
-        LI.compute(ctx({"NVDA": bars()}), "NVDA", {**SMALL, "min_window": 400})
+def test_bad_params_are_refused_naming_the_parameter() -> None:
+    small = SMALL.model_dump()
+    with pytest.raises(ConfigError, match="parameter 'step'.*greater than or equal to 1"):
+        LI.INDICATOR.parse_params({**small, "step": 0})
+    with pytest.raises(ConfigError, match="parameter 'span'.*given 'all'"):
+        LI.INDICATOR.parse_params({**small, "span": "all"})
+    with pytest.raises(ConfigError, match="min_window .400. must not exceed max_window .300."):
+        LI.INDICATOR.parse_params({**small, "min_window": 400})

@@ -72,12 +72,12 @@ def test_em_fit_agrees_with_statsmodels_default_fit() -> None:
 def test_sp500_crash_regime_in_2008_not_in_2017() -> None:
     prices = {"^GSPC": load_shared_prices("^GSPC")}
     res = INDICATOR.compute(ComputeContext(FrameSource(prices), default_universe()), "^GSPC",
-                            INDICATOR.params())
+                            INDICATOR.parse_params())
     f = res.frame
     assert f.loc["2008-10-01":"2008-11-28", "crash_prob"].mean() > 0.9
     assert f.loc["2017-03-01":"2017-09-29", "crash_prob"].mean() < 0.2
     assert f.loc[:"2009-03-13", "drawdown"].iloc[-1] < -0.5  # GFC low
-    assert res.meta["weekly_vol_pct"]["crash"] > res.meta["weekly_vol_pct"]["calm"]
+    assert res.meta.weekly_vol_pct.crash > res.meta.weekly_vol_pct.calm
     assert any(e.start.year == 2008 for e in res.events)
 
 
@@ -85,6 +85,6 @@ def test_too_short_series_is_refused_with_a_reason() -> None:
     idx = pd.bdate_range("2024-01-01", periods=200)
     prices = {"X": pd.DataFrame({"adj_close": np.linspace(10, 12, 200)}, index=idx)}
     res = INDICATOR.compute(ComputeContext(FrameSource(prices), default_universe()), "X",
-                            INDICATOR.params({"start": None}))
-    assert "104 weekly returns" in res.meta["note"]
+                            INDICATOR.parse_params({"start": None}))
+    assert "104 weekly returns" in res.meta.note
     assert res.frame["crash_prob"].isna().all() and res.frame["drawdown"].notna().all()

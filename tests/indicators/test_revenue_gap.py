@@ -21,23 +21,23 @@ def ctx() -> ComputeContext:
 
 
 def test_sequoia_arithmetic(ctx: ComputeContext) -> None:
-    f = INDICATOR.compute(ctx, "NVDA", INDICATOR.params()).frame
+    f = INDICATOR.compute(ctx, "NVDA", INDICATOR.parse_params()).frame
     q = f.loc["2025-01-26"]  # Q4 FY2025: DC 35,580 -> run-rate 142bn -> ~570bn required
     assert q["dc_run_rate"] == 4 * 35580
     assert q["required_revenue"] == 16 * 35580
     assert q["revenue_q"] == 39331  # EDGAR matches the press-release figure
     assert q["gap_assumed"] == 16 * 35580 - 100000
     # the default multipliers reproduce Sequoia's June-2024 $600B from its ~150bn run-rate
-    p = INDICATOR.params()
+    p = INDICATOR.parse_params()
     ref = dict(zip(ctx.source.reference()["key"], ctx.source.reference()["value"], strict=True))
-    assert ref["sequoia_dc_run_rate_2024"] * p["tco_multiplier"] * p["margin_multiplier"] == (
+    assert ref["sequoia_dc_run_rate_2024"] * p.tco_multiplier * p.margin_multiplier == (
         ref["sequoia_required_revenue_2024"])
-    custom = INDICATOR.compute(ctx, "NVDA", INDICATOR.params({"tco_multiplier": 1.5})).frame
+    custom = INDICATOR.compute(ctx, "NVDA", INDICATOR.parse_params({"tco_multiplier": 1.5})).frame
     assert custom.loc["2025-01-26", "required_revenue"] == pytest.approx(35580 * 4 * 1.5 * 2)
 
 
 def test_later_quarters_are_estimated_at_the_last_dc_share(ctx: ComputeContext) -> None:
-    f = INDICATOR.compute(ctx, "NVDA", INDICATOR.params()).frame
+    f = INDICATOR.compute(ctx, "NVDA", INDICATOR.parse_params()).frame
     last_known = f[f["dc_estimated"] == 0].iloc[-1]
     est = f[f["dc_estimated"] == 1]
     assert len(est) >= 1 and est.index.min() > f[f["dc_estimated"] == 0].index.max()

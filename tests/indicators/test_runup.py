@@ -98,9 +98,9 @@ def test_indicator_on_real_data_reports_base_rates() -> None:
     symbols = ("NVDA", "^GSPC", *universe.baskets["dotcom_basket"])
     prices = {s: load_shared_prices(s) for s in symbols}
     ctx = ComputeContext(FrameSource(prices, reference_frame=figures), universe)
-    nvda = INDICATOR.compute(ctx, "NVDA", INDICATOR.params())
-    assert nvda.meta["gsy_crash_probability_pct"]["100"] == 53.0
+    nvda = INDICATOR.compute(ctx, "NVDA", INDICATOR.parse_params())
+    assert nvda.meta.gsy_crash_probability_pct["100"] == 53.0
     assert set(nvda.frame.columns) == {"ret_2y", "ret_2y_net", "vol_2y", "flag"}
     assert nvda.frame.index.min() >= pd.Timestamp("1995-01-01")
-    basket = INDICATOR.compute(ctx, "dotcom_basket", INDICATOR.params())
+    basket = INDICATOR.compute(ctx, "dotcom_basket", INDICATOR.parse_params())
     assert basket.frame.loc[:"2000-03-10", "flag"].iloc[-1] == 1.0  # the dot-com run-up

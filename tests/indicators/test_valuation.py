@@ -78,5 +78,5 @@ def test_values_on_a_day_use_only_facts_filed_by_then(nvda: tuple[pd.Series, pd.
 def test_symbols_without_facts_say_so() -> None:
     ctx = ComputeContext(FrameSource({"CSCO": load_shared_prices("CSCO")},
                                      reference_frame=reference_frames()[0]), default_universe())
-    res = INDICATOR.compute(ctx, "CSCO", INDICATOR.params())
-    assert res.frame.empty and "no EDGAR fundamentals" in res.meta["missing"]
+    res = INDICATOR.compute(ctx, "CSCO", INDICATOR.parse_params())
+    assert res.frame.empty and "no SEC EDGAR fundamentals" in res.meta.missing

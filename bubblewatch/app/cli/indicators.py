@@ -124,21 +124,27 @@ def export(
 def list_indicators(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show descriptions.")] = False,
 ) -> None:
-    """List every indicator with its parameters and columns."""
-    from indicators.api import describe
+    """List every indicator with its parameters and fields (labels and units)."""
+    import json
+
+    from indicators.registry import all_indicators, params_dict
 
     with cli_errors():
         table = Table(title="indicators", show_lines=True)
-        for col in ("name", "parameters", "columns"):
+        for col in ("name", "parameters (default)", "fields"):
             table.add_column(col, overflow="fold")
-        for d in describe():
-            params = "\n".join(f"{k} = {v!r}" for k, v in d["params"].items()) or "-"
-            cols = "\n".join(f"{k}: {v}" for k, v in d["columns"].items())
-            head = f"[bold]{d['name']}[/]\n{d['title']}"
+        for ind in all_indicators():
+            defaults = params_dict(ind.defaults)
+            params = "\n".join(
+                f"{k} = {json.dumps(defaults[k])}" + (f"\n  [dim]{f.description}[/]"
+                                                    if verbose and f.description else "")
+                for k, f in ind.params.model_fields.items()) or "-"
+            cols = "\n".join(f"{k}: {c.label} ({c.unit})" for k, c in ind.columns.items())
+            head = f"[bold]{ind.name}[/]\n{ind.title}\n[dim]rows: {ind.sampling}[/]"
             if verbose:
-                head += f"\n\n{d['description']}"
-            if d["depends_on"]:
-                head += f"\n(reads: {', '.join(d['depends_on'])})"
+                head += f"\n\n{ind.description}"
+            if ind.depends_on:
+                head += f"\n(reads: {', '.join(ind.depends_on)})"
             table.add_row(head, params, cols)
         console.print(table)
 
