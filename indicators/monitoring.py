@@ -119,7 +119,6 @@ __all__ = [
     "bd_monitor",
     "hb_constant",
     "hb_monitor",
-    "monitor_series",
 ]
 
 TABLES = Path(__file__).resolve().parent / "monitoring_tables"
@@ -476,19 +475,6 @@ def bd_monitor(
                    train, horizon, values, index, symbol, params)
 
 
-def monitor_series(y: Any, train: int, horizon: int | None = None, *, alpha: float = 0.05,
-                   log: bool = False, symbol: str | None = None) -> dict[str, MonitorResult]:
-    """All monitors with their defaults on one series: ``{"hb", "ahltz",
-    "bd_wcusum"}``, keyed by a short name (same training sample, horizon and
-    false-alarm rate)."""
-    common = {"alpha": alpha, "log": log, "symbol": symbol}
-    return {
-        "hb": hb_monitor(y, train, horizon, **common),
-        "ahltz": ahltz_monitor(y, train, horizon, **common),
-        "bd_wcusum": bd_monitor(y, train, horizon, **common),
-    }
-
-
 # --------------------------------------------------------------------------- #
 # Boundary constants                                                          #
 # --------------------------------------------------------------------------- #
@@ -499,8 +485,8 @@ def hb_constant(n: int, horizon: int, alpha: float, sigma: str = "recursive") ->
 
     Examples
     --------
-    >>> 2.0 < hb_constant(100, 100, 0.05) < hb_constant(100, 400, 0.05) < 3.5
-    True
+    >>> round(hb_constant(100, 100, 0.05), 2), round(hb_constant(100, 400, 0.05), 2)
+    (1.5, 2.68)
     """
     table = _hb_table()
     key = (str(sigma), float(alpha))
@@ -509,6 +495,9 @@ def hb_constant(n: int, horizon: int, alpha: float, sigma: str = "recursive") ->
                          f"sigma is 'recursive', 'training' or 'known' and alpha one of "
                          f"{', '.join(f'{a:g}' for a in HB_ALPHAS)}")
     ns, ratios, grid = table[key]
+    if n < ns[0] and ns.size > 1:
+        raise InfeasibleTestError(f"no Homm-Breitung constant for {n} training returns; the "
+                                  f"table starts at {ns[0]:g}: use a longer training sample")
     ratio = horizon / n
     if ratio > ratios[-1] + 1e-12:
         raise ValueError(
@@ -632,7 +621,7 @@ def _prepare(y: Any, train: int, horizon: int | None, procedure: str, symbol: st
              log: bool, min_train: int, max_ratio: float | None
              ) -> tuple[np.ndarray, Any, int, int, int]:
     who = _who(procedure, symbol)
-    values, index = check_series(y, procedure, symbol, log=log)
+    values, index = check_series(y, procedure, symbol, log=log, max_flat=None)
     train = _positive_int(train, "train", procedure)
     if train < min_train:
         raise InfeasibleTestError(
@@ -653,6 +642,7 @@ def _prepare(y: Any, train: int, horizon: int | None, procedure: str, symbol: st
             f"{train - 1} training returns; shorten it to at most "
             f"{math.floor(max_ratio * (train - 1))} or lengthen the training sample")
     npts = min(horizon, nobs - train)
+    _check_flat(values[:train + npts], index, who, MAX_FLAT_RUN)  # data beyond are not used
     if np.ptp(values[:train]) == 0.0:
         raise ValueError(f"{who}: the training sample is constant; its volatility is zero")
     return np.ascontiguousarray(values), index, train, horizon, npts

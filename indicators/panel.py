@@ -722,6 +722,11 @@ def cohort_reading(
     end = None if hi >= panel.n else _label(panel.index, hi)
     k_ref = panel.symbols.index(ref)
     xs = panel.values[k_ref, lo:hi]
+    if not np.isfinite(xs).all():
+        return CohortReading(explosive_together=False, reason=(
+            f"a panel episode is dated but the reference {ref} is not observed over all of "
+            "it; choose another reference"), episode_start=start, episode_end=end, pairs=(),
+            skipped=(), min_p_value=math.nan, **common)
     pairs, skipped = [], []
     for k, sym in enumerate(panel.symbols):
         if k == k_ref:

@@ -30,7 +30,6 @@ from indicators.monitoring import (
     bd_monitor,
     hb_constant,
     hb_monitor,
-    monitor_series,
     spot_weights,
 )
 from tests.conftest import load_shared_prices
@@ -187,7 +186,6 @@ def test_result_frame_and_summary() -> None:
         res.params["c_bar"] = 3.0  # type: ignore[index]
     with pytest.raises(ValueError):
         res.statistic[0] = 1.0
-    assert set(monitor_series(y, 150, 300)) == {"hb", "ahltz", "bd_wcusum"}
 
 
 # --------------------------------------------------------------------------- #
