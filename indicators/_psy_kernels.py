@@ -769,3 +769,162 @@ def row_quantiles_python(arr, probs, cummax, out):
 
 
 row_quantiles = jit(row_quantiles_python)
+
+
+# --------------------------------------------------------------------------- #
+# Panel statistics (Pavlidis et al. 2016): every window of every series       #
+# --------------------------------------------------------------------------- #
+def start_tstats_python(y, j, minw, lag, ic, inv_len, ic_pow, psum, pidx, p1, p2, d1, cm,
+                        aux, vic, dk, rb, xg, wk, cb, sb, ssr, qv, dmin, vk, nmax, dmax,
+                        badf, out):
+    """ADF t-statistics of every window of ``y`` that starts at row ``j``:
+    ``out[i]`` for the points ``i = j .. npts-1`` (NaN for a window without
+    variation), by the block kernels above run on the single start ``j``
+    (so the numerics are those of :func:`sequences_python`). The scratch
+    arrays may be larger than ``y`` needs (one set serves a whole panel):
+    ``psum`` for lag 0; ``dk`` .. ``vk`` (a group of one start) for a fixed
+    lag; ``pidx`` .. ``vic`` for information-criterion lags; ``nmax``,
+    ``dmax``, ``badf`` at least ``npts`` long."""
+    n = y.shape[0]
+    npts = n - 1 - lag - minw + 1
+    for i in range(npts):
+        nmax[i] = -1.0
+        dmax[i] = 0.0
+    if lag == 0 and ic == IC_FIXED:
+        block_lag0(y, j, 1, minw, inv_len, psum, nmax, dmax, badf)
+    elif ic == IC_FIXED:
+        group_lagk(y, j, minw, lag, dk, rb, xg, wk, cb, sb, ssr, qv, dmin, vk, nmax, dmax,
+                   badf)
+    else:
+        block_ic(y, j, 1, minw, lag, ic, inv_len, ic_pow, pidx, p1, p2, d1, cm, aux, vic,
+                 nmax, dmax, badf)
+    fractions_to_t(nmax[:npts], dmax[:npts], out[:npts])
+
+
+start_tstats = jit(start_tstats_python)
+
+
+def panel_run_python(panel, first, last, minw, lag, ic, min_series, slot, nslots, pmax,
+                     pcnt, pbadf):
+    """Panel BSADF of Pavlidis et al. (2016) over the window starts
+    ``slot, slot + nslots, ...`` of one panel (``N x T``; series ``i`` is
+    observed on ``first[i] .. last[i]``, NaN elsewhere).
+
+    For a start row ``s`` and every end point ``i`` the panel BADF is the
+    average of the t-statistics of the series observed over the whole
+    window (at least ``min_series`` of them, else the window is skipped);
+    ``pmax[i]`` keeps the largest over the starts and ``pcnt[i]`` the number
+    of series averaged there. Points share the layout of
+    :func:`sequences_python` on the full ``T``; ``pbadf`` receives the start-0
+    panel BADF (slot 0 only). ``pmax`` starts at ``-inf``, ``pbadf`` at NaN.
+    """
+    nser = panel.shape[0]
+    tlen = panel.shape[1]
+    nrow = tlen - 1 - lag
+    npts = nrow - minw + 1
+    inv_len = np.empty(nrow + 1)
+    ic_pow = np.ones((nrow + 1 if ic != IC_FIXED else 1, lag + 1))
+    length_tables(nrow, lag, ic, inv_len, ic_pow)
+    psum = np.empty((5, nrow + 1))
+    p = lag + 2
+    dk = np.empty((p, 1))
+    rb = np.empty((p, p + 1, 1))
+    xg = np.empty((p + 1, 1))
+    wk = np.empty(1)
+    cb = np.empty(1)
+    sb = np.empty(1)
+    ssr = np.empty(1)
+    qv = np.empty(1)
+    dmin = np.empty(1)
+    vk = np.empty(p + 1)
+    nv = lag + 2
+    ne = nv * (nv + 1) // 2
+    pidx = np.empty((nv, nv), dtype=np.int64)
+    pair_index(nv, pidx)
+    big = ic != IC_FIXED
+    p1 = np.empty((nv, nrow + 1 if big else 1))
+    p2 = np.empty((ne, nrow + 1 if big else 1))
+    tile = min(256, nrow)
+    d1 = np.empty((nv, tile))
+    cm = np.empty((ne, tile))
+    aux = np.empty((3, tile))
+    vic = np.empty(nv)
+    nmax = np.empty(npts)
+    dmax = np.empty(npts)
+    badf = np.empty(npts)
+    tloc = np.empty(npts)
+    acc = np.empty(npts)
+    cnt = np.empty(npts, dtype=np.int64)
+    for s in range(slot, npts, nslots):
+        for i in range(s, npts):
+            acc[i] = 0.0
+            cnt[i] = 0
+        for k in range(nser):
+            f = first[k]
+            if s < f:
+                continue
+            y = panel[k, f:last[k] + 1]
+            npts_k = y.shape[0] - 1 - lag - minw + 1
+            jl = s - f
+            if jl >= npts_k:
+                continue
+            start_tstats(y, jl, minw, lag, ic, inv_len, ic_pow, psum, pidx, p1, p2, d1, cm,
+                         aux, vic, dk, rb, xg, wk, cb, sb, ssr, qv, dmin, vk, nmax, dmax,
+                         badf, tloc)
+            for il in range(jl, npts_k):
+                v = tloc[il]
+                if not math.isnan(v):
+                    acc[il + f] += v
+                    cnt[il + f] += 1
+        for i in range(s, npts):
+            c = cnt[i]
+            if c >= min_series:
+                val = acc[i] / c
+                if s == 0:
+                    pbadf[i] = val
+                if val > pmax[i]:
+                    pmax[i] = val
+                    pcnt[i] = c
+
+
+panel_run = jit(panel_run_python)
+
+
+def panel_sequences_python(panels, first, last, minw, lag, ic, min_series, nslots, bsadf,
+                           badf, nused):
+    """Panel BSADF and BADF (Pavlidis et al. 2016) of every panel in
+    ``panels`` (``reps x N x T``) into the rows of ``bsadf``, ``badf`` and
+    ``nused`` (series averaged at the maximising window; 0 where no window
+    had ``min_series`` series, and the statistics are NaN there).
+
+    As :func:`sequences_python`: ``reps * nslots`` tasks on all cores, task
+    ``(r, s)`` taking the window starts ``s, s + nslots, ...`` of panel
+    ``r`` (``nslots = 1`` for many panels, the number of cores for one).
+    """
+    reps = panels.shape[0]
+    npts = bsadf.shape[1]
+    ntask = reps * nslots
+    pmax = np.full((ntask, npts), -np.inf)
+    pcnt = np.zeros((ntask, npts), dtype=np.int64)
+    for r in range(reps):
+        for i in range(npts):
+            badf[r, i] = np.nan
+    for task in prange(ntask):
+        r = task // nslots
+        s = task - r * nslots
+        panel_run(panels[r], first, last, minw, lag, ic, min_series, s, nslots, pmax[task],
+                  pcnt[task], badf[r])
+    for r in range(reps):
+        t0 = r * nslots
+        for i in range(npts):
+            best = pmax[t0, i]
+            c = pcnt[t0, i]
+            for s in range(1, nslots):
+                if pmax[t0 + s, i] > best:
+                    best = pmax[t0 + s, i]
+                    c = pcnt[t0 + s, i]
+            bsadf[r, i] = best if c > 0 else np.nan
+            nused[r, i] = c
+
+
+panel_sequences = jit(panel_sequences_python, parallel=True)
