@@ -385,7 +385,7 @@ def test_nasdaq_1999_2000_confidence() -> None:
     ``[t2 - 0.05 dt, t2 + 0.1 dt]``, so no reading can point at the peak from
     more than 0.1 * 749 = 75 trading days before it; readings earlier than that
     can only come from super-exponential stretches with their own, nearer
-    critical times. 1999Q4 was one (the index rose from 2,700 to 4,069, +48% in
+    critical times. 1999Q4 was one (the index rose from 2,746 to 4,069, +48% in
     the quarter), so it must give qualified positive fits and a positive mean,
     some of them two months or more before the peak; the quiet first half of
     1999 must not; the last weeks must read higher than January 2000, when the
