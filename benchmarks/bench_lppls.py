@@ -10,8 +10,13 @@ Run from the repository root::
    from a random start; ours returns the best of a global search. ``lppls`` is
    timed over several seeds (its time depends on the start), median reported.
 2. One end date with the full FCO grid (126 windows of 750..125 trading days),
-   warm, all cores.
+   warm, all cores; then the same with the Trust indicator (10 synthetic
+   series per window: 126 + 1260 fits).
 3. A year of daily end dates (252 x 126 fits) for one symbol.
+4. The Trust refits of one window: the 10 synthetic series of the 500-day
+   ^IXIC window to 2000-03-09 fitted by our trust kernel (one call) and by
+   ``lppls.LPPLS.fit(25)`` one after another (``lppls`` has no Trust
+   indicator; this is what building it on ``lppls`` would cost).
 
 The shared data folder (``../shared/data`` or ``BUBBLEWATCH_SHARED_DATA``) must
 be present. Load from other processes skews timings: the load average is printed.
@@ -114,6 +119,18 @@ def bench_end_date(reps: int) -> None:
     print(f"2. One end date, full FCO grid ({r.n_windows} windows {r.windows[-1]}-{r.windows[0]}d),"
           f" ^IXIC 2000-03-09: median {statistics.median(ts):.3f} s, best {min(ts):.3f} s"
           f" over {reps} runs (pos_conf {r.pos_conf[0]:.3f})")
+    n_boot = L.DEFAULT_TRUST_RESAMPLES
+    L.confidence(px, ["2000-03-09"], min_window=700, max_window=750, trust_resamples=1)  # warm
+    tt = []
+    for _ in range(max(1, reps // 2)):
+        t0 = time.perf_counter()
+        r = L.confidence(px, ["2000-03-09"], trust_resamples=n_boot)
+        tt.append(time.perf_counter() - t0)
+    assert r.pos_trust is not None
+    ct = statistics.median(tt)
+    print(f"   with Trust ({n_boot} resamples per window, {r.n_windows * (1 + n_boot)} fits):"
+          f" median {ct:.2f} s ({ct / statistics.median(ts):.1f}x the confidence alone;"
+          f" pos_trust {r.pos_trust[0]:.3f})")
 
 
 def bench_year(symbol: str, n_ends: int) -> None:
@@ -131,6 +148,48 @@ def bench_year(symbol: str, n_ends: int) -> None:
           f" neg_conf mean {f.neg_conf.mean():.3f} max {f.neg_conf.max():.3f}")
 
 
+def bench_trust_window(seeds: int) -> None:
+    from lppls import lppls
+
+    from indicators import _lppls_kernels as K
+
+    px = prices("^IXIC").loc[:"2000-03-09"]
+    n_boot, w = L.DEFAULT_TRUST_RESAMPLES, 500
+    kw = {"min_window": w, "max_window": w, "trust_resamples": n_boot}
+    L.confidence(px, [-1], **kw)  # warm
+    t0 = time.perf_counter()
+    r = L.confidence(px, [-1], **kw)
+    ours = time.perf_counter() - t0
+    assert r.trust_fits is not None and r.pos_trust is not None
+    # the same synthetic series, rebuilt from the documented draws
+    y = np.log(px.to_numpy())[-w:]
+    t = np.arange(px.size - w, px.size, dtype=float)
+    best = r.fits[0, 0]
+    fitted = L.lppls_model(t, *best[[K.OUT_TC, K.OUT_M, K.OUT_OMEGA, K.OUT_A, K.OUT_B,
+                                     K.OUT_C1, K.OUT_C2]])
+    resid = y - fitted
+    key = K.resample_key(0, px.size - 1, w)
+    series = [fitted + resid[[K.mix32(key ^ K.mix32(b * w + j)) % w for j in range(w)]]
+              for b in range(n_boot)]
+    model = lppls.LPPLS(observations=np.array([t, series[0]]))
+    random.seed(0)
+    np.random.seed(0)
+    model.fit(25)  # warm numba in lppls
+    theirs = []
+    for s in range(seeds):
+        random.seed(s)
+        np.random.seed(s)
+        t0 = time.perf_counter()
+        for ys in series:
+            model.fit(25, obs=np.array([t, ys]))
+        theirs.append(time.perf_counter() - t0)
+    lt = statistics.median(theirs)
+    print(f"4. Trust refits, ^IXIC {w}d window to 2000-03-09, {n_boot} synthetic series:"
+          f" ours {ours * 1e3:.0f} ms (with the window's own fit), lppls {lt * 1e3:.0f} ms"
+          f" (median of {seeds} seeds); ratio {lt / ours:.1f}x; this window's positive trust"
+          f" {r.pos_trust[0]:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, 21 end dates")
@@ -139,6 +198,7 @@ def main() -> None:
     bench_single(reps_ours=5 if args.quick else 20, seeds=3 if args.quick else 7)
     bench_end_date(reps=2 if args.quick else 5)
     bench_year("NVDA", 21 if args.quick else 252)
+    bench_trust_window(seeds=2 if args.quick else 5)
     print(load())
 
 

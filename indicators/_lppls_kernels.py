@@ -24,7 +24,14 @@ of the best grid cells ("scouting") on a thinned copy of the window (every
 ``k``-th observation ending at ``t2``, ``k = n // SCOUT_POINTS``), then full
 Levenberg-Marquardt on the whole window from the best scouted point, and from
 the runner-up when its scouted cost is within ``POLISH_GAP`` of the best; the
-best result wins.
+best result wins. Its output row carries the derived quantities (damping,
+the resolved oscillation count of :func:`resolved_oscillations`, both
+relative errors).
+
+:func:`trust_fits`: the Trust indicator's refits of synthetic series (fitted
+log price plus residuals drawn with replacement), each with
+:func:`fit_window`; the draws come from :func:`mix32`, a counter-based hash,
+so they are reproducible and the same compiled and in plain Python.
 """
 
 from __future__ import annotations
@@ -62,10 +69,11 @@ OUT_DAMPING = 8
 OUT_OSCILLATIONS = 9
 OUT_REL_ERROR = 10
 OUT_NFEV = 11
-NOUT = 12
+OUT_REL_ERROR_PRICE = 12
+NOUT = 13
 OUT_NAMES = (
     "tc", "m", "omega", "a", "b", "c1", "c2", "sse",
-    "damping", "oscillations", "relative_error", "nfev",
+    "damping", "oscillations", "relative_error", "nfev", "relative_error_price",
 )
 
 
@@ -632,6 +640,44 @@ local_search = jit(local_search_python)
 
 
 # --------------------------------------------------------------------------- #
+# Derived quantities                                                          #
+# --------------------------------------------------------------------------- #
+def resolved_oscillations_python(om, d1, d2, step):
+    """Log-periodic oscillations the sampling resolves between ``t1`` and ``t2``.
+
+    ``d1 = tc - t1``, ``d2 = tc - t2`` and ``step`` (the sampling interval) in
+    one unit. The published count ``omega / (2 pi) ln|d1 / d2|`` with ``|d2|``
+    floored at the Nyquist horizon ``omega * step / pi``: closer to ``tc`` the
+    local period ``2 pi |tc - t| / omega`` is shorter than two samples, so
+    those oscillations cannot be observed. 0 when nothing is resolved.
+    """
+    a1 = abs(d1)
+    a2 = max(abs(d2), om * step / math.pi)
+    if not (a2 > 0.0 and a1 > a2 and om > 0.0):
+        return 0.0
+    return om / (2.0 * math.pi) * math.log(a1 / a2)
+
+
+resolved_oscillations = jit(resolved_oscillations_python)
+
+
+def mix32_python(x):
+    """A 32-bit integer hash (Wellons' "lowbias32"): a counter-based source
+    of uniform 32-bit values that gives the same numbers compiled and in
+    plain Python (products are masked, so int64 wrap-around is harmless)."""
+    x = int(x) & 0xFFFFFFFF
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & 0xFFFFFFFF
+    x ^= x >> 16
+    return x
+
+
+mix32 = jit(mix32_python)
+
+
+# --------------------------------------------------------------------------- #
 # One window and many windows                                                 #
 # --------------------------------------------------------------------------- #
 def fit_window_python(t, y_raw, lo, hi, n_tc, n_m, n_om, n_starts, max_iter, ftol, out):
@@ -735,9 +781,10 @@ def fit_window_python(t, y_raw, lo, hi, n_tc, n_m, n_om, n_starts, max_iter, fto
     tcs = best[0]
     m = best[1]
     om = best[2]
-    # residuals, SSE and relative error in the rescaled frame (same values)
+    # residuals, SSE and relative errors in the rescaled frame (same values)
     sse = 0.0
     rel = 0.0
+    relp = 0.0
     for j in range(n):
         d = abs(tcs - s[j])
         d = max(d, TAU_FLOOR)
@@ -747,12 +794,14 @@ def fit_window_python(t, y_raw, lo, hi, n_tc, n_m, n_om, n_starts, max_iter, fto
                                      + best_beta[3] * math.sin(om * lj))
         r = y[j] - fit_c
         sse += r * r
+        relp += abs(math.expm1(r))
         fitted = fit_c + ybar
         if fitted != 0.0:
             rel += abs(r / fitted)
         else:
             rel = np.inf
     rel /= n
+    relp /= n
     # back to the caller's time unit: |tc - t| = dt * |tcs - s|
     ldt = math.log(dt)
     sc = math.exp(-m * ldt)
@@ -774,12 +823,10 @@ def fit_window_python(t, y_raw, lo, hi, n_tc, n_m, n_om, n_starts, max_iter, fto
         out[OUT_DAMPING] = m * abs(best_beta[1]) / (om * cc)
     else:
         out[OUT_DAMPING] = np.inf
-    a2 = abs(tcs)
-    if a2 > 0.0:
-        out[OUT_OSCILLATIONS] = om / (2.0 * math.pi) * math.log(abs(tcs + 1.0) / a2)
-    else:
-        out[OUT_OSCILLATIONS] = np.inf
+    # the mean sampling step is 1 / (n - 1) window lengths
+    out[OUT_OSCILLATIONS] = resolved_oscillations(om, tcs + 1.0, tcs, 1.0 / (n - 1))
     out[OUT_REL_ERROR] = rel
+    out[OUT_REL_ERROR_PRICE] = relp
 
 
 fit_window = jit(fit_window_python)
@@ -797,3 +844,59 @@ def fit_windows_python(t, y, first, length, lo, hi, n_tc, n_m, n_om, n_starts,
 
 
 fit_windows = jit(fit_windows_python, parallel=True)
+
+
+def resample_key_python(seed, end, length):
+    """Stream key of the residual resamples of the window of ``length``
+    observations ending at observation ``end`` (positions in the series)."""
+    return mix32(mix32(mix32(seed) ^ end) ^ length)
+
+
+resample_key = jit(resample_key_python)
+
+
+def trust_fits_python(t, y, first, length, base, n_boot, seed, lo, hi, n_tc, n_m, n_om,
+                      n_starts, max_iter, ftol, out):
+    """Fits of synthetic series built from each window's best fit.
+
+    Window ``k`` is ``t[first[k]:first[k]+length[k]]`` with best fit ``base[k]``
+    (a :func:`fit_window` row). Its ``b``-th synthetic series is the fitted log
+    price plus the residuals drawn with replacement (index ``j`` takes the
+    residual at ``mix32(key ^ mix32(b * length + j)) % length``, ``key`` from
+    :func:`resample_key`), fitted like the data; the fit goes to
+    ``out[k * n_boot + b]``. Runs in parallel over all ``(k, b)``; NaN rows
+    where the window had no fit.
+    """
+    n_items = first.shape[0] * n_boot
+    for i in prange(n_items):
+        k = i // n_boot
+        b = i - k * n_boot
+        n = length[k]
+        i0 = first[k]
+        row = out[i]
+        tc = base[k, OUT_TC]
+        if not math.isfinite(base[k, OUT_SSE]):
+            for q in range(NOUT):
+                row[q] = np.nan
+            continue
+        m = base[k, OUT_M]
+        om = base[k, OUT_OMEGA]
+        floor = TAU_FLOOR * (t[i0 + n - 1] - t[i0])
+        fitted = np.empty(n)
+        resid = np.empty(n)
+        for j in range(n):
+            d = max(abs(tc - t[i0 + j]), floor)
+            lj = math.log(d)
+            fv = base[k, OUT_A] + math.exp(m * lj) * (
+                base[k, OUT_B] + base[k, OUT_C1] * math.cos(om * lj)
+                + base[k, OUT_C2] * math.sin(om * lj))
+            fitted[j] = fv
+            resid[j] = y[i0 + j] - fv
+        key = resample_key(seed, i0 + n - 1, n)
+        ys = np.empty(n)
+        for j in range(n):
+            ys[j] = fitted[j] + resid[mix32(key ^ mix32(b * n + j)) % n]
+        fit_window(t[i0:i0 + n], ys, lo, hi, n_tc, n_m, n_om, n_starts, max_iter, ftol, row)
+
+
+trust_fits = jit(trust_fits_python, parallel=True)

@@ -1,4 +1,4 @@
-"""Log-periodic power law singularity (LPPLS) fits and the FCO confidence indicator.
+"""Log-periodic power law singularity (LPPLS) fits and the FCO confidence and trust indicators.
 
 The model (Johansen, Ledoit & Sornette 2000) for the log price during a bubble is
 
@@ -32,33 +32,86 @@ Time
     days and calendar gaps (weekends, holidays) do not count. A window of
     ``L`` trading days holds ``L`` observations, so ``dt = L - 1``.
 
-Derived quantities (Sornette et al. 2015; Demos & Sornette 2017)
+Derived quantities
     * damping ``D = m |B| / (omega |C|)`` with ``|C| = sqrt(C1^2 + C2^2)``
-      (the PyPI package ``lppls`` uses the same value: its ``c`` is
-      ``sign(C1) |C|`` and its damping takes the absolute value);
-    * number of oscillations ``O = omega / (2 pi) ln(|tc - t1| / |tc - t2|)``,
-      with absolute values as in the FCO R implementation of Fantazzini's
-      ``bubble`` package, so a ``tc`` just before ``t2`` is not undefined
-      (``lppls`` uses the signed ratio: its ``fit`` treats ``tc < t2`` as a
-      failed search and retries);
-    * relative error: the mean over the window of ``|ln p - fit| / |fit|``, the
-      average of ``abs((Y - Yfit) / Yfit)`` over the window, as in the FCO
-      filter of Sornette et al. (2015, Table 1) implemented by the ``bubble``
-      package (``lppls`` has no relative-error filter). It is a relative error
-      of the *log* price, so it depends on the price unit: a log price near
-      zero (prices near 1) inflates it.
+      (Sornette et al. 2015, Table 1; the PyPI package ``lppls`` uses the same
+      value: its ``c`` is ``sign(C1) |C|`` and its damping takes the absolute
+      value). The non-negative crash hazard of Bothmer & Meister (2003)
+      implies ``D >= 1``, the Trust filter's bound;
+    * number of oscillations: the published count
+      ``omega / (2 pi) ln|(tc - t1) / (tc - t2)|`` (Sornette et al. 2015,
+      Table 1, as implemented by Fantazzini's ``bubble`` package; ``lppls``
+      uses the signed ratio and treats ``tc < t2`` as a failed search), with
+      ``|tc - t2|`` floored at the Nyquist horizon ``omega / pi`` sampling
+      steps (:func:`oscillations`). The local period of the log-periodic
+      term is ``2 pi |tc - t| / omega``; closer to ``tc`` than that horizon it
+      is under two samples, so those oscillations cannot be observed. Without
+      the floor a ``tc`` at ``t2`` gives an unbounded count (11-18 with the
+      former 1e-8 floor) and passes the ``O >= 2.5`` filter vacuously; the
+      requirement of a few *observed* oscillations is what separates
+      log-periodicity from noise (Huang et al. 2000). The count equals the
+      published one whenever ``|tc - t2|`` is at least the horizon;
+    * relative error: the mean over the window of ``|ln p - fit| / |fit|``
+      (``relative_error``), Table 1's ``|p - p_hat| / p_hat`` applied to the
+      log price the model fits, as the ``bubble`` package does (it takes the
+      absolute value of the *mean* signed ratio, which is about 0 for any fit
+      with an intercept; bubblewatch averages absolute values); ``lppls`` has
+      no relative-error filter. Because it depends on the price unit and
+      hardly binds for log prices far from 0, the price reading
+      ``mean |p / exp(fit) - 1|`` is stored as well (``relative_error_price``)
+      and selected by ``FcoFilter(relative_error="price")``. On ^IXIC, end
+      dates every 10th trading day of 1997-01 to 2000-04, the two readings
+      differ by at most 3 of 126 windows.
 
 FCO confidence indicator (Sornette et al. 2015, Table 1, filter 1)
     For each end date ``t2``: windows of ``max_window`` down to ``min_window``
-    trading days in steps of ``window_step``; search space
-    ``tc in [t2 - 0.2 dt, t2 + 0.2 dt]``, ``m in [0, 2]``, ``omega in [1, 50]``;
-    a fit qualifies when ``m in [0.01, 1.2]``, ``omega in [2, 25]``,
-    ``tc in [t2 - 0.05 dt, t2 + 0.1 dt]``, ``O >= 2.5``, ``D >= 0.8`` and the
-    relative error is at most 0.05 (all bounds inclusive). Positive-bubble
-    confidence is the share of *all* windows whose fit qualifies with
-    ``B < 0``; negative-bubble confidence the share with ``B > 0``. (``lppls``
-    divides by the number of fits of that sign instead and uses other default
-    filters.)
+    trading days in steps of ``window_step``, ``dt = t2 - t1`` each; search
+    space ``tc in [t2 - 0.2 dt, t2 + 0.2 dt]``, ``m in [0, 2]``,
+    ``omega in [1, 50]``; a fit qualifies when ``m in [0.01, 1.2]``,
+    ``omega in [2, 25]``, ``tc in [t2 - 0.05 dt, t2 + 0.1 dt]``, ``O >= 2.5``,
+    ``D >= 0.8`` and the relative error is at most 0.05 (all bounds
+    inclusive), and (bubblewatch) ``|tc - t2| >= omega / pi`` trading days:
+    with ``tc`` closer to ``t2`` the oscillation at the window end is not
+    resolved and the fit places ``tc`` on the last few observations (the
+    cusp of ``|tc - t|^m``) instead of on the oscillations. ``tc`` before
+    ``t2`` (a bubble that ended inside the window) still qualifies as in the
+    FCO. Positive-bubble confidence is the share of *all* windows whose fit
+    qualifies with ``B < 0``; negative-bubble confidence the share with
+    ``B > 0`` (the FCO's "fraction of fitting windows"; ``lppls`` divides by
+    the number of fits of that sign instead and uses other default filters:
+    ``m in (0, 1)``, ``omega in (2, 15)``, ``O > 2.5``, ``D > 0.5``,
+    ``max(t2 - 60, t2 - 0.5 dt) < tc < min(t2 + 252, t2 + 0.5 dt)``).
+    The critical time is the least constrained parameter of the fit (Demos &
+    Sornette 2017), so it is reported as quantiles over the qualified windows,
+    never as one date. By construction a qualified fit puts ``tc`` at most
+    ``0.1 dt`` (75 trading days for the longest window) after ``t2``.
+
+FCO trust indicator (Sornette et al. 2015, filter 2; Zhang, Zhang & Sornette 2016)
+    For each end date and window the residuals of the best fit are drawn
+    with replacement (i.i.d. bootstrap, ``trust_resamples`` = R series) and
+    added to the fitted log price; every synthetic series is fitted with the
+    same engine and search space and tested with filter 2
+    (:data:`FCO_TRUST_FILTER`: ``m in [0.01, 0.99]``, ``omega in [2, 25]``,
+    the same ``tc`` interval, ``O >= 2.5``, ``D >= 1``, relative error at most
+    0.2, and the Nyquist condition above). A window's trust is the share of
+    its R synthetic fits that qualify with ``B < 0`` (positive) or ``B > 0``
+    (negative); the Trust of the end date is the *median* over the windows,
+    the definition implemented by the ``bubble`` package
+    (``lppl.confidence.trust.A``). It measures how far the LPPLS reading
+    survives other draws of the same noise. The draws use a counter-based
+    hash keyed by ``seed``, the end position and the window length, so they
+    are reproducible, identical compiled and in plain Python, and a reading
+    does not depend on the other end dates of the call. R = 10
+    (:data:`DEFAULT_TRUST_RESAMPLES`) resolves a window's trust to 0.1 at 10
+    times the cost of the confidence; the ``bubble`` package's examples use
+    10 to 100.
+
+Not implemented
+    The quantile-regression ensembles of Zhang, Zhang & Sornette (2016), the
+    early-warning / end-flag time scales of the FCO reports, and the Lagrange
+    regularisation of the window length (Demos & Sornette 2017, arXiv
+    1707.07162), which picks one "bubble start" per end date rather than
+    counting windows.
 
 References
 ----------
@@ -71,6 +124,25 @@ stock market bubble and crash. Journal of Investment Strategies 4(4), 77-95.
 
 Demos, G. & Sornette, D. (2017). Birth or burst of financial bubbles: which one
 is easier to diagnose? Quantitative Finance 17(5), 657-675.
+
+Demos, G. & Sornette, D. (2017). Lagrange regularisation approach to compare
+nested data sets and determine objectively financial bubbles' inceptions.
+arXiv:1707.07162.
+
+Zhang, Q., Zhang, Q. & Sornette, D. (2016). Early warning signals of financial
+crises with multi-scale quantile regressions of log-periodic power law
+singularities. PLoS ONE 11(11), e0165819.
+
+Huang, Y., Johansen, A., Lee, M. W., Saleur, H. & Sornette, D. (2000).
+Artifactual log-periodicity in finite size data: relevance for earthquake
+aftershocks. Journal of Geophysical Research 105(B11), 25451-25471.
+
+Bothmer, H.-C. G. v. & Meister, C. (2003). Predicting critical crashes? A new
+restriction for the free variables. Physica A 320, 539-547.
+
+Fantazzini, D. R package ``bubble`` (github.com/deanfantazzini/bubble):
+``lppl.confidence.A`` and ``lppl.confidence.trust.A`` implement the filters of
+Sornette et al. (2015, Table 1).
 
 Johansen, A., Ledoit, O. & Sornette, D. (2000). Crashes as critical points.
 International Journal of Theoretical and Applied Finance 3(2), 219-255.
@@ -93,15 +165,19 @@ from indicators import _lppls_kernels as _k
 from indicators._typing import BoolArray, Float64Array, Float64Array1D, Int64Array
 
 __all__ = [
+    "DEFAULT_TRUST_RESAMPLES",
     "FCO_FILTER",
+    "FCO_TRUST_FILTER",
     "MIN_OBSERVATIONS",
     "ConfidenceResult",
     "FcoFilter",
     "LpplsFit",
     "confidence",
+    "damping",
     "fit",
     "linear_params",
     "lppls_model",
+    "oscillations",
     "window_sizes",
 ]
 
@@ -113,7 +189,11 @@ DEFAULT_GRID = (8, 6, 16)
 DEFAULT_STARTS = 6
 #: Default Levenberg-Marquardt iteration limit when polishing.
 DEFAULT_MAX_ITER = 50
+#: Synthetic series per window for the Trust indicator when it is asked for
+#: (``confidence(..., trust_resamples=...)``); the ``bubble`` package's examples use 10-100.
+DEFAULT_TRUST_RESAMPLES = 10
 _FTOL = 1e-10
+_RELATIVE_ERRORS = ("log_price", "price")
 
 
 # --------------------------------------------------------------------------- #
@@ -121,11 +201,22 @@ _FTOL = 1e-10
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True, slots=True)
 class FcoFilter:
-    """Qualification filter of a fit (Sornette et al. 2015, Table 1, filter 1).
+    """Qualification filter of a fit (Sornette et al. 2015, Table 1).
 
-    Intervals are closed. ``tc`` is relative to the window end, as a fraction of
-    the window length ``dt = t2 - t1``: ``(-0.05, 0.1)`` means
-    ``t2 - 0.05 dt <= tc <= t2 + 0.1 dt``.
+    The defaults are filter 1 (the Confidence indicator); :data:`FCO_TRUST_FILTER`
+    is filter 2 (the Trust indicator). Intervals are closed. ``tc`` is relative
+    to the window end, as a fraction of the window length ``dt = t2 - t1``:
+    ``(-0.05, 0.1)`` means ``t2 - 0.05 dt <= tc <= t2 + 0.1 dt``. The number of
+    oscillations is the one the sampling resolves (see :func:`oscillations`).
+    With ``resolved_tc`` (a bubblewatch addition, on by default) a fit also
+    needs ``|tc - t2| >= omega * step / pi``: the log-periodic oscillation at
+    the window end must be resolved by the sampling (``step``, one trading
+    day in :func:`confidence`), else ``tc`` is set by the last few
+    observations (the cusp of ``|tc - t|^m``), not by the oscillations.
+    ``relative_error`` says what the relative error is measured on: the log
+    price the model fits (``"log_price"``, the default, as the ``bubble``
+    package reads Table 1) or the price (``"price"``: mean ``|p / p_hat - 1|``,
+    free of the price unit).
     """
 
     m: tuple[float, float] = (0.01, 1.2)
@@ -134,43 +225,58 @@ class FcoFilter:
     min_oscillations: float = 2.5
     min_damping: float = 0.8
     max_relative_error: float = 0.05
+    relative_error: str = "log_price"
+    resolved_tc: bool = True
 
     def __post_init__(self) -> None:
         for name in ("m", "omega", "tc"):
             lo, hi = getattr(self, name)
             if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
                 raise ValueError(f"FcoFilter.{name} must be a finite (low, high) with low <= high")
+        if self.relative_error not in _RELATIVE_ERRORS:
+            raise ValueError(
+                f"FcoFilter.relative_error must be one of {_RELATIVE_ERRORS}, got "
+                f"{self.relative_error!r}"
+            )
 
     def qualifies(self, fit: LpplsFit) -> bool:
         """Whether ``fit`` passes every condition."""
-        row = np.empty((1, _k.NOUT))
+        row = np.full((1, _k.NOUT), np.nan)
         row[0, _k.OUT_TC] = fit.tc
         row[0, _k.OUT_M] = fit.m
         row[0, _k.OUT_OMEGA] = fit.omega
         row[0, _k.OUT_DAMPING] = fit.damping
         row[0, _k.OUT_OSCILLATIONS] = fit.oscillations
         row[0, _k.OUT_REL_ERROR] = fit.relative_error
-        return bool(self._mask(row, np.array([fit.t2]), np.array([fit.dt]))[0])
+        row[0, _k.OUT_REL_ERROR_PRICE] = fit.relative_error_price
+        step = fit.dt / (fit.n_obs - 1)
+        return bool(self._mask(row, np.array([fit.t2]), np.array([fit.dt]), step)[0])
 
-    def _mask(self, out: Float64Array, t2: Float64Array, dt: Float64Array) -> BoolArray:
-        """Vectorised test over kernel output rows (``out[..., NOUT]``)."""
+    def _mask(self, out: Float64Array, t2: Any, dt: Any, step: Any = 1.0) -> BoolArray:
+        """Vectorised test over kernel output rows (``out[..., NOUT]``); ``t2``,
+        ``dt`` and the sampling ``step`` broadcast against ``out[..., 0]``."""
         m = out[..., _k.OUT_M]
         om = out[..., _k.OUT_OMEGA]
-        rel_tc = (out[..., _k.OUT_TC] - t2) / dt
+        ahead = out[..., _k.OUT_TC] - t2
+        rel_tc = ahead / dt
+        col = _k.OUT_REL_ERROR if self.relative_error == "log_price" else _k.OUT_REL_ERROR_PRICE
         with np.errstate(invalid="ignore"):
-            ok = (
+            resolved = np.abs(ahead) >= om * step / np.pi if self.resolved_tc else True
+            ok = resolved & (
                 (m >= self.m[0]) & (m <= self.m[1])
                 & (om >= self.omega[0]) & (om <= self.omega[1])
                 & (rel_tc >= self.tc[0]) & (rel_tc <= self.tc[1])
                 & (out[..., _k.OUT_OSCILLATIONS] >= self.min_oscillations)
                 & (out[..., _k.OUT_DAMPING] >= self.min_damping)
-                & (out[..., _k.OUT_REL_ERROR] <= self.max_relative_error)
+                & (out[..., col] <= self.max_relative_error)
             )
         return np.asarray(ok, dtype=bool)
 
 
-#: The ETH Zurich Financial Crisis Observatory filter (the default).
+#: Filter 1 of Sornette et al. (2015, Table 1): the DS LPPLS Confidence (the default).
 FCO_FILTER = FcoFilter()
+#: Filter 2 of Sornette et al. (2015, Table 1): the DS LPPLS Trust.
+FCO_TRUST_FILTER = FcoFilter(m=(0.01, 0.99), min_damping=1.0, max_relative_error=0.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +286,11 @@ class LpplsFit:
     ``tc``, ``t1``, ``t2`` are in the unit of the ``t`` passed to :func:`fit`
     (trading days in :func:`confidence`); ``a, b, c1, c2`` are the linear
     parameters for that unit; ``sse`` is the sum of squared residuals of the
-    log price. ``nfev`` counts profiled-cost evaluations (grid cells included).
+    log price. ``oscillations`` is the resolved count of :func:`oscillations`
+    (sampling step: the mean spacing of ``t``); ``relative_error`` is the mean
+    of ``|ln p - fit| / |fit|``, ``relative_error_price`` the mean of
+    ``|p / exp(fit) - 1|``. ``nfev`` counts profiled-cost evaluations (grid
+    cells included).
     """
 
     tc: float
@@ -198,6 +308,7 @@ class LpplsFit:
     oscillations: float
     relative_error: float
     nfev: int
+    relative_error_price: float = float("nan")
 
     @property
     def c(self) -> float:
@@ -268,6 +379,19 @@ class ConfidenceResult:
         ``(n_ends, n_windows)`` filter outcome.
     calendar
         Dates of every input observation (for mapping tc to dates), or None.
+    trust_resamples
+        Synthetic series per window behind the Trust indicator (0: not computed,
+        and the trust fields are None).
+    pos_trust, neg_trust
+        DS LPPLS Trust per end date (0-1): the median over the windows of
+        ``pos_trust_windows`` / ``neg_trust_windows``.
+    pos_trust_windows, neg_trust_windows
+        ``(n_ends, n_windows)`` share of a window's synthetic series whose fit
+        passes ``trust_filter`` with ``B < 0`` / ``B > 0``.
+    trust_fits
+        ``(n_ends, n_windows, trust_resamples, NOUT)`` fits of the synthetic series.
+    trust_filter
+        The filter applied to them (:data:`FCO_TRUST_FILTER`).
     """
 
     index: pd.Index
@@ -283,6 +407,13 @@ class ConfidenceResult:
     fits: Float64Array = field(repr=False)
     qualified: BoolArray = field(repr=False)
     calendar: pd.DatetimeIndex | None = field(default=None, repr=False)
+    trust_resamples: int = 0
+    pos_trust: Float64Array1D | None = None
+    neg_trust: Float64Array1D | None = None
+    pos_trust_windows: Float64Array | None = field(default=None, repr=False)
+    neg_trust_windows: Float64Array | None = field(default=None, repr=False)
+    trust_fits: Float64Array | None = field(default=None, repr=False)
+    trust_filter: FcoFilter | None = field(default=None, repr=False)
 
     @property
     def n_windows(self) -> int:
@@ -324,10 +455,11 @@ class ConfidenceResult:
         """One row per end date.
 
         Columns: ``pos_conf``, ``neg_conf`` (0-1), ``n_windows``, ``n_pos``,
-        ``n_neg`` (qualified fits), ``pos_tc_<q>_days`` / ``neg_tc_<q>_days``
-        (quantiles of tc in trading days after the end date; ``<q>`` is
-        ``q10``, ``q25``, ``median``...), and with ``dates`` and dated input the
-        same quantiles as dates (``pos_tc_<q>_date``).
+        ``n_neg`` (qualified fits), with the Trust indicator ``pos_trust``,
+        ``neg_trust`` (0-1) and ``trust_resamples``, then ``pos_tc_<q>_days`` /
+        ``neg_tc_<q>_days`` (quantiles of tc in trading days after the end
+        date; ``<q>`` is ``q10``, ``q25``, ``median``...), and with ``dates``
+        and dated input the same quantiles as dates (``pos_tc_<q>_date``).
         """
         data: dict[str, Any] = {
             "pos_conf": self.pos_conf,
@@ -336,6 +468,10 @@ class ConfidenceResult:
             "n_pos": self.n_pos.astype(float),
             "n_neg": self.n_neg.astype(float),
         }
+        if self.pos_trust is not None and self.neg_trust is not None:
+            data["pos_trust"] = self.pos_trust
+            data["neg_trust"] = self.neg_trust
+            data["trust_resamples"] = np.full(self.ends.shape[0], float(self.trust_resamples))
         for side, arr in (("pos", self.pos_tc), ("neg", self.neg_tc)):
             for j, q in enumerate(self.quantiles):
                 data[f"{side}_tc_{_qname(q)}_days"] = arr[:, j]
@@ -363,11 +499,15 @@ class ConfidenceResult:
         """A short text summary of the latest end date."""
         last = self.to_frame(dates=False).iloc[-1]
         label = self.index[-1]
-        return (
+        text = (
             f"LPPLS confidence at {label}: positive {last['pos_conf']:.2f}, "
             f"negative {last['neg_conf']:.2f} over {self.n_windows} windows "
             f"({self.windows[-1]}-{self.windows[0]} trading days)"
         )
+        if "pos_trust" in last:
+            text += (f"; trust positive {last['pos_trust']:.2f}, negative "
+                     f"{last['neg_trust']:.2f} ({self.trust_resamples} resamples per window)")
+        return text
 
 
 #: Column names of :attr:`ConfidenceResult.fits`.
@@ -451,6 +591,44 @@ def lppls_model(
     d = np.maximum(np.abs(tc - tt), _k.TAU_FLOOR)
     ld = np.log(d)
     return a + np.exp(m * ld) * (b + c1 * np.cos(omega * ld) + c2 * np.sin(omega * ld))
+
+
+def oscillations(tc: Any, omega: Any, t1: Any, t2: Any, step: Any = 1.0) -> Float64Array:
+    """Number of log-periodic oscillations between ``t1`` and ``t2`` that sampling
+    every ``step`` resolves (all in one time unit; arrays broadcast).
+
+    .. math::
+
+        O = \\frac{\\omega}{2\\pi}
+            \\ln\\frac{|t_c - t_1|}{\\max(|t_c - t_2|,\\ \\omega\\,\\Delta / \\pi)}
+
+    and 0 when the ratio is below 1. Without the floor this is the count of
+    Sornette et al. (2015, Table 1). The local period of
+    ``cos(omega ln|tc - t|)`` is ``2 pi |tc - t| / omega``; where it is shorter
+    than two samples (``|tc - t| < omega step / pi``) the oscillations are
+    beyond the Nyquist limit and cannot be seen in the data, so they are not
+    counted. The published count is unchanged whenever ``|tc - t2|`` is at
+    least that horizon; it only stops a ``tc`` at or next to ``t2`` from
+    passing the filter on an unbounded count.
+    """
+    om = np.asarray(omega, dtype=float)
+    d1 = np.abs(np.asarray(tc, dtype=float) - np.asarray(t1, dtype=float))
+    d2 = np.maximum(np.abs(np.asarray(tc, dtype=float) - np.asarray(t2, dtype=float)),
+                    om * np.asarray(step, dtype=float) / np.pi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        count = om / (2.0 * np.pi) * np.log(d1 / d2)
+    ok = (d2 > 0) & (d1 > d2) & (om > 0)
+    return np.where(ok, count, 0.0)
+
+
+def damping(m: Any, omega: Any, b: Any, c1: Any, c2: Any) -> Float64Array:
+    """Damping ``m |B| / (omega |C|)``, ``|C| = sqrt(C1^2 + C2^2)`` (Sornette et al.
+    2015, Table 1): at least 1 keeps the crash hazard rate non-negative
+    (Bothmer & Meister 2003); inf when ``C = 0``."""
+    c = np.hypot(np.asarray(c1, dtype=float), np.asarray(c2, dtype=float))
+    num = np.asarray(m, dtype=float) * np.abs(np.asarray(b, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(c > 0, num / (np.asarray(omega, dtype=float) * c), np.inf)
 
 
 def linear_params(
@@ -584,6 +762,7 @@ def _fit_from_row(out: Float64Array1D, t1: float, t2: float, n: int) -> LpplsFit
         oscillations=float(out[_k.OUT_OSCILLATIONS]),
         relative_error=float(out[_k.OUT_REL_ERROR]),
         nfev=int(out[_k.OUT_NFEV]),
+        relative_error_price=float(out[_k.OUT_REL_ERROR_PRICE]),
     )
 
 
@@ -656,11 +835,24 @@ def confidence(
     n_starts: int = DEFAULT_STARTS,
     max_iter: int = DEFAULT_MAX_ITER,
     quantiles: Sequence[float] = _QUANTILE_DEFAULT,
+    trust_resamples: int = 0,
+    trust_filter: FcoFilter = FCO_TRUST_FILTER,
+    seed: int = 0,
 ) -> ConfidenceResult:
-    """FCO LPPLS confidence indicator (Sornette et al. 2015) at the given end dates.
+    """FCO LPPLS confidence (and Trust) indicators (Sornette et al. 2015) at the given
+    end dates.
 
     Every (end date, window) pair is fitted with :func:`fit`'s engine, in
     parallel on all cores (numba threads). Time is in trading days.
+
+    With ``trust_resamples = R > 0`` the DS LPPLS Trust is computed as well:
+    for each (end date, window) the residuals of the best fit are drawn with
+    replacement ``R`` times and added back to the fitted log price; each
+    synthetic series is fitted like the data and tested with ``trust_filter``;
+    a window's trust is the share of its ``R`` fits that pass with ``B < 0``
+    (positive) or ``B > 0`` (negative), and the Trust of the end date is the
+    median over the windows (see the module notes). It costs ``R`` times the
+    confidence; :data:`DEFAULT_TRUST_RESAMPLES` is a cheap daily setting.
 
     Parameters
     ----------
@@ -678,6 +870,14 @@ def confidence(
         Search settings, as in :func:`fit`.
     quantiles
         Probabilities of the critical-time quantiles to report.
+    trust_resamples
+        Synthetic series per window for the Trust indicator (0: no Trust).
+    trust_filter
+        Qualification filter of the synthetic fits (:data:`FCO_TRUST_FILTER`).
+    seed
+        Seed of the residual draws. Each (end date, window) has its own stream,
+        keyed by ``seed``, the end position and the window length, so a reading
+        does not depend on which other end dates are computed in the same call.
 
     Returns
     -------
@@ -718,6 +918,11 @@ def confidence(
     q = tuple(float(v) for v in quantiles)
     if not q or any(not 0.0 <= v <= 1.0 for v in q):
         raise ValueError(f"quantiles must be probabilities in [0, 1], got {quantiles!r}")
+    if isinstance(trust_resamples, bool) or int(trust_resamples) != trust_resamples or (
+            int(trust_resamples) < 0):
+        raise ValueError(f"trust_resamples must be an integer >= 0, got {trust_resamples!r}")
+    if isinstance(seed, bool) or int(seed) != seed or not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     lo, hi, g, ns, mi = _search(tc_range, m_range, omega_range, grid, n_starts, max_iter)
 
     y = np.log(p)
@@ -744,6 +949,28 @@ def confidence(
     neg_tc = _row_quantiles(tc_days, neg_q, q)
     idx = index[pos] if index is not None else pd.Index(pos, name="end")
     calendar = index if isinstance(index, pd.DatetimeIndex) else None
+    trust: dict[str, Any] = {}
+    n_boot = int(trust_resamples)
+    if n_boot > 0:
+        raw = np.empty((order.shape[0] * n_boot, _k.NOUT))
+        _k.trust_fits(t, y, first[order], lengths[order], out_flat, n_boot, int(seed), lo, hi,
+                      g[0], g[1], g[2], ns, mi, _FTOL, raw)
+        tfits = np.empty_like(raw).reshape(order.shape[0], n_boot, _k.NOUT)
+        tfits[order] = raw.reshape(order.shape[0], n_boot, _k.NOUT)
+        tfits = tfits.reshape(n_e, n_w, n_boot, _k.NOUT)
+        tqual = trust_filter._mask(tfits, t2[..., None], dt[..., None])
+        tb = tfits[..., _k.OUT_B]
+        pos_w = (tqual & (tb < 0)).mean(axis=2)
+        neg_w = (tqual & (tb > 0)).mean(axis=2)
+        trust = {
+            "trust_resamples": n_boot,
+            "pos_trust": np.median(pos_w, axis=1),
+            "neg_trust": np.median(neg_w, axis=1),
+            "pos_trust_windows": pos_w,
+            "neg_trust_windows": neg_w,
+            "trust_fits": tfits,
+            "trust_filter": trust_filter,
+        }
     return ConfidenceResult(
         index=idx,
         ends=pos,
@@ -758,6 +985,7 @@ def confidence(
         fits=fits,
         qualified=qual,
         calendar=calendar,
+        **trust,
     )
 
 

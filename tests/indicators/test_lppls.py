@@ -1,5 +1,7 @@
 """LPPLS engine: linear solve, parameter recovery, agreement with PyPI ``lppls``,
-the FCO filter, the Nasdaq 2000 bubble, Python/numba parity and bad input."""
+the FCO filters (the resolved oscillation count and the critical time next to
+the window end), the Trust indicator, the Nasdaq 2000 bubble, Python/numba
+parity and bad input."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pandas as pd
 import pytest
 
 from bubblewatch.core.errors import InfeasibleTestError
+from indicators import _lppls_kernels as K
 from indicators import lppls as L
 from tests.conftest import REPO_ROOT, load_shared_prices
 
@@ -91,12 +94,18 @@ def test_derived_quantities_follow_their_definitions() -> None:
     c = np.hypot(r.c1, r.c2)
     assert r.c == pytest.approx(c)
     assert r.damping == pytest.approx(r.m * abs(r.b) / (r.omega * c), rel=1e-9)
+    # tc 20 days ahead: the oscillation at t2 is resolved, the published count holds
+    assert r.tc - t[-1] > r.omega / np.pi
     osc = r.omega / (2 * np.pi) * np.log(abs(r.tc - t[0]) / abs(r.tc - t[-1]))
     assert r.oscillations == pytest.approx(osc, rel=1e-9)
+    assert float(L.oscillations(r.tc, r.omega, t[0], t[-1])) == pytest.approx(osc, rel=1e-12)
+    assert float(L.damping(r.m, r.omega, r.b, r.c1, r.c2)) == pytest.approx(r.damping, rel=1e-9)
     fitted = r.predict(t)
     assert r.sse == pytest.approx(float(np.sum((y - fitted) ** 2)), rel=1e-9)
     assert r.relative_error == pytest.approx(float(np.mean(np.abs((y - fitted) / fitted))),
                                              rel=1e-9)
+    assert r.relative_error_price == pytest.approx(
+        float(np.mean(np.abs(np.exp(y) / np.exp(fitted) - 1.0))), rel=1e-9)
     assert (r.t1, r.t2, r.n_obs, r.dt) == (0.0, 449.0, 450, 449.0)
     assert r.tc_ahead == pytest.approx(r.tc - 449.0)
 
@@ -170,12 +179,13 @@ def test_cost_not_worse_than_lppls_optimum(case: int) -> None:
 
 
 # --------------------------------------------------------------------------- #
-# FCO filter                                                                  #
+# FCO filters                                                                 #
 # --------------------------------------------------------------------------- #
 def _hand_fit(**kw: float) -> L.LpplsFit:
-    base = {"tc": 505.0, "m": 0.5, "omega": 8.0, "a": 5.0, "b": -0.02, "c1": 0.001, "c2": 0.0,
+    base = {"tc": 510.0, "m": 0.5, "omega": 8.0, "a": 5.0, "b": -0.02, "c1": 0.001, "c2": 0.0,
             "sse": 1.0, "t1": 0.0, "t2": 500.0, "n_obs": 501, "damping": 1.0,
-            "oscillations": 3.0, "relative_error": 0.01, "nfev": 1}
+            "oscillations": 3.0, "relative_error": 0.01, "nfev": 1,
+            "relative_error_price": 0.02}
     base.update(kw)
     return L.LpplsFit(**base)  # type: ignore[arg-type]
 
@@ -185,7 +195,7 @@ def test_fco_filter_bounds_are_inclusive() -> None:
     assert _hand_fit().qualifies()
     for kw in ({"m": 0.01}, {"m": 1.2}, {"omega": 2.0}, {"omega": 25.0}, {"tc": 475.0},
                {"tc": 550.0}, {"oscillations": 2.5}, {"damping": 0.8},
-               {"relative_error": 0.05}):
+               {"relative_error": 0.05}, {"tc": 502.6}, {"tc": 497.4}):
         assert f.qualifies(_hand_fit(**kw)), kw
 
 
@@ -193,17 +203,150 @@ def test_fco_filter_bounds_are_inclusive() -> None:
     "kw",
     [{"m": 0.009}, {"m": 1.21}, {"omega": 1.99}, {"omega": 25.1}, {"tc": 474.9},
      {"tc": 550.1}, {"oscillations": 2.49}, {"damping": 0.79}, {"relative_error": 0.051},
-     {"damping": float("nan")}],
+     {"damping": float("nan")}, {"tc": 502.5}, {"tc": 500.0}, {"tc": 497.5}],
 )
 def test_fco_filter_rejects(kw: dict) -> None:
     assert not _hand_fit(**kw).qualifies()
 
 
+def test_trust_filter_is_filter_2_of_table_1() -> None:
+    f2 = L.FCO_TRUST_FILTER
+    assert (f2.m, f2.omega, f2.tc) == ((0.01, 0.99), (2.0, 25.0), (-0.05, 0.1))
+    assert (f2.min_oscillations, f2.min_damping, f2.max_relative_error) == (2.5, 1.0, 0.2)
+    assert _hand_fit(relative_error=0.15).qualifies(f2)
+    assert not _hand_fit(damping=0.9).qualifies(f2)
+    assert not _hand_fit(m=1.0).qualifies(f2)
+
+
 def test_custom_filter_and_validation() -> None:
     loose = L.FcoFilter(min_damping=0.0)
     assert _hand_fit(damping=0.1).qualifies(loose)
+    on_price = L.FcoFilter(relative_error="price")
+    assert _hand_fit(relative_error=0.5).qualifies(on_price)
+    assert not _hand_fit(relative_error_price=0.06).qualifies(on_price)
+    assert _hand_fit(tc=500.0).qualifies(L.FcoFilter(resolved_tc=False))
     with pytest.raises(ValueError, match="FcoFilter.m"):
         L.FcoFilter(m=(1.0, 0.5))
+    with pytest.raises(ValueError, match="relative_error must be one of"):
+        L.FcoFilter(relative_error="logs")
+
+
+# --------------------------------------------------------------------------- #
+# The critical time at the window end: resolved oscillations                  #
+# --------------------------------------------------------------------------- #
+def test_oscillation_count_is_floored_at_the_nyquist_horizon() -> None:
+    """The published count, except that |tc - t2| is floored at omega * step / pi,
+    where the local period 2 pi |tc - t| / omega is two samples."""
+    om, t1, t2 = 8.0, 0.0, 499.0
+    horizon = om / np.pi
+    published = om / (2 * np.pi) * np.log((510.0 - t1) / (510.0 - t2))
+    assert float(L.oscillations(510.0, om, t1, t2)) == pytest.approx(published, rel=1e-12)
+    at_t2 = om / (2 * np.pi) * np.log((t2 - t1) / horizon)
+    for tc in (t2, t2 + 1e-8, t2 + 0.5 * horizon, t2 - 0.5 * horizon):
+        assert float(L.oscillations(tc, om, t1, t2)) == pytest.approx(at_t2, rel=1e-3), tc
+    # with another sampling step the horizon scales with it
+    assert float(L.oscillations(t2, om, t1, t2, step=2.0)) == pytest.approx(
+        om / (2 * np.pi) * np.log((t2 - t1) / (2 * horizon)), rel=1e-12)
+    assert float(L.oscillations(t1, om, t1, t2)) == 0.0
+    # the kernel's count (window units, step 1/(n-1)) is the same number
+    k = K.resolved_oscillations_python(om, (t2 - t1) / (t2 - t1), 0.0, 1.0 / (t2 - t1))
+    assert k == pytest.approx(at_t2, rel=1e-12)
+
+
+def test_vacuous_oscillation_count_is_excluded_by_hand() -> None:
+    """tc a hair after t2 with a low frequency: the published count (|tc - t2| floored
+    at 1e-8) is far above 2.5, yet fewer than 2.5 oscillations are observable."""
+    t2, om = 124.0, 3.0
+    tc = t2 + 1e-8
+    published = om / (2 * np.pi) * np.log(tc / (tc - t2))
+    resolved = float(L.oscillations(tc, om, 0.0, t2))
+    assert published > 8.0 and resolved < 2.5
+    fit = _hand_fit(tc=tc, t2=t2, n_obs=125, omega=om, oscillations=resolved)
+    assert not fit.qualifies()
+    assert not fit.qualifies(L.FcoFilter(resolved_tc=False))  # the count alone rejects it
+    assert fit.qualifies(L.FcoFilter(resolved_tc=False, min_oscillations=2.0))
+
+
+def test_critical_time_at_the_last_observation_is_excluded() -> None:
+    """An LPPLS path whose critical time is the last observation: the engine puts tc
+    on t2, where the published count is unbounded; the fit and every window's fit
+    are excluded, while the same filter without the resolution condition would
+    take them. Twenty days earlier the same path qualifies."""
+    t, y, tc = synthetic(420, 0.0, 0.5, 8.0, -0.03, 0.0015, -0.0008, 0.002, 12)
+    r = L.fit(t, y)
+    assert abs(r.tc - tc) < 0.05
+    published = r.omega / (2 * np.pi) * np.log(abs(r.tc - t[0]) / max(abs(r.tc - t[-1]), 1e-8))
+    assert published > 10.0
+    assert 2.5 < r.oscillations < published  # the resolved count is finite
+    assert not r.qualifies()
+    assert r.qualifies(L.FcoFilter(resolved_tc=False))
+    price = np.exp(y)
+    kw = {"min_window": 150, "max_window": 400, "window_step": 50}
+    now = L.confidence(price, [-1, -21], **kw)
+    assert now.pos_conf[0] == 0.0
+    assert L.confidence(price, [-1], filters=L.FcoFilter(resolved_tc=False),
+                        **kw).pos_conf[0] >= 0.5
+    assert now.pos_conf[1] >= 0.5  # tc 20 days ahead
+    assert now.to_frame()["pos_tc_median_days"].iloc[1] == pytest.approx(20.0, abs=5.0)
+
+
+# --------------------------------------------------------------------------- #
+# The filter against lppls's own, on lppls's fits                             #
+# --------------------------------------------------------------------------- #
+def _lppls_nested(y: np.ndarray, windows: range) -> tuple:
+    lppls = pytest.importorskip("lppls.lppls")
+    t = np.arange(y.size, dtype=float)
+    model = lppls.LPPLS(observations=np.array([t, y]))
+    fits = []
+    for w in windows:
+        obs = np.array([t[-w:], y[-w:]])
+        random.seed(w)
+        np.random.seed(w)
+        tc, m, om, a, b, c, c1, c2, o, d = model.fit(25, obs=obs)
+        fits.append({"tc": tc, "m": m, "w": om, "a": a, "b": b, "c": c, "c1": c1, "c2": c2,
+                     "t1": obs[0, 0], "t2": obs[0, -1], "O": o, "D": d})
+    return model, fits
+
+
+def test_filter_and_confidence_agree_with_lppls_on_the_same_windows() -> None:
+    """lppls fits six windows; its ``compute_indicators`` with thresholds made equal
+    to filter 1 (no relative error, no resolution condition: lppls has neither)
+    and our filter on the same fits give the same decisions; their oscillation
+    and damping values equal ours. On a synthetic bubble our own fits give the
+    same confidence as lppls's (lppls divides by the fits with B < 0, all of them
+    here)."""
+    ixic = np.log(load_shared_prices("^IXIC")["adj_close"].loc[:"2000-03-09"].to_numpy())
+    cases = [synthetic(420, 15.0, 0.5, 8.0, -0.03, 0.0012, -0.0009, 0.003, 31)[1], ixic[-400:]]
+    config = {"m_min": 0.01, "m_max": 1.2, "w_min": 2.0, "w_max": 25.0, "O_min": 2.5,
+              "D_min": 0.8, "tc_min_days": 1e9, "tc_max_days": 1e9, "tc_min_frac": 0.05,
+              "tc_max_frac": 0.1}
+    same = L.FcoFilter(resolved_tc=False, max_relative_error=np.inf)
+    windows = range(400, 149, -50)
+    decisions = []
+    for y in cases:
+        model, fits = _lppls_nested(y, windows)
+        frame = model.compute_indicators([{"t2": float(y.size - 1), "p2": y[-1], "res": fits}],
+                                         filter_conditions_config=config)
+        theirs = [f["is_qualified"] for f in frame["_fits"].iloc[0]]
+        ours = []
+        for f in fits:
+            osc = float(L.oscillations(f["tc"], f["w"], f["t1"], f["t2"], step=0.0))
+            damp = float(L.damping(f["m"], f["w"], f["b"], f["c1"], f["c2"]))
+            assert osc == pytest.approx(f["O"], rel=1e-9) and damp == pytest.approx(f["D"],
+                                                                                    rel=1e-9)
+            fit = L.LpplsFit(tc=f["tc"], m=f["m"], omega=f["w"], a=f["a"], b=f["b"],
+                             c1=f["c1"], c2=f["c2"], sse=np.nan, t1=f["t1"], t2=f["t2"],
+                             n_obs=int(f["t2"] - f["t1"]) + 1, damping=damp, oscillations=osc,
+                             relative_error=0.0, nfev=0)
+            ours.append(fit.qualifies(same))
+        assert ours == theirs
+        decisions += ours
+        if y is cases[0]:
+            mine = L.confidence(np.exp(y), [-1], min_window=150, max_window=400,
+                                window_step=50, filters=same)
+            assert all(f["b"] < 0 for f in fits)
+            assert mine.pos_conf[0] == pytest.approx(frame["pos_conf"].iloc[0])
+    assert any(decisions) and not all(decisions)
 
 
 # --------------------------------------------------------------------------- #
@@ -235,25 +378,114 @@ def test_confidence_matches_single_fits() -> None:
         assert res.fits[0, j, 0] == pytest.approx(single.tc, rel=1e-12)
 
 
-def test_nasdaq_positive_confidence_rises_into_march_2000() -> None:
-    """Weekly end dates over the 12 weeks to 2000-03-09 (the Nasdaq peaked on
-    2000-03-10) against a quiet first half of 1999; 26 windows (step 25) keep
-    it fast."""
+def test_nasdaq_1999_2000_confidence() -> None:
+    """^IXIC into the 2000-03-10 peak, full FCO grid (126 windows), weekly end dates.
+
+    What the method implies: a qualified fit at ``t2`` puts tc within
+    ``[t2 - 0.05 dt, t2 + 0.1 dt]``, so no reading can point at the peak from
+    more than 0.1 * 749 = 75 trading days before it; readings earlier than that
+    can only come from super-exponential stretches with their own, nearer
+    critical times. 1999Q4 was one (the index rose from 2,746 to 4,069, +48% in
+    the quarter), so it must give qualified positive fits and a positive mean,
+    some of them two months or more before the peak; the quiet first half of
+    1999 must not; the last weeks must read higher than January 2000, when the
+    index moved sideways; and no negative bubble may qualify in a rising market.
+    """
     px = load_shared_prices("^IXIC")["adj_close"]
-    peak = px.index.get_loc(pd.Timestamp("2000-03-09"))
-    weekly = px.index[peak - 5 * np.arange(12)[::-1]]
+    peak = px.index.get_loc(pd.Timestamp("2000-03-10"))
+    q4 = px.loc["1999-10-01":"1999-12-31"].index[::5]
+    jan = px.loc["2000-01-03":"2000-01-31"].index[::5]
+    last = px.index[peak - 5 * np.arange(4)[::-1] - 1]  # the 4 weeks to 2000-03-09
     base = px.loc["1999-01-01":"1999-06-30"].index[::21]
-    res = L.confidence(px, base.append(weekly), window_step=25)
+    res = L.confidence(px, base.append(q4).append(jan).append(last))
     conf = pd.Series(res.pos_conf, index=res.index)
-    run_up = conf.loc[weekly]
-    assert conf.loc[base].max() <= 0.05, conf
-    assert conf.loc["2000-03-09"] >= 0.3, conf
-    assert run_up.iloc[-3:].mean() > conf.loc["2000-01-01":"2000-01-31"].mean() + 0.15, conf
-    rank_corr = run_up.rank().corr(pd.Series(np.arange(12.0), index=run_up.index))
-    assert rank_corr > 0.6, conf
+    assert conf.loc[base].max() == 0.0, conf
+    assert conf.loc[q4].mean() > 0.0, conf
+    early = conf.loc[px.index[: peak - 42 + 1].intersection(q4)]  # >= 2 months before
+    assert (early > 0).any(), conf
+    assert conf.loc[last[-3:]].mean() > conf.loc[jan].mean() + 0.1, conf
+    assert conf.loc["2000-03-09"] >= 0.2, conf
     assert res.neg_conf.max() == 0.0
-    # the critical times of the qualified fits cluster at the end date, not months away
-    assert abs(res.to_frame()["pos_tc_median_days"].iloc[-1]) <= 10
+    # every qualified fit obeys the tc interval and the resolution condition
+    fits = res.fits[res.qualified]
+    ahead = fits[:, K.OUT_TC] - np.repeat(res.ends, res.qualified.sum(axis=1))
+    dt = np.broadcast_to(res.windows - 1, res.qualified.shape)[res.qualified]
+    assert np.all((ahead >= -0.05 * dt) & (ahead <= 0.1 * dt))
+    assert np.all(np.abs(ahead) >= fits[:, K.OUT_OMEGA] / np.pi)
+
+
+# --------------------------------------------------------------------------- #
+# Trust indicator                                                             #
+# --------------------------------------------------------------------------- #
+_TRUST_KW = {"min_window": 150, "max_window": 400, "window_step": 50}
+
+
+def test_trust_high_on_an_lppls_path_and_low_on_random_walks() -> None:
+    """A synthetic bubble survives other draws of its noise; random walks have no
+    LPPLS structure to survive (and the Trust filter is the stricter one)."""
+    _t, y, _tc = synthetic(420, 15.0, 0.5, 8.0, -0.03, 0.0012, -0.0009, 0.003, 31)
+    res = L.confidence(np.exp(y), [-1], trust_resamples=10, **_TRUST_KW)
+    assert res.pos_conf[0] >= 0.5 and res.pos_trust is not None
+    assert res.pos_trust[0] >= 0.8 and res.neg_trust is not None and res.neg_trust[0] == 0.0
+    conf, trust = [], []
+    for seed in range(8):
+        rng = np.random.default_rng(100 + seed)
+        walk = np.exp(5.0 + np.cumsum(rng.normal(0.0005, 0.015, 420)))
+        r = L.confidence(walk, [-1], trust_resamples=10, **_TRUST_KW)
+        assert r.pos_trust is not None and r.neg_trust is not None
+        conf += [r.pos_conf[0], r.neg_conf[0]]
+        trust += [r.pos_trust[0], r.neg_trust[0]]
+    assert np.mean(conf) <= 0.05 and max(trust) <= 0.1, (conf, trust)
+
+
+def test_trust_follows_its_definition() -> None:
+    """Rebuild every synthetic series by hand (fitted log price plus the residual at
+    the documented hashed index), fit it with :func:`fit`, apply filter 2 one fit at
+    a time and take the median over the windows."""
+    n_boot = 3
+    _t, y, _ = synthetic(330, 12.0, 0.6, 7.0, -0.02, 0.0015, 0.0008, 0.004, 8)
+    price = np.exp(y)
+    res = L.confidence(price, [-1, -11], min_window=200, max_window=300, window_step=50,
+                       trust_resamples=n_boot, seed=7)
+    assert res.trust_fits is not None and res.pos_trust_windows is not None
+    assert res.trust_fits.shape == (2, 3, n_boot, K.NOUT) and res.trust_resamples == n_boot
+    t_all = np.arange(price.size, dtype=float)
+    pos_share = np.zeros((2, 3))
+    for i, end in enumerate(res.ends):
+        for j, w in enumerate(res.windows):
+            tw, yw = t_all[end - w + 1:end + 1], y[end - w + 1:end + 1]
+            best = res.fits[i, j]
+            fitted = L.lppls_model(tw, *best[[K.OUT_TC, K.OUT_M, K.OUT_OMEGA, K.OUT_A, K.OUT_B,
+                                              K.OUT_C1, K.OUT_C2]])
+            resid = yw - fitted
+            key = K.resample_key_python(7, int(end), int(w))
+            for b in range(n_boot):
+                pick = [K.mix32_python(key ^ K.mix32_python(b * w + k)) % w for k in range(w)]
+                ref = L.fit(tw, fitted + resid[pick])
+                got = res.trust_fits[i, j, b]
+                assert got[K.OUT_SSE] == pytest.approx(ref.sse, rel=1e-8, abs=1e-12)
+                assert got[K.OUT_TC] == pytest.approx(ref.tc, abs=1e-3)  # a flat direction
+                pos_share[i, j] += (ref.qualifies(L.FCO_TRUST_FILTER) and ref.b < 0) / n_boot
+    np.testing.assert_allclose(res.pos_trust_windows, pos_share, atol=1e-12)
+    np.testing.assert_allclose(res.pos_trust, np.median(pos_share, axis=1), atol=1e-12)
+    frame = res.to_frame()
+    assert list(frame["pos_trust"]) == list(res.pos_trust)
+    assert (frame["trust_resamples"] == n_boot).all() and "trust" in res.summary()
+
+
+def test_trust_draws_are_seeded_per_end_and_window() -> None:
+    _t, y, _ = synthetic(330, 12.0, 0.6, 7.0, -0.02, 0.0015, 0.0008, 0.004, 9)
+    kw = {"min_window": 250, "max_window": 300, "window_step": 50, "trust_resamples": 2}
+    both = L.confidence(np.exp(y), [-1, -6], seed=3, **kw)
+    alone = L.confidence(np.exp(y), [-6], seed=3, **kw)
+    other = L.confidence(np.exp(y), [-6], seed=4, **kw)
+    assert both.trust_fits is not None and alone.trust_fits is not None
+    assert other.trust_fits is not None
+    np.testing.assert_array_equal(both.trust_fits[1], alone.trust_fits[0])
+    assert not np.array_equal(alone.trust_fits[..., K.OUT_SSE], other.trust_fits[..., K.OUT_SSE])
+    no_trust = L.confidence(np.exp(y), [-6], min_window=250, max_window=300, window_step=50)
+    assert no_trust.pos_trust is None and "pos_trust" not in no_trust.to_frame()
+    np.testing.assert_array_equal(no_trust.fits, alone.fits)
 
 
 # --------------------------------------------------------------------------- #
@@ -271,9 +503,13 @@ _PARITY = textwrap.dedent(
     kw = dict(grid=(2, 2, 3), n_starts=2, max_iter=6)
     r = L.fit(t, y, **kw)
     c = L.confidence(np.exp(y), [39, 35], min_window=25, max_window=35, window_step=5, **kw)
+    tr = L.confidence(np.exp(y), [39], min_window=30, max_window=35, window_step=5,
+                      trust_resamples=2, seed=5, **kw)
     print(json.dumps({"fit": [r.tc, r.m, r.omega, r.a, r.b, r.c1, r.c2, r.sse],
                       "lin": list(L.linear_params(t, y, 44.0, 0.7, 5.0)),
-                      "fits": c.fits[..., :8].ravel().tolist()}))
+                      "fits": c.fits[..., :8].ravel().tolist(),
+                      "derived": c.fits[..., 8:11].ravel().tolist(),
+                      "trust": tr.trust_fits[..., :8].ravel().tolist()}))
     """
 )
 
@@ -292,7 +528,7 @@ def _run_parity(disable: bool) -> dict:
 def test_python_and_numba_kernels_agree() -> None:
     py = _run_parity(disable=True)
     nb = _run_parity(disable=False)
-    for k in ("fit", "lin", "fits"):
+    for k in ("fit", "lin", "fits", "derived", "trust"):
         np.testing.assert_allclose(py[k], nb[k], rtol=1e-8, atol=1e-12, err_msg=k)
 
 
@@ -352,3 +588,9 @@ def test_confidence_bad_input() -> None:
         L.confidence(price, quantiles=(0.5, 1.5), **kw)
     with pytest.raises(ValueError, match="empty"):
         L.confidence(price, [], **kw)
+    with pytest.raises(ValueError, match="trust_resamples"):
+        L.confidence(price, trust_resamples=-1, **kw)
+    with pytest.raises(ValueError, match="trust_resamples"):
+        L.confidence(price, trust_resamples=2.5, **kw)
+    with pytest.raises(ValueError, match="seed"):
+        L.confidence(price, trust_resamples=2, seed=-1, **kw)
