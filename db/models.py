@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -142,6 +143,12 @@ class ReferenceEvent(Base):
     date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     title: Mapped[str] = mapped_column(String(255), nullable=False)
     era: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: One of ``bubblewatch.core.settings.EVENT_CATEGORIES`` (export control, China policy...).
+    category: Mapped[str] = mapped_column(String(32), nullable=False, default="",
+                                          server_default="")
+    #: True when the news came after the US close (the next session is the first to react).
+    after_close: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                              server_default=false())
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     source: Mapped[str] = mapped_column(Text, nullable=False, default="")
 

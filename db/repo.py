@@ -189,7 +189,7 @@ def reference_frame(session: Session) -> pd.DataFrame:
 
 
 def events_frame(session: Session) -> pd.DataFrame:
-    cols = ["key", "date", "title", "era", "description", "source"]
+    cols = ["key", "date", "title", "era", "category", "after_close", "description", "source"]
     rows = session.execute(
         select(*[getattr(ReferenceEvent, c) for c in cols]).order_by(ReferenceEvent.date)
     ).all()

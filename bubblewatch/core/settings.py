@@ -5,7 +5,8 @@ Every setting can be given as an environment variable with the prefix
 ``BUBBLEWATCH_DATABASE_URL`` or ``BUBBLEWATCH_SEC__USER_AGENT``. The TOML file
 is ``bubblewatch.toml`` in the working directory, or the path in
 ``BUBBLEWATCH_CONFIG``; its tables mirror the groups below (``[sec]``,
-``[smtp]``...) plus ``[universe]`` (see :mod:`bubblewatch.core.universe`).
+``[smtp]``...) plus ``[universe]`` (see :mod:`bubblewatch.core.universe`) and
+``[[events]]``, the user's own dated events (see :class:`EventEntry`).
 
 Secrets (SMTP password) are :class:`~pydantic.SecretStr`: they print as
 ``**********`` in logs, the CLI and the dashboard.
@@ -13,13 +14,14 @@ Secrets (SMTP password) are :class:`~pydantic.SecretStr`: they print as
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -90,6 +92,61 @@ class AlertSettings(BaseModel):
     rules_file: Path | None = None
 
 
+#: What kind of news a dated event is; the event study reads "shrugging off" per category.
+EventCategory = Literal[
+    "export_control",        # US controls on chip exports (rules, licence requirements, guidance)
+    "china_policy",          # China's own steps: regulators, purchase bans, industrial plans
+    "demand_shock",          # news that questions the demand for AI compute (DeepSeek)
+    "financing",             # investment commitments and circular deals (Stargate)
+    "earnings",              # results, guidance and profit warnings
+    "dotcom_turning_point",  # turning points of the dot-com cycle that are no single company's
+    "market_peak_trough",    # record closes and bear-market lows
+    "listing",               # IPOs
+    "product_launch",        # products that moved the cycle (ChatGPT)
+    "monetary_policy",       # central-bank words and decisions
+]
+EVENT_CATEGORIES: tuple[str, ...] = get_args(EventCategory)
+#: Which cycle an event belongs to.
+EventEra = Literal["dotcom", "ai", "other"]
+
+
+class EventEntry(BaseModel):
+    """One dated event: a built-in one (``ingest/reference_data/events.toml``) or
+    one of the user's ``[[events]]`` tables in the settings file::
+
+        [[events]]
+        key = "my_event"            # lower-case letters, digits, "_"; unique
+        date = 2025-03-03           # the day the news became public (New York)
+        title = "..."
+        category = "export_control" # one of EVENT_CATEGORIES
+        description = "..."
+        source = "https://..."      # where the date comes from
+        era = "ai"                  # optional: "dotcom", "ai" or "other" (default)
+        after_close = false         # optional: true when it came after the US close
+
+    A user event whose key is also a built-in one is refused when the two lists
+    are merged (:func:`ingest.reference.all_events`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=64)
+    date: dt.date
+    title: str = Field(min_length=1, max_length=255)
+    category: EventCategory
+    description: str = ""
+    source: str = Field(min_length=1)
+    era: EventEra = "other"
+    after_close: bool = False
+
+    @field_validator("title", "source")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v
+
+
 class Settings(BaseSettings):
     """All settings. Build with :func:`get_settings` (cached)."""
 
@@ -111,6 +168,19 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     alerts: AlertSettings = AlertSettings()
     universe_config: dict[str, Any] = Field(default_factory=dict, alias="universe")
+    #: The user's own dated events (``[[events]]`` tables), beside the built-in ones.
+    events: list[EventEntry] = Field(default_factory=list)
+
+    @field_validator("events")
+    @classmethod
+    def _unique_event_keys(cls, v: list[EventEntry]) -> list[EventEntry]:
+        seen: set[str] = set()
+        for e in v:
+            if e.key in seen:
+                raise ValueError(f"event key {e.key!r} appears twice in [[events]]; "
+                                 "give each event its own key")
+            seen.add(e.key)
+        return v
 
     @classmethod
     def settings_customise_sources(

@@ -1,15 +1,31 @@
-"""The built-in reference table: well-formed, sourced, and internally consistent."""
+"""The built-in reference table: well-formed, sourced, internally consistent,
+validated on load (errors name the file, the row and the field), and merged
+with the user's own events."""
 
 from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from bubblewatch.core.errors import ConfigError, IngestError
+from bubblewatch.core.settings import EVENT_CATEGORIES, EventEntry
 from db.models import ReferenceEvent, ReferenceFigure
-from ingest.reference import SOURCE_TAGS, reference_frames, reference_rows
+from ingest.reference import (
+    EVENTS_FILE,
+    FIGURES_FILE,
+    SOURCE_TAGS,
+    UNITS,
+    all_events,
+    load_events,
+    load_figures,
+    reference_frames,
+    reference_rows,
+)
 
 FIGURES, EVENTS = reference_rows()
 BY_KEY = {r["key"]: r for r in FIGURES}
@@ -134,3 +150,189 @@ def test_price_figures_agree_with_the_shared_price_files() -> None:
         day = BY_KEY[key]["period_end"]
         assert series.loc[str(day)] == pytest.approx(v(key), abs=0.01), key
     assert ixic.loc["2000-03-10"] == ixic.loc["1999-01-01":"2003-12-31"].max()
+
+
+# --------------------------------------------------------------------------- exposure figures
+def test_computed_shares_agree_with_the_reported_shares() -> None:
+    """The China shares computed from revenue rows against the percentages the
+    sources report beside them (15% in Q3 FY2025, 5% in Q3 FY2026), and the
+    data-centre shares against a recomputation from the revenue rows."""
+    assert round(v("nvda_china_revenue_share_fy25q3")) == 15
+    assert round(v("nvda_china_revenue_share_fy26q3")) == 5
+    assert round(v("nvda_china_revenue_share_fy2022")) == 26  # "around 26% of the business"
+    for q in ("fy24q1", "fy25q4", "fy26q4"):
+        assert v(f"nvda_dc_revenue_share_{q}") == pytest.approx(
+            100 * v(f"nvda_dc_revenue_{q}") / v(f"nvda_revenue_{q}"))
+    shares = [v(f"nvda_dc_revenue_share_fy{y}") for y in range(2022, 2027)]
+    assert shares == sorted(shares) and 85 < shares[-1] < 95
+    # the H20 charge: 5.5bn guided on 2025-04-15, 4.5bn booked in Q1 FY2026
+    assert v("nvda_h20_charge_guidance_2025_04") == 5500 and v("nvda_h20_charge_q1fy2026") == 4500
+    assert BY_KEY["nvda_h20_charge_q1fy2026"]["period_start"] <= BY_KEY[
+        "nvda_h20_charge_guidance_2025_04"]["period_end"] <= BY_KEY[
+        "nvda_h20_charge_q1fy2026"]["period_end"]
+
+
+def test_units_and_tags_come_from_the_allowed_sets() -> None:
+    assert {r["unit"] for r in FIGURES} <= set(UNITS)
+    assert {r["source_tag"] for r in FIGURES} <= set(SOURCE_TAGS)
+
+
+# --------------------------------------------------------------------------- events
+def test_events_have_categories_and_the_event_study_shocks() -> None:
+    ev = {e["key"]: e for e in EVENTS}
+    assert {e["category"] for e in EVENTS} <= set(EVENT_CATEGORIES)
+    steps = {k: e["date"] for k, e in ev.items() if e["category"] == "export_control"}
+    assert steps["a100_licence_2022"] == date(2022, 8, 31)
+    assert steps["export_controls_2022"] == date(2022, 10, 7)
+    assert steps["export_controls_2023"] == date(2023, 10, 17)
+    assert steps["ai_diffusion_rule"] == date(2025, 1, 13)
+    assert steps["h20_licence"] == date(2025, 4, 15)
+    assert steps["ai_diffusion_rescinded"] == steps["huawei_ascend_guidance"] == date(2025, 5, 13)
+    assert ev["china_ai_action_plan"]["date"] == date(2025, 7, 26)
+    assert ev["china_ai_action_plan"]["category"] == "china_policy"
+    assert ev["stargate"]["date"] == date(2025, 1, 21)
+    assert ev["deepseek_shock"]["category"] == "demand_shock"
+    assert ev["cisco_peak"]["date"] == date(2000, 3, 27)
+    # announcements made after the US close react on the next session
+    assert ev["cisco_writedown"]["after_close"] and ev["h20_licence"]["after_close"]
+    assert not ev["deepseek_shock"]["after_close"]
+    dotcom_warnings = [e for e in EVENTS if e["era"] == "dotcom" and e["category"] == "earnings"]
+    assert len(dotcom_warnings) >= 4
+    assert [e["date"] for e in EVENTS] == sorted(e["date"] for e in EVENTS)
+
+
+def test_user_events_merge_and_a_builtin_key_is_refused() -> None:
+    mine = EventEntry(key="my_rule", date=date(2025, 2, 3), title="A rule",
+                      category="export_control", source="https://example.org/rule", era="ai")
+    merged = all_events([mine])
+    assert len(merged) == len(EVENTS) + 1
+    assert [e["key"] for e in merged].index("my_rule") == sum(
+        e["date"] <= date(2025, 2, 3) for e in EVENTS)
+    assert set(merged[0]) == {c.name for c in ReferenceEvent.__table__.columns} - {"id"}
+    clash = mine.model_copy(update={"key": "deepseek_shock"})
+    with pytest.raises(ConfigError, match="'deepseek_shock'.*already a built-in event"):
+        all_events([clash])
+    with pytest.raises(ConfigError, match="'my_rule' appears twice"):
+        all_events([mine, mine])
+    figures, events = reference_rows([mine])
+    assert len(figures) == len(FIGURES) and "my_rule" in {e["key"] for e in events}
+
+
+def test_settings_read_events_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bubblewatch.core.settings import Settings, get_settings
+
+    table = ('[[events]]\nkey = "nvda_split"\ndate = 2024-06-10\ntitle = "10:1 split"\n'
+             'category = "listing"\nsource = "https://example.org"\n')
+    cfg = tmp_path / "bw.toml"
+    cfg.write_text(table)
+    monkeypatch.setenv("BUBBLEWATCH_CONFIG", str(cfg))
+    (event,) = Settings().events
+    assert event.date == date(2024, 6, 10) and event.era == "other" and not event.after_close
+
+    cfg.write_text(table + table)
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="'nvda_split' appears twice"):
+        get_settings()
+    cfg.write_text(table.replace("listing", "rumour"))
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="events.0.category"):
+        get_settings()
+    get_settings.cache_clear()
+
+
+# --------------------------------------------------------------------------- validation on load
+def _copy(tmp_path: Path, src: Path) -> Path:
+    dst = tmp_path / src.name
+    shutil.copy(src, dst)
+    return dst
+
+
+def _edit_line(path: Path, line: int, old: str, new: str) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert old in lines[line - 1], lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("line", "old", "new", "message"),
+    [
+        (2, ",USD m,", ",EUR m,", r"line 2, key 'csco_revenue_fy1997'.*field 'unit'"),
+        (3, "1996-07-28", "1996-02-30", r"line 3, key 'csco_net_income_fy1997'.*period_start"),
+        (2, ",P\n", ",Q\n", r"field 'source_tag'"),
+        (3, "csco_net_income_fy1997", "csco_revenue_fy1997",
+         r"line 3.*'csco_revenue_fy1997' is already used on line 2"),
+        (2, ",6452,", ",,", r"field 'value'"),
+        (2, "https://www.sec.gov", "www.sec.gov", r"needs a URL"),
+        (2, "1996-07-28,1997-07-26", "1997-07-26,1996-07-28", r"period_end .* before"),
+    ],
+)
+def test_a_bad_figure_row_names_file_row_and_field(tmp_path: Path, line: int, old: str, new: str,
+                                                   message: str) -> None:
+    path = _copy(tmp_path, FIGURES_FILE)
+    if old.endswith("\n"):  # an end-of-line edit
+        old, new = old[:-1], new[:-1]
+        text = path.read_text(encoding="utf-8").split("\n")
+        assert text[line - 1].endswith(old)
+        text[line - 1] = text[line - 1][: -len(old)] + new
+        path.write_text("\n".join(text), encoding="utf-8")
+    else:
+        _edit_line(path, line, old, new)
+    with pytest.raises(IngestError, match=message) as info:
+        load_figures(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_computed_row_must_name_existing_keys(tmp_path: Path) -> None:
+    path = _copy(tmp_path, FIGURES_FILE)
+    text = path.read_text(encoding="utf-8").replace(
+        "csco_close_peak_2000 x csco_shares_basic_fy2000", "csco_close_peak_2000 x csco_shares_x",
+        1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(IngestError, match=r"key 'csco_market_cap_peak_low'.*csco_shares_x"):
+        load_figures(path)
+    path.write_text("key,entity\n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"line 1.*header must be key,entity,metric"):
+        load_figures(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('category = "listing"', 'category = "rumour"', r"event 1, key 'netscape_ipo'.*category"),
+        ("date = 1995-08-09", 'date = "1995-13-09"', r"event 1.*field 'date'"),
+        ('key = "irrational_exuberance"', 'key = "netscape_ipo"',
+         r"event 2, key 'netscape_ipo'.*already used by event 1"),
+        ('era = "dotcom"', 'era = "1990s"', r"event 1.*field 'era'"),
+        ("after_close = false\n", "", r"event 1.*missing field\(s\) after_close"),
+        ('source = "http://fortune.com', 'source = "fortune.com', r"event 1.*cites URLs.*fortune.com"),
+    ],
+)
+def test_a_bad_event_names_file_event_and_field(tmp_path: Path, old: str, new: str,
+                                                message: str) -> None:
+    path = _copy(tmp_path, EVENTS_FILE)
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(IngestError, match=message) as info:
+        load_events(path)
+    assert str(path) in str(info.value)
+
+
+def test_events_round_trip_through_the_database(db_url: str) -> None:
+    from db import repo
+    from db.session import session_scope
+
+    mine = EventEntry(key="my_event", date=date(2025, 2, 3), title="Mine", category="earnings",
+                      source="https://example.org", after_close=True)
+    figures, events = reference_rows([mine])
+    with session_scope(db_url) as s:
+        repo.upsert_reference(s, figures, events)
+    with session_scope(db_url) as s:
+        frame = repo.events_frame(s)
+        again = repo.upsert_reference(s, figures, events)[1]
+    assert again.written == 0  # idempotent
+    row = frame.set_index("key").loc["my_event"]
+    assert row["category"] == "earnings" and bool(row["after_close"])
+    assert frame.set_index("key").loc["h20_licence", "category"] == "export_control"
+    assert len(frame) == len(EVENTS) + 1
