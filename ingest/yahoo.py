@@ -5,8 +5,9 @@ How yfinance is called, and why
 ``yf.Ticker(symbol, session=...).history(start, end, interval="1d",
 auto_adjust=False, actions=True, repair=False, keepna=False)``:
 
-* ``auto_adjust=False``: since 0.2.51 yfinance defaults to ``True``, which
-  rewrites ``Close`` as the dividend-adjusted close and drops ``Adj Close``.
+* ``auto_adjust=False``: ``Ticker.history`` defaults to ``True`` (and
+  ``yf.download`` has since 0.2.51), which rewrites ``Close`` as the
+  dividend-adjusted close and drops ``Adj Close``.
   bubblewatch keeps both: ``close`` split-adjusted (Yahoo's chart ``close``),
   ``adj_close`` split- and dividend-adjusted.
 * ``actions=True``: ``Dividends`` and ``Stock Splits`` come along (not
