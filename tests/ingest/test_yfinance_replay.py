@@ -23,6 +23,11 @@ How the replay reaches yfinance (read from yfinance 1.7's source: ``data.py``,
   overwrites the proxy of whatever session yfinance holds); curl's
   ``CONNECT_TO`` (curl_cffi does not pass list values for it).
 
+The session also names a local DNS server that knows no name, so a request
+that escaped the proxy would fail here rather than go out. yfinance before 1.7
+does exactly that (it resets the proxy of the session it is given), hence the
+pin ``yfinance>=1.7,<2`` in ``pyproject.toml``.
+
 yfinance keeps some state per process that the tests live with: the cookie
 and crumb of the ``YfData`` singleton, a memo of past-dated requests (tests
 ask for ``end=None``, as bubblewatch's daily runs do, which is never
