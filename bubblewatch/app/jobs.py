@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from bubblewatch.core.errors import BubblewatchError, SourceUnavailableError
-from bubblewatch.core.settings import SecSettings, Settings
+from bubblewatch.core.errors import BubblewatchError, IngestError, SourceUnavailableError
+from bubblewatch.core.settings import Settings
 from bubblewatch.core.universe import Universe
 from db import repo
 from db.migrate import upgrade
@@ -36,6 +36,8 @@ class IngestReport:
     counts: dict[str, UpsertCounts] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: item -> the source that served it, where a job has more than one ("yahoo", "nasdaq")
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> UpsertCounts:
@@ -116,37 +118,78 @@ def ingest_from_dir(settings: Settings, root: Path, symbols: Sequence[str] | Non
 
 def ingest_yahoo(settings: Settings, symbols: Sequence[str] | None = None,
                  fetch: Callable | None = None, full: bool = False,
-                 on_item: Progress | None = None) -> IngestReport:
+                 on_item: Progress | None = None,
+                 fallback_client: object | None = None) -> IngestReport:
     """Daily bars from Yahoo for every symbol; incremental from the last stored
-    date (minus a week, to pick up corrections) unless ``full``."""
-    from ingest import yahoo
+    date (minus a week, to pick up corrections) unless ``full``.
+
+    A symbol Yahoo fails on (no rows, an HTTP error, an answer that does not
+    parse) is asked of the fallback source (``market.fallback``: Nasdaq) for
+    the same dates. The run log records, per symbol, the ``source`` that
+    served it and, for a fallback, ``yahoo_error``; a symbol both fail on is
+    one error line naming both reasons, and the run goes on with the others.
+
+    ``fetch`` replaces yfinance (see :data:`ingest.yahoo.Fetch`) and
+    ``fallback_client`` the fallback's HTTP client; with ``fetch`` given no
+    reachability probe is made.
+    """
+    from ingest import nasdaq, yahoo
     from ingest.http import check_reachable
 
     url = settings.resolved_database_url
+    market = settings.market
     universe = _universe(settings, symbols)
     if fetch is None:
-        check_reachable(settings.market.base_url, "Yahoo Finance")
-        fetch = yahoo.yfinance_fetch
+        check_reachable(market.base_url, "Yahoo Finance")
+        fetch = yahoo.yfinance_fetcher(cache_dir=settings.resolved_cache_dir / "yfinance",
+                                       timeout_s=market.timeout_s)
+    fallback = None
+    if market.fallback == "nasdaq":
+        fallback = fallback_client or nasdaq.client(
+            market.fallback_user_agent, rate=market.fallback_max_requests_per_second,
+            timeout_s=market.timeout_s, retries=market.retries, backoff_s=market.backoff_s)
     upgrade(url)
     _ensure_instruments(url, settings.universe)
     report = IngestReport("ingest_prices")
     with session_scope(url) as s:
         have = repo.price_counts(s)
-    default_start = date.fromisoformat(settings.market.start)
-    with record_run(url, "ingest_prices") as rec:
-        for ins in universe.instruments:
-            last = have.get(ins.symbol, (0, None, None))[2]
-            start = default_start if full or last is None else last - timedelta(days=7)
-            q = yahoo.YahooQuery(ins.symbol, start)
+    default_start = date.fromisoformat(market.start)
+    try:
+        with record_run(url, "ingest_prices") as rec:
+            for ins in universe.instruments:
+                last = have.get(ins.symbol, (0, None, None))[2]
+                start = default_start if full or last is None else last - timedelta(days=7)
+                served: dict[str, str] = {}
 
-            def work(q=q) -> UpsertCounts:
-                raw = yahoo.extract(q, fetch, retries=settings.market.retries,
-                                    backoff_s=settings.market.backoff_s)
-                return _write_bars(url, q.symbol, "yahoo", yahoo.transform(q, raw))
+                def work(symbol: str = ins.symbol, start: date = start,
+                         served: dict[str, str] = served) -> UpsertCounts:
+                    q = yahoo.YahooQuery(symbol, start)
+                    try:
+                        raw = yahoo.extract(q, fetch, retries=market.retries,
+                                            backoff_s=market.backoff_s)
+                        bars, served["source"] = yahoo.transform(q, raw), "yahoo"
+                    except IngestError as yahoo_exc:
+                        if fallback is None:
+                            raise
+                        nq = nasdaq.NasdaqQuery(symbol, start, base_url=market.fallback_base_url)
+                        try:
+                            bars = nasdaq.transform(nq, nasdaq.extract(nq, fallback))
+                        except IngestError as nasdaq_exc:
+                            raise IngestError(f"{yahoo_exc}; then {nasdaq_exc}") from None
+                        served.update(source="nasdaq", yahoo_error=str(yahoo_exc))
+                        log.warning("%s: served by Nasdaq because Yahoo failed: %s",
+                                    symbol, yahoo_exc)
+                    return _write_bars(url, symbol, served["source"], bars)
 
-            _item(rec, report, ins.symbol, work)
-            if on_item:
-                on_item(ins.symbol)
+                _item(rec, report, ins.symbol, work)
+                if ins.symbol in report.counts:
+                    rec.detail[ins.symbol].update(served)
+                    report.sources[ins.symbol] = served["source"]
+                if on_item:
+                    on_item(ins.symbol)
+    finally:
+        if fallback is not None and fallback_client is None:
+            fallback.close()  # type: ignore[attr-defined]
     return report
 
 
@@ -155,20 +198,23 @@ def ingest_edgar(settings: Settings, symbols: Sequence[str] | None = None,
                  use_cache: bool = True) -> IngestReport:
     """Companyfacts for every instrument with a CIK (documents downloaded less
     than a day ago are reused from ``<cache_dir>/edgar`` unless ``use_cache`` is
-    false)."""
-    from ingest import edgar
-    from ingest.http import HttpClient, check_reachable
+    false).
 
+    Refuses, before any request, to run with the placeholder User-Agent
+    (:class:`ConfigError` naming ``BUBBLEWATCH_SEC__USER_AGENT``). Requests are
+    spaced for ``sec.max_requests_per_second`` across every process sharing the
+    cache folder (see :func:`ingest.edgar.sec_client`).
+    """
+    from ingest import edgar
+    from ingest.http import check_reachable
+
+    edgar.check_user_agent(settings.sec.user_agent)
     url = settings.resolved_database_url
     universe = _universe(settings, symbols)
     own_client = client is None
     if client is None:
         check_reachable(settings.sec.base_url, "SEC EDGAR")
-        if settings.sec.user_agent == SecSettings().user_agent:
-            log.warning("SEC EDGAR asks every client to identify itself: set "
-                        "BUBBLEWATCH_SEC__USER_AGENT to your name and e-mail")
-        client = HttpClient(settings.sec.user_agent, rate=settings.sec.max_requests_per_second,
-                            timeout_s=settings.sec.timeout_s, retries=settings.sec.retries)
+        client = edgar.sec_client(settings.sec, settings.resolved_cache_dir)
     upgrade(url)
     _ensure_instruments(url, settings.universe)
     report = IngestReport("ingest_fundamentals")

@@ -42,6 +42,29 @@ class SourceUnavailableError(IngestError):
     """A live source cannot be reached (no network, DNS failure, refused)."""
 
 
+class TransientSourceError(IngestError):
+    """A live source failed in a way that may pass on a later try (time-out,
+    connection reset, truncated answer, server error): callers retry with backoff."""
+
+
+class HttpStatusError(IngestError):
+    """A live source answered with an HTTP error ``status``.
+
+    ``retry_after`` holds the seconds of a ``Retry-After`` header (429, 503), if any.
+    """
+
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None,
+                 source: str | None = None, location: str | None = None):
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message, source=source, location=location)
+
+    @property
+    def transient(self) -> bool:
+        """Rate limits (429) and server errors (5xx) may pass; other statuses will not."""
+        return self.status == 429 or self.status >= 500
+
+
 class InfeasibleTestError(BubblewatchError, ValueError):
     """A statistical test cannot be computed on the given data (too short, singular)."""
 

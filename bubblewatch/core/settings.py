@@ -36,10 +36,17 @@ CONFIG_ENV = "BUBBLEWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "bubblewatch.toml"
 
 
-class SecSettings(BaseModel):
-    """SEC EDGAR access. The SEC asks for a User-Agent naming you and an e-mail."""
+#: The shipped SEC User-Agent: a placeholder that bubblewatch refuses to send
+#: (the SEC answers HTTP 403 to clients that do not name themselves).
+PLACEHOLDER_SEC_USER_AGENT = "bubblewatch research contact@example.org"
 
-    user_agent: str = "bubblewatch research contact@example.org"
+
+class SecSettings(BaseModel):
+    """SEC EDGAR access. The SEC asks for a User-Agent naming you and an e-mail
+    ("Your Name your@email"); the placeholder default is refused until it is set.
+    ``max_requests_per_second`` is one budget for every process sharing the cache folder."""
+
+    user_agent: str = PLACEHOLDER_SEC_USER_AGENT
     base_url: str = "https://data.sec.gov"
     max_requests_per_second: float = Field(8.0, gt=0, le=10)
     timeout_s: float = Field(20.0, gt=0)
@@ -47,13 +54,23 @@ class SecSettings(BaseModel):
 
 
 class MarketSettings(BaseModel):
-    """Yahoo Finance (yfinance) downloads."""
+    """Daily prices: Yahoo Finance (yfinance) first, then, for a symbol Yahoo
+    fails on, the ``fallback`` source (Nasdaq's keyless historical-quote API)."""
 
+    #: Probed before a run (yfinance itself always talks to Yahoo's own hosts).
     base_url: str = "https://query2.finance.yahoo.com"
     start: str = "1990-01-01"
     retries: int = Field(3, ge=0)
     backoff_s: float = Field(2.0, ge=0)
     timeout_s: float = Field(10.0, gt=0)
+    fallback: Literal["nasdaq", "none"] = "nasdaq"
+    fallback_base_url: str = "https://api.nasdaq.com"
+    #: Nasdaq's API leaves clients that do not look like a browser without an answer.
+    fallback_user_agent: str = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    )
+    fallback_max_requests_per_second: float = Field(2.0, gt=0, le=10)
 
 
 class SmtpSettings(BaseModel):
