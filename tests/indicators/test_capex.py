@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from bubblewatch.core.universe import default_universe
-from indicators.capex import INDICATOR, calendar_quarter_end, capex_frame, total_frame
+from indicators.capex import (
+    INDICATOR,
+    calendar_quarter_end,
+    capex_frame,
+    quarters,
+    total_frame,
+)
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
 from ingest.quarterly import annual_series
@@ -94,3 +100,38 @@ def test_hyperscalers_and_telecom_keys(ctx: ComputeContext) -> None:
     assert telecom.loc["2000-12-31", "us_equipment_spending"] == 110000
     missing = INDICATOR.compute(ctx, "MSFT", {})
     assert missing.frame.empty and "no EDGAR capex" in missing.meta["missing"]
+
+
+def test_quarters_are_taken_as_first_known() -> None:
+    def fact(start: str, end: str, val: float, filed: str) -> dict:
+        return {"taxonomy": "us-gaap", "concept": "PaymentsToAcquirePropertyPlantAndEquipment",
+                "unit": "USD", "period_start": start, "period_end": end, "value": val * 1e6,
+                "filed": filed, "accession": filed}
+
+    facts = pd.DataFrame([
+        fact("2023-01-01", "2023-03-31", 10, "2023-05-01"),
+        fact("2023-01-01", "2023-06-30", 25, "2023-08-01"),
+        fact("2023-01-01", "2023-09-30", 45, "2023-11-01"),
+        fact("2023-01-01", "2023-12-31", 70, "2024-02-01"),
+        fact("2023-01-01", "2023-12-31", 72, "2025-02-01"),  # restated a year later
+    ])
+    q = quarters(facts, "capex")
+    assert q["value"].tolist() == [10e6, 15e6, 20e6, 25e6]  # Q4 as filed in 2024
+    assert q["known_since"].tolist() == list(pd.to_datetime(
+        ["2023-05-01", "2023-08-01", "2023-11-01", "2024-02-01"]))
+    f = capex_frame(q, q.iloc[0:0], q.iloc[0:0])
+    assert f.loc["2023-12-31", "capex_ttm"] == 70  # what was knowable in February 2024
+
+
+def test_alphabet_rows_never_change_once_known(ctx: ComputeContext) -> None:
+    facts = load_shared_facts(1652044, "GOOGL")
+    full = INDICATOR.compute(ctx, "GOOGL", {}).frame
+    filed = pd.to_datetime(facts["filed"])
+    for day in pd.DatetimeIndex(filed.unique()).sort_values()[::5]:
+        past_ctx = ComputeContext(FrameSource(fact_frames={"GOOGL": facts[filed <= day]}),
+                                  default_universe())
+        past = INDICATOR.compute(past_ctx, "GOOGL", {}).frame
+        if past.empty:
+            continue
+        assert past.index.isin(full.index).all(), day
+        pd.testing.assert_frame_equal(past, full.loc[past.index], obj=str(day.date()))
