@@ -3,7 +3,9 @@
 Per company (Microsoft, Alphabet, Amazon, Meta, Oracle by default): capex by
 fiscal quarter and over the trailing four quarters, growth year on year,
 capex/revenue and capex/operating cash flow, from EDGAR facts (quarters
-derived from year-to-date filings by :mod:`ingest.quarterly`; Q4 = FY - 9M).
+derived from year-to-date filings by :mod:`ingest.pit`; Q4 = FY - 9M). Every
+quarter is taken as first known (its figure on the day it could first be
+computed from the filings), so no row uses a figure filed after it.
 Each company keeps its own fiscal calendar; the ``hyperscalers`` total aligns
 them by calendar quarter (the quarter that holds the middle of each fiscal
 quarter) and keeps only quarters every reporting member has filed. The
@@ -12,12 +14,12 @@ table (annual; the only multi-year series is RHK's North American wireline
 capex), so the two build-outs sit side by side.
 
 This module also holds the fundamentals helpers the other cycle indicators
-share (:func:`quarters`, :func:`ttm`, :func:`first_vintage`).
+share (:func:`quarters`, :func:`ttm`, :func:`year_ago`), thin views over the
+point-in-time layer :mod:`ingest.pit`.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,7 @@ from indicators.registry import (
     Meta,
     Params,
 )
+from ingest.pit import QUARTER_COLUMNS, first_release, rolling_ttm
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
@@ -45,74 +48,32 @@ TELECOM_KEY = "telecom"
 
 
 # --------------------------------------------------------------------------- fundamentals helpers
-_QCACHE: OrderedDict[tuple[int, str, bool], tuple[pd.DataFrame, pd.DataFrame]] = OrderedDict()
+def quarters(facts: pd.DataFrame, metric: str, *, company: str | None = None) -> pd.DataFrame:
+    """Each fiscal quarter of ``metric`` as first known (point in time).
 
-
-def first_vintage(facts: pd.DataFrame) -> pd.DataFrame:
-    """Each (concept, unit, period) as first filed: value and filing date of its
-    earliest vintage. Series built on it only ever use what was public on a
-    date, at the cost of ignoring later restatements."""
-    if facts.empty:
-        return facts
-    cols = [c for c in ("taxonomy", "concept", "unit", "period_start", "period_end")
-            if c in facts.columns]
-    order = ["filed", "accession"] if "accession" in facts.columns else ["filed"]
-    return facts.sort_values(order).drop_duplicates(cols, keep="first")
-
-
-def _metric_facts(facts: pd.DataFrame) -> pd.DataFrame:
-    from ingest.concepts import METRICS, split_concept
-
-    names = {split_concept(c)[1] for m in METRICS.values() for c in m.concepts}
-    return facts[facts["concept"].isin(names)]
-
-
-def quarters(facts: pd.DataFrame, metric: str, *, as_first_filed: bool = False) -> pd.DataFrame:
-    """:func:`ingest.quarterly.quarterly_series` of ``metric`` (cached per facts
-    frame within a run), or an empty frame when the metric is unknown or the
-    company never filed it.
-
-    ``as_first_filed`` derives the quarters from :func:`first_vintage` facts
-    (point-in-time: ``filed`` is when each figure first became public).
+    Every row is the quarter's figure on the day it could first be computed
+    from the company's filings (:meth:`ingest.pit.PitHistory.first_release`):
+    ``period_start, period_end, value`` (metric unit), ``filed`` (newest filing
+    the figure rests on), ``known_since`` (that day), ``derived``, ``concept``
+    and ``concepts``. A later restatement or re-tagging never changes a row,
+    so a series built on it only holds what was public on each row's
+    ``known_since``. Empty when the company never filed the metric.
+    ``company`` names it in data-quality warnings.
     """
-    from ingest.quarterly import OUT_COLUMNS, quarterly_series
-
     if facts is None or facts.empty:
-        return pd.DataFrame(columns=OUT_COLUMNS)
-    ck = (id(facts), metric, as_first_filed)
-    hit = _QCACHE.get(ck)
-    if hit is not None and hit[0] is facts:
-        _QCACHE.move_to_end(ck)
-        return hit[1]
-    src = _metric_facts(facts)
-    if as_first_filed:
-        src = first_vintage(src)
-    try:
-        q = quarterly_series(src, metric)
-    except KeyError:  # metric not defined in ingest.concepts
-        q = pd.DataFrame(columns=OUT_COLUMNS)
-    for col in ("period_start", "period_end", "filed"):
-        q[col] = pd.to_datetime(q[col])
-    q = q.sort_values("period_end").reset_index(drop=True)
-    _QCACHE[ck] = (facts, q)
-    while len(_QCACHE) > 128:
-        _QCACHE.popitem(last=False)
-    return q
+        return pd.DataFrame(columns=QUARTER_COLUMNS)
+    return first_release(facts, metric, company=company)
 
 
 def ttm(q: pd.DataFrame) -> pd.Series:
     """Trailing-four-quarter sums of a quarterly frame, indexed by ``period_end``;
-    NaN unless the four quarters are contiguous (each starts within 7 days
-    after the previous ends)."""
+    NaN unless the four quarters are contiguous (:func:`ingest.pit.rolling_ttm`)."""
     if q.empty:
         return pd.Series(dtype=float)
-    starts = pd.to_datetime(q["period_start"]).to_numpy()
-    ends = pd.to_datetime(q["period_end"]).to_numpy()
-    gap = np.r_[np.nan, (starts[1:] - ends[:-1]) / np.timedelta64(1, "D")]
-    ok = (gap > 0) & (gap <= 7)
-    contiguous = pd.Series(ok).rolling(3).sum().to_numpy() == 3
-    vals = pd.Series(q["value"].to_numpy(dtype=float)).rolling(4).sum().to_numpy()
-    return pd.Series(np.where(contiguous, vals, np.nan), index=pd.DatetimeIndex(ends))
+    ends = pd.DatetimeIndex(pd.to_datetime(q["period_end"])).sort_values()
+    rows = rolling_ttm(q)
+    return pd.Series(rows["value"].to_numpy(dtype=float),
+                     index=pd.DatetimeIndex(rows["period_end"])).reindex(ends)
 
 
 def year_ago(s: pd.Series, tolerance_days: tuple[int, int] = (350, 380)) -> pd.Series:
@@ -244,8 +205,8 @@ def telecom_frame(reference: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str,
 def company_parts(source: DataSource, symbol: str) -> tuple[pd.DataFrame, pd.DataFrame,
                                                             pd.DataFrame]:
     facts = source.facts(symbol)
-    return (quarters(facts, "capex"), quarters(facts, "revenue"),
-            quarters(facts, "operating_cash_flow"))
+    return (quarters(facts, "capex", company=symbol), quarters(facts, "revenue", company=symbol),
+            quarters(facts, "operating_cash_flow", company=symbol))
 
 
 def _reference_capex(reference: pd.DataFrame, symbols: Sequence[str]) -> list[dict[str, Any]]:

@@ -15,6 +15,10 @@ Per fiscal quarter, from EDGAR facts:
 * ``inventory_days`` = inventory / quarter cost of revenue x days (on revenue
   when the ``cost_of_revenue`` metric is not defined; ``meta`` says which).
 
+Every quarter's figures are taken as first known from the filings
+(:func:`indicators.capex.quarters`), so a row never changes once it is known
+and never uses a figure filed after it.
+
 Cisco's receivables and inventory for FY1997-2004 are not in the verified
 reference table, so its DSO cannot be computed; its inventory write-down and
 financing commitments, and the dot-com vendor-financing totals, are reported
@@ -173,7 +177,7 @@ class EarningsQualityMeta(Meta):
 def compute(ctx: ComputeContext, key: str,
             params: EarningsQualityParams) -> IndicatorResult[EarningsQualityMeta]:
     facts = ctx.source.facts(key)
-    rev = quarters(facts, "revenue")
+    rev = quarters(facts, "revenue", company=key)
     fields: dict[str, Any] = {"reference": _reference_markers(ctx.source.reference())}
     if key == "CSCO":
         fields["dotcom_note"] = ("Cisco receivables and inventory for FY1997-2004 are "
@@ -183,8 +187,9 @@ def compute(ctx: ComputeContext, key: str,
         fields["missing"] = (f"no SEC EDGAR revenue facts for {key}: load its companyfacts with "
                              "`bubblewatch ingest`")
         return IndicatorResult(pd.DataFrame(), EarningsQualityMeta(**fields))
-    cost = quarters(facts, "cost_of_revenue")
-    frame = quality_frame(rev, quarters(facts, "receivables"), quarters(facts, "inventory"), cost)
+    cost = quarters(facts, "cost_of_revenue", company=key)
+    frame = quality_frame(rev, quarters(facts, "receivables", company=key),
+                          quarters(facts, "inventory", company=key), cost)
     fields["inventory_days_basis"] = "cost of revenue" if not cost.empty else (
         "revenue (no cost_of_revenue metric in ingest.concepts)")
     last = frame.dropna(subset=["dso"])

@@ -25,6 +25,9 @@ Assumptions are parameters:
 NVIDIA's DC revenue comes from the reference table (FY2021 and FY2024-FY2026
 quarters). For later quarters that EDGAR already holds, DC revenue is
 estimated as total revenue x the last known DC share (``dc_estimated`` = 1).
+EDGAR revenue is each quarter's figure as first known (:mod:`ingest.pit`);
+reported AI revenue counts from its report deadline
+(:func:`reported_ai_revenue`).
 
 Reference: Cahn, D. (2024), "AI's $600B Question", Sequoia Capital,
 https://sequoiacap.com/article/ais-600b-question
@@ -67,11 +70,26 @@ def dc_revenue_quarters(reference: pd.DataFrame, entity: str = "NVDA") -> pd.Dat
     return out.sort_index()
 
 
+#: Days after a period's end by which a listed company's report is due at the
+#: latest (SEC deadlines of the slowest filer category: 10-Q 45 days, 10-K 90).
+QUARTER_REPORT_DAYS = 45
+YEAR_REPORT_DAYS = 90
+
+
 def reported_ai_revenue(reference: pd.DataFrame, entities: Sequence[str],
-                        dates: pd.DatetimeIndex) -> pd.Series:
+                        dates: pd.DatetimeIndex, *, quarter_report_days: int = QUARTER_REPORT_DAYS,
+                        year_report_days: int = YEAR_REPORT_DAYS) -> pd.Series:
     """Annualised reported AI revenue known at each date, USD m: for each entity
-    the latest period ending on or before the date, scaled to 365 days, summed
-    over entities that have reported by then (NaN before any)."""
+    the latest period already reported by the date, scaled to 365 days, summed
+    over entities that have reported by then (NaN before any).
+
+    The reference table has no publication dates, so a figure counts as known
+    from its report deadline: ``quarter_report_days`` after the end of a
+    period of up to 100 days, ``year_report_days`` after a longer one. A
+    company files by its deadline, so this never looks ahead for a listed
+    company (figures a company disclosed only later, e.g. before its listing,
+    would need their own publication date).
+    """
     total = pd.Series(np.nan, index=dates)
     if reference is None or reference.empty:
         return total
@@ -81,9 +99,15 @@ def reported_ai_revenue(reference: pd.DataFrame, entities: Sequence[str],
             continue
         start = pd.to_datetime(rows["period_start"])
         end = pd.to_datetime(rows["period_end"])
-        annual = rows["value"].to_numpy(dtype=float) * 365.0 / ((end - start).dt.days + 1)
-        s = pd.Series(annual.to_numpy(), index=pd.DatetimeIndex(end)).sort_index()
-        s = s[~s.index.duplicated(keep="last")]
+        days = (end - start).dt.days + 1
+        annual = rows["value"].to_numpy(dtype=float) * 365.0 / days
+        lag = np.where(days <= 100, quarter_report_days, year_report_days)
+        known_from = end + pd.to_timedelta(lag, unit="D")
+        s = pd.DataFrame({"known": known_from.to_numpy(), "end": end.to_numpy(),
+                          "v": annual.to_numpy()}).sort_values(["known", "end"])
+        # a report for an older period never replaces a newer one already known
+        s = s[s["end"] >= s["end"].cummax()].drop_duplicates("known", keep="last")
+        s = pd.Series(s["v"].to_numpy(), index=pd.DatetimeIndex(s["known"]))
         known = s.reindex(s.index.union(dates)).ffill().reindex(dates)
         total = total.add(known, fill_value=0.0).where(total.notna() | known.notna())
     return total
@@ -173,7 +197,7 @@ def compute(ctx: ComputeContext, key: str,
             ai_revenue_entities=entities,
             missing="no NVIDIA Data Center revenue in the reference table: run "
                     "`bubblewatch init`"))
-    rev = quarters(ctx.source.facts(key), "revenue")
+    rev = quarters(ctx.source.facts(key), "revenue", company=key)
     idx = dc.index.union(pd.DatetimeIndex(rev["period_end"]) if not rev.empty else [])
     ai_rev = reported_ai_revenue(reference, entities, pd.DatetimeIndex(idx))
     frame = gap_frame(

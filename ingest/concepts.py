@@ -4,9 +4,16 @@ Companies tag the same line differently, and change tags over time: NVIDIA
 reported capex as ``PaymentsToAcquirePropertyPlantAndEquipment`` until 2020
 and as ``PaymentsToAcquireProductiveAssets`` (property, equipment *and*
 intangibles) since. Each metric lists its candidate concepts in priority
-order; :mod:`ingest.quarterly` picks, for every period, the concept of the
-most recent filing that reported it, so a tag change never mixes two
-definitions inside one derived quarter.
+order, and priority means priority: for every period :mod:`ingest.pit` uses
+the first concept of the list that has a figure filed by the day asked about,
+whichever was filed more recently. A period known only under a later concept
+uses it; if a preferred concept's figure for that period is filed later, it
+replaces the other from its filing day on (the period keeps the day it was
+first known). Quarters derived from two concepts that disagree elsewhere are
+flagged with a ``DataQualityWarning``.
+
+``nonnegative`` metrics (revenue, capex, balances, share counts) cannot be
+negative: a negative quarter means a bad component and is flagged too.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ class Metric:
     unit: str
     concepts: tuple[str, ...]
     description: str
+    nonnegative: bool = True
 
 
 METRICS: dict[str, Metric] = {
@@ -70,13 +78,13 @@ METRICS: dict[str, Metric] = {
             "net_income", "flow", "USD",
             ("us-gaap:NetIncomeLoss", "us-gaap:ProfitLoss",
              "us-gaap:NetIncomeLossAvailableToCommonStockholdersBasic"),
-            "Net income attributable to the company, USD",
+            "Net income attributable to the company, USD", nonnegative=False,
         ),
         Metric(
             "operating_cash_flow", "flow", "USD",
             ("us-gaap:NetCashProvidedByUsedInOperatingActivities",
              "us-gaap:NetCashProvidedByUsedInOperatingActivitiesContinuingOperations"),
-            "Net cash from operating activities, USD",
+            "Net cash from operating activities, USD", nonnegative=False,
         ),
         Metric(
             "receivables", "stock", "USD",

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from bubblewatch.core.universe import default_universe
-from indicators.capex import INDICATOR, calendar_quarter_end, capex_frame, total_frame
+from indicators.capex import (
+    INDICATOR,
+    calendar_quarter_end,
+    capex_frame,
+    quarters,
+    total_frame,
+)
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
 from ingest.quarterly import annual_series
@@ -24,7 +30,7 @@ def ctx() -> ComputeContext:
 
 
 def test_alphabet_ttm_matches_its_10k(ctx: ComputeContext) -> None:
-    f = INDICATOR.compute(ctx, "GOOGL", {}).frame
+    f = INDICATOR.compute(ctx, "GOOGL", INDICATOR.parse_params()).frame
     # FACTS.md §7/§20: purchases of property and equipment 2023 / 2024 / 2025
     assert f.loc["2023-12-31", "capex_ttm"] == pytest.approx(32251)
     assert f.loc["2024-12-31", "capex_ttm"] == pytest.approx(52535)
@@ -33,7 +39,7 @@ def test_alphabet_ttm_matches_its_10k(ctx: ComputeContext) -> None:
 
 
 def test_alphabet_quarters_match_the_reference_table(ctx: ComputeContext) -> None:
-    f = INDICATOR.compute(ctx, "GOOGL", {}).frame
+    f = INDICATOR.compute(ctx, "GOOGL", INDICATOR.parse_params()).frame
     ref = ctx.source.reference()
     q = ref[(ref["entity"] == "GOOGL") & (ref["metric"] == "capex_quarter")]
     assert len(q) == 12
@@ -45,7 +51,7 @@ def test_alphabet_quarters_match_the_reference_table(ctx: ComputeContext) -> Non
 
 def test_ratios_use_trailing_revenue_and_cash_flow(ctx: ComputeContext) -> None:
     facts = load_shared_facts(1652044, "GOOGL")
-    f = INDICATOR.compute(ctx, "GOOGL", {}).frame
+    f = INDICATOR.compute(ctx, "GOOGL", INDICATOR.parse_params()).frame
     for metric, col in (("revenue", "capex_to_revenue"), ("operating_cash_flow", "capex_to_ocf")):
         fy = annual_series(facts, metric)
         fy2024 = fy[pd.to_datetime(fy["period_end"]) == pd.Timestamp("2024-12-31")]["value"].iloc[0]
@@ -84,13 +90,48 @@ def test_capex_frame_needs_contiguous_quarters_for_ttm() -> None:
 
 
 def test_hyperscalers_and_telecom_keys(ctx: ComputeContext) -> None:
-    total = INDICATOR.compute(ctx, "hyperscalers", {})
+    total = INDICATOR.compute(ctx, "hyperscalers", INDICATOR.parse_params())
     assert total.meta.members_with_data == ["GOOGL"]
     assert set(total.meta.members_missing) == {"MSFT", "AMZN", "META", "ORCL"}
     assert total.frame.loc["2024-12-31", "capex_ttm"] == pytest.approx(52535)
-    telecom = INDICATOR.compute(ctx, "telecom", {}).frame
+    telecom = INDICATOR.compute(ctx, "telecom", INDICATOR.parse_params()).frame
     assert telecom.loc["2000-12-31", "na_wireline_capex"] == 92000
     assert telecom.loc["2001-12-31", "na_wireline_capex_yoy"] == pytest.approx(66 / 92 - 1)
     assert telecom.loc["2000-12-31", "us_equipment_spending"] == 110000
-    missing = INDICATOR.compute(ctx, "MSFT", {})
+    missing = INDICATOR.compute(ctx, "MSFT", INDICATOR.parse_params())
     assert missing.frame.empty and "no SEC EDGAR capex" in missing.meta.missing
+
+
+def test_quarters_are_taken_as_first_known() -> None:
+    def fact(start: str, end: str, val: float, filed: str) -> dict:
+        return {"taxonomy": "us-gaap", "concept": "PaymentsToAcquirePropertyPlantAndEquipment",
+                "unit": "USD", "period_start": start, "period_end": end, "value": val * 1e6,
+                "filed": filed, "accession": filed}
+
+    facts = pd.DataFrame([
+        fact("2023-01-01", "2023-03-31", 10, "2023-05-01"),
+        fact("2023-01-01", "2023-06-30", 25, "2023-08-01"),
+        fact("2023-01-01", "2023-09-30", 45, "2023-11-01"),
+        fact("2023-01-01", "2023-12-31", 70, "2024-02-01"),
+        fact("2023-01-01", "2023-12-31", 72, "2025-02-01"),  # restated a year later
+    ])
+    q = quarters(facts, "capex")
+    assert q["value"].tolist() == [10e6, 15e6, 20e6, 25e6]  # Q4 as filed in 2024
+    assert q["known_since"].tolist() == list(pd.to_datetime(
+        ["2023-05-01", "2023-08-01", "2023-11-01", "2024-02-01"]))
+    f = capex_frame(q, q.iloc[0:0], q.iloc[0:0])
+    assert f.loc["2023-12-31", "capex_ttm"] == 70  # what was knowable in February 2024
+
+
+def test_alphabet_rows_never_change_once_known(ctx: ComputeContext) -> None:
+    facts = load_shared_facts(1652044, "GOOGL")
+    full = INDICATOR.compute(ctx, "GOOGL", INDICATOR.parse_params()).frame
+    filed = pd.to_datetime(facts["filed"])
+    for day in pd.DatetimeIndex(filed.unique()).sort_values()[::5]:
+        past_ctx = ComputeContext(FrameSource(fact_frames={"GOOGL": facts[filed <= day]}),
+                                  default_universe())
+        past = INDICATOR.compute(past_ctx, "GOOGL", INDICATOR.parse_params()).frame
+        if past.empty:
+            continue
+        assert past.index.isin(full.index).all(), day
+        pd.testing.assert_frame_equal(past, full.loc[past.index], obj=str(day.date()))

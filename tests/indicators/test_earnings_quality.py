@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
+from bubblewatch.core.errors import DataQualityWarning
 from bubblewatch.core.universe import default_universe
 from indicators.earnings_quality import INDICATOR, quality_frame
 from indicators.frame_source import FrameSource
@@ -56,3 +59,27 @@ def test_cisco_reports_the_dotcom_markers_without_inventing_dso(ctx: ComputeCont
     ref = res.meta.reference
     assert ref.csco_inventory_charge_to_revenue_fy2001 == pytest.approx(2249 / 22293)
     assert ref.dotcom["vendor_loans_commitments_2000_09"].value == 8700
+
+
+def test_rows_never_change_once_known() -> None:
+    # every quarter is taken as first known, so a row computed from the facts
+    # filed by any day is the row stored from the full history
+    facts = load_shared_facts(1045810, "NVDA")
+    figures, _ = reference_frames()
+
+    def frame(f: pd.DataFrame) -> pd.DataFrame:
+        ctx = ComputeContext(FrameSource(fact_frames={"NVDA": f}, reference_frame=figures),
+                             default_universe())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            return INDICATOR.compute(ctx, "NVDA", INDICATOR.parse_params()).frame
+
+    full = frame(facts)
+    filed = pd.to_datetime(facts["filed"])
+    for day in pd.DatetimeIndex(filed.unique()).sort_values()[::6]:
+        past = frame(facts[filed <= day])
+        if past.empty:
+            continue
+        common = past.index.intersection(full.index)
+        assert len(common) >= len(past) - 1, day  # at most a quarter later re-bounded
+        pd.testing.assert_frame_equal(past.loc[common], full.loc[common], obj=str(day.date()))

@@ -47,9 +47,15 @@ def test_later_quarters_are_estimated_at_the_last_dc_share(ctx: ComputeContext) 
 
 def test_reported_ai_revenue_is_annualised_and_point_in_time() -> None:
     figures, _ = reference_frames()
-    dates = pd.DatetimeIndex(["2024-06-30", "2025-01-31", "2025-07-31"])
+    dates = pd.DatetimeIndex(["2024-03-29", "2024-06-30", "2025-01-31", "2025-03-31",
+                              "2025-08-13", "2025-08-14"])
     s = reported_ai_revenue(figures, ["CRWV"], dates)
-    assert s.iloc[0] == pytest.approx(228.9)  # only the 2023 figure is out by mid-2024
-    assert s.iloc[1] == pytest.approx(1900 * 365 / 366)  # 2024 (leap year) revenue
-    assert s.iloc[2] == pytest.approx(1212.8 * 365 / 91)  # Q2 2025 annualised
+    # a year counts from its 10-K deadline (90 days), a quarter from its 10-Q's (45 days)
+    assert s.iloc[0] == pytest.approx(16)  # 2023 not due before 2024-03-30
+    assert s.iloc[1] == pytest.approx(228.9)  # only the 2023 figure is out by mid-2024
+    assert s.iloc[2] == pytest.approx(228.9)  # 2024 was not public in January 2025
+    assert s.iloc[3] == pytest.approx(1900 * 365 / 366)  # 2024 (leap year) revenue
+    assert s.iloc[4] == pytest.approx(981.6 * 365 / 90)  # Q1 2025 annualised
+    assert s.iloc[5] == pytest.approx(1212.8 * 365 / 91)  # Q2 2025 from 2025-08-14
     assert reported_ai_revenue(figures, ["nobody"], dates).isna().all()
+

@@ -107,3 +107,15 @@ def test_cost_of_revenue_quarters_sum_to_annual(googl: pd.DataFrame) -> None:
     # quarters reported directly are rounded to USD m independently of the
     # year-to-date totals, so the sum may be off by a rounding unit
     assert abs(inside["value"].sum() - row["value"]) <= 1_000_000
+
+
+def test_as_of_tables_equal_tables_of_the_facts_filed_by_then(nvda: pd.DataFrame) -> None:
+    filed = pd.to_datetime(nvda["filed"])
+    for day in pd.to_datetime(["2012-03-01", "2019-02-22", "2021-11-19", "2022-03-19",
+                               "2025-03-01"]):
+        for name in ("revenue", "capex", "receivables"):
+            full = quarterly_series(nvda, name, as_of=day.date())
+            past = quarterly_series(nvda[filed <= day], name)
+            pd.testing.assert_frame_equal(full, past, obj=f"{name} {day.date()}")
+        pd.testing.assert_frame_equal(annual_series(nvda, "revenue", as_of=day.date()),
+                                      annual_series(nvda[filed <= day], "revenue"))
