@@ -60,7 +60,7 @@ def init_db(settings: Settings) -> dict[str, UpsertCounts]:
         out["instruments"] = repo.upsert_instruments(s, settings.universe.instruments)
         from ingest.reference import reference_rows
 
-        figures, events = reference_rows()
+        figures, events = reference_rows(settings.events)
         out["reference_figures"], out["reference_events"] = repo.upsert_reference(s, figures, events)
     return out
 
