@@ -22,16 +22,15 @@ import subprocess
 import sys
 import textwrap
 
+import exuber  # pyexuber, a dev dependency: the parity tests need it, the others do not skip
 import numpy as np
 import pandas as pd
 import pytest
+from exuber.sim import sim_psy1, sim_psy2
 
 from bubblewatch.core.errors import DataQualityWarning, InfeasibleTestError
 from indicators.psy import RadfResult, psy_min_duration, psy_min_window, radf
 from tests.conftest import REPO_ROOT, load_shared_prices
-
-exuber = pytest.importorskip("exuber")
-from exuber.sim import sim_psy1, sim_psy2
 
 #: Agreement required with pyexuber (absolute, on t-ratios).
 TOL_EXUBER = 1e-9
@@ -132,7 +131,7 @@ def test_matches_pyexuber_on_real_prices(shared_data, lag: int) -> None:
 # --------------------------------------------------------------------------- #
 @pytest.mark.parametrize("lag", [0, 1, 2])
 def test_window_statistics_match_statsmodels_on_sp500(shared_data, lag: int) -> None:
-    sm = pytest.importorskip("statsmodels.api")
+    import statsmodels.api as sm
     y = np.log(load_shared_prices("^GSPC")["adj_close"].to_numpy())
     assert y.size > 24000  # daily since 1927
     rng = np.random.default_rng(100 + lag)
@@ -153,7 +152,7 @@ def test_window_statistics_match_statsmodels_on_sp500(shared_data, lag: int) -> 
 
 def test_inner_windows_match_statsmodels(shared_data) -> None:
     """Windows that do not start at the first row (the BSADF maximum)."""
-    sm = pytest.importorskip("statsmodels.api")
+    import statsmodels.api as sm
     y = np.log(load_shared_prices("^GSPC")["adj_close"].to_numpy())[-900:]
     res = radf(y, 40, 1)
     for i in (0, 300, res.bsadf.size - 1):
