@@ -190,7 +190,7 @@ def analog_chart(aligned: pd.DataFrame, *, ai_label: str, dotcom_label: str,
                  anchor_label: str, log_y: bool = True) -> go.Figure:
     """Aligned, rebased paths (100 at the anchor) against trading days from the
     anchor; hover shows each path's real date. ``aligned`` is
-    :func:`dashboard.transforms.align_paths` output."""
+    :func:`indicators.analog.paths_around` output."""
     fig = go.Figure()
     for col, label, color in (("dotcom", dotcom_label, DOTCOM_COLOR), ("ai", ai_label, AI_COLOR)):
         s = aligned[[col, f"{col}_date"]].dropna()

@@ -101,6 +101,53 @@ def runup_start_position(series: pd.Series, before: int | None = None,
     return lo + int(np.argmin(series.to_numpy()[lo : first + 1]))
 
 
+def peak_position(series: pd.Series, search: tuple[date, date] | None = None) -> int:
+    """Position of the highest close, within ``search`` (inclusive) when given.
+
+    Raises
+    ------
+    ValueError
+        If ``search`` holds no observation.
+    """
+    lo, hi = 0, len(series)
+    if search is not None:
+        lo = int(series.index.searchsorted(pd.Timestamp(search[0])))
+        hi = int(series.index.searchsorted(pd.Timestamp(search[1]), side="right"))
+    if hi <= lo:
+        raise ValueError(f"no prices between {search[0]} and {search[1]}" if search else
+                         "no prices")
+    return lo + int(np.argmax(series.to_numpy()[lo:hi]))
+
+
+def paths_around(ai: pd.Series, dotcom: pd.Series, ai_anchor: date | pd.Timestamp,
+                 dotcom_anchor: date | pd.Timestamp, *, before: int = 750,
+                 after: int = 750) -> pd.DataFrame:
+    """Both paths rebased to 100 at their anchors, on a common axis of trading
+    days since the anchor, for a window of ``before``/``after`` trading days.
+
+    Each anchor snaps to the first trading day on or after it. Unlike
+    :func:`aligned_paths` (the stored series, from the AI anchor to today), the
+    dot-com path runs on past the AI side's last day, showing what followed.
+
+    Returns
+    -------
+    DataFrame indexed by ``t`` (trading days from the anchor) with ``ai``,
+    ``dotcom`` (100 at ``t = 0``), ``ai_date`` and ``dotcom_date``.
+    """
+    cols = {}
+    for name, s, when in (("ai", ai, ai_anchor), ("dotcom", dotcom, dotcom_anchor)):
+        s = s.dropna().sort_index()
+        p0 = anchor_position(s, pd.Timestamp(when).date())
+        lo, hi = max(0, p0 - before), min(len(s), p0 + after + 1)
+        part = s.iloc[lo:hi]
+        t = np.arange(lo, hi) - p0
+        cols[name] = pd.Series(part.to_numpy() / float(s.iloc[p0]) * 100.0, index=t)
+        cols[f"{name}_date"] = pd.Series(pd.DatetimeIndex(part.index), index=t)
+    out = pd.DataFrame(cols)
+    out.index.name = "t"
+    return out[["ai", "dotcom", "ai_date", "dotcom_date"]]
+
+
 def aligned_paths(ai: pd.Series, dotcom: pd.Series, ai_anchor: int, dotcom_anchor: int,
                   pre_days: int = 0) -> pd.DataFrame:
     """Both paths normalised at their anchors, on the AI series' dates.
@@ -198,11 +245,9 @@ def resolve_event(source: DataSource, name: str) -> date:
 def _anchors(ai: pd.Series, dotcom: pd.Series, params: AnalogParams, source: DataSource,
              search: tuple[date, date]) -> tuple[int, int, str]:
     kind = params.anchor
-    lo = int(dotcom.index.searchsorted(pd.Timestamp(search[0])))
-    hi = int(dotcom.index.searchsorted(pd.Timestamp(search[1]), side="right"))
-    dc_peak = lo + int(np.argmax(dotcom.to_numpy()[lo:hi]))
+    dc_peak = peak_position(dotcom, search)
     if kind == "peak":
-        return int(np.argmax(ai.to_numpy())), dc_peak, "highest close of each series"
+        return peak_position(ai), dc_peak, "highest close of each series"
     if kind == "runup_start":
         a0 = runup_start_position(ai)
         d0 = runup_start_position(dotcom, before=dc_peak)

@@ -3,16 +3,16 @@ best-matching Cisco date and what Cisco did next."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import charts as ch
 from dashboard import data, ui
 from dashboard import transforms as tf
-from indicators.analog import runup_start_position
+from indicators import registry
+from indicators.analog import paths_around, peak_position, runup_start_position
 from indicators.runup import basket_index
+from ingest.reference import reference_events
 
 ctx = ui.context()
 url = ctx.url
@@ -60,6 +60,8 @@ if ai.empty or dc.empty:
 
 info = data.run_info(url, "analog", pair_name)
 meta = data.run_meta(url, "analog", pair_name)
+# the stored run's parameters (the defaults before a first compute)
+params = registry.get("analog").parse_params((info or {}).get("params"))
 best = meta.best_match if meta is not None else None
 best_date = pd.Timestamp(best.dotcom_date) if best is not None else None
 
@@ -79,26 +81,29 @@ anchor_opts = [a for a in ANCHORS if a != "best" or best_date is not None]
 anchor = ui.select("Align the paths at", anchor_opts, key="anchor", format_func=ANCHORS.get,
                    default="best" if best_date is not None else "peak")
 
-dot_era_end = pd.Timestamp(date(2002, 12, 31))
+search = params.dotcom_search  # where the indicator looks for the dot-com peak and match
+dc_peak = pd.Timestamp(dc.index[peak_position(dc, search)])
 if anchor == "best":
     assert best_date is not None
     a_ai, a_dc, a_label = ai.index[-1], best_date, f"today ≈ {best_date:%Y-%m-%d}"
 elif anchor == "peak":
-    a_ai = tf.peak_date(ai)
-    a_dc = tf.peak_date(dc, end=dot_era_end.date())
+    a_ai, a_dc = pd.Timestamp(ai.index[peak_position(ai)]), dc_peak
     a_label = f"peaks ({a_ai:%Y-%m-%d} / {a_dc:%Y-%m-%d})"
 elif anchor == "runup":
     r_ai = runup_start(ai)
-    r_dc = runup_start(dc[dc.index <= dot_era_end])
+    r_dc = runup_start(dc[dc.index <= pd.Timestamp(search[1])])
     if r_ai is None or r_dc is None:
         st.info("No 2-year doubling found in one of the paths; showing the peaks instead.")
-        a_ai, a_dc = tf.peak_date(ai), tf.peak_date(dc, end=dot_era_end.date())
+        a_ai, a_dc = pd.Timestamp(ai.index[peak_position(ai)]), dc_peak
     else:
         a_ai, a_dc = r_ai, r_dc
     a_label = f"run-up start ({a_ai:%Y-%m-%d} / {a_dc:%Y-%m-%d})"
 else:
     events = data.reference_events(url)
-    ai_ev, dc_ev = tf.era_events(events, "ai"), tf.era_events(events, "dotcom")
+    if events.empty:  # not initialised yet: the built-in events
+        events = pd.DataFrame(reference_events())
+    ai_ev, dc_ev = (events[events["era"] == era].sort_values("date").reset_index(drop=True)
+                    for era in ("ai", "dotcom"))
     c1, c2 = st.columns(2)
     with c1:
         k_ai = ui.select("AI-era event", list(ai_ev["key"]), key="ai_event",
@@ -116,8 +121,8 @@ else:
 
 
 years = st.slider("Years shown before and after the anchor", 1, 8, 3, key="w_years")
-aligned = tf.align_paths(ai, dc, a_ai, a_dc, before=years * tf.TRADING_DAYS_PER_YEAR,
-                         after=years * tf.TRADING_DAYS_PER_YEAR)
+aligned = paths_around(ai, dc, a_ai, a_dc, before=years * tf.TRADING_DAYS_PER_YEAR,
+                       after=years * tf.TRADING_DAYS_PER_YEAR)
 fig = ch.analog_chart(aligned, ai_label=ai_label, dotcom_label=dc_label, anchor_label=a_label)
 ui.chart(fig, aligned, f"analog-{pair_name}-{anchor}", key="analog_paths",
          about={"pair": pair_name, "anchor": anchor, "ai_anchor": f"{a_ai:%Y-%m-%d}",
@@ -140,26 +145,22 @@ else:
         c2.metric("Path distance at the best match",
                   ui.fmt_num(float(dist), 3) if isinstance(dist, (int, float)) else "–",
                   help="Root-mean-square difference of the rebased log paths (lower = closer).")
-        to_peak = (tf.peak_date(dc, end=dot_era_end.date()) - best_date).days
+        to_peak = (dc_peak - best_date).days
         c3.metric(f"{pair.dotcom}'s dot-com peak was", f"{abs(to_peak)} days "
                   + ("later" if to_peak >= 0 else "earlier"))
-        fwd = tf.forward_returns(dc, best_date)
-        stored_fwd = {h: v for h, v in best.forward_returns.items() if v is not None}
+        # the indicator's own figures (horizons in trading days): one set of numbers,
+        # the same as in exports and alerts
+        fwd = pd.DataFrame([{"horizon_trading_days": int(h), "return_pct": 100 * v}
+                            for h, v in best.forward_returns.items() if v is not None])
         st.markdown(f"**What {dc_label} did next** (from {best_date:%Y-%m-%d}):")
-        if stored_fwd:
-            # the indicator's own figures (horizons in trading days), so the page and
-            # exports/alerts agree
-            cols = st.columns(len(stored_fwd))
-            for col, (h, v) in zip(cols, stored_fwd.items(), strict=False):
-                months = round(int(h) / 21)
-                col.metric(f"over {h} trading days (≈{months}m)", f"{100 * v:+.0f} %")
-            st.caption("Calendar-month horizons from the prices: " + ", ".join(
-                f"{r.horizon} to {r.to_date:%Y-%m-%d}: {r.return_pct:+.0f} %"
-                for r in fwd.itertuples(index=False)))
+        if fwd.empty:
+            st.info(f"The prices of {dc_label} end before the first horizon after "
+                    f"{best_date:%Y-%m-%d}.")
         else:
-            cols = st.columns(max(1, len(fwd)))
-            for col, row in zip(cols, fwd.itertuples(index=False), strict=False):
-                col.metric(f"over {row.horizon} (to {row.to_date:%Y-%m-%d})",
+            cols = st.columns(len(fwd))
+            for col, row in zip(cols, fwd.itertuples(index=False), strict=True):
+                months = round(row.horizon_trading_days / 21)
+                col.metric(f"over {row.horizon_trading_days} trading days (≈{months} months)",
                            f"{row.return_pct:+.0f} %")
         ui.download(fwd, f"analog-{pair_name}-what-followed", key="what_followed",
                     about={"pair": pair_name, "best_date": f"{best_date:%Y-%m-%d}"},

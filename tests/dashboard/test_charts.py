@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard import charts as ch
-from dashboard import transforms as tf
+from indicators.analog import paths_around
 from tests.conftest import load_shared_prices
 
 
@@ -17,7 +17,7 @@ from tests.conftest import load_shared_prices
 def aligned() -> pd.DataFrame:
     nvda = load_shared_prices("NVDA")["close"]
     csco = load_shared_prices("CSCO")["close"]
-    return tf.align_paths(nvda, csco, pd.Timestamp("2022-11-30"), pd.Timestamp("1995-08-09"))
+    return paths_around(nvda, csco, pd.Timestamp("2022-11-30"), pd.Timestamp("1995-08-09"))
 
 
 def test_analog_chart_colours_units_and_dates(aligned):

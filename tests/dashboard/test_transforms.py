@@ -23,34 +23,6 @@ def nvda() -> pd.Series:
     return load_shared_prices("NVDA")["close"]
 
 
-def test_align_paths_puts_both_anchors_at_zero(nvda, csco):
-    out = tf.align_paths(nvda, csco, date(2022, 11, 30), date(1995, 8, 9), before=10, after=300)
-    assert out.loc[0, "ai"] == pytest.approx(100) and out.loc[0, "dotcom"] == pytest.approx(100)
-    assert out.loc[0, "ai_date"] == pd.Timestamp("2022-11-30")
-    assert out.loc[0, "dotcom_date"] == pd.Timestamp("1995-08-09")
-    assert out.index.min() == -10 and out.index.max() == 300
-    # t counts trading days: 252 rows after the Netscape IPO is Cisco's 252nd next close
-    pos = csco.index.get_loc(pd.Timestamp("1995-08-09"))
-    assert out.loc[252, "dotcom_date"] == csco.index[pos + 252]
-    assert out.loc[252, "dotcom"] == pytest.approx(100 * csco.iloc[pos + 252] / csco.iloc[pos])
-
-
-def test_forward_returns_match_prices(csco):
-    fwd = tf.forward_returns(csco, date(2000, 3, 27))
-    assert list(fwd["horizon"]) == ["6m", "12m", "24m"]
-    row = fwd.set_index("horizon").loc["24m"]
-    assert row["to_date"] <= date(2002, 3, 27)
-    assert row["return_pct"] == pytest.approx(
-        (csco.loc[:"2002-03-27"].iloc[-1] / csco.loc["2000-03-27"] - 1) * 100)
-    assert row["return_pct"] < -50  # Cisco lost most of its value after the peak
-    assert tf.forward_returns(csco, csco.index[-5]).empty  # no horizon inside the data
-
-
-def test_peak_date(csco):
-    peak = tf.peak_date(csco, end=date(2002, 12, 31))
-    assert peak == pd.Timestamp("2000-03-27")  # Cisco's record close $80.06 (FACTS.md)
-
-
 def test_top_movers_sorted_by_absolute_move():
     idx = pd.bdate_range("2024-01-01", periods=30)
     closes = pd.DataFrame({"UP": np.linspace(100, 130, 30), "DOWN": np.linspace(100, 50, 30),
@@ -122,11 +94,6 @@ def test_units_and_calendar_quarters():
     q = pd.Series([1.0, 2.0], index=pd.to_datetime(["2024-08-31", "2024-11-30"]))  # Oracle
     out = tf.to_calendar_quarter(q)
     assert list(out.index) == [pd.Timestamp("2024-09-30"), pd.Timestamp("2024-12-31")]
-
-
-def test_era_events_fall_back_to_builtin_anchors():
-    ev = tf.era_events(pd.DataFrame(), "dotcom")
-    assert list(ev["key"]) == ["netscape_ipo"] and ev["date"].iloc[0] == date(1995, 8, 9)
 
 
 def test_episode_table_names_columns_in_words() -> None:

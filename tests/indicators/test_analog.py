@@ -15,6 +15,8 @@ from indicators.analog import (
     aligned_paths,
     best_match,
     forward_returns,
+    paths_around,
+    peak_position,
     resolve_event,
 )
 from indicators.frame_source import FrameSource
@@ -97,3 +99,25 @@ def test_nvda_vs_csco_on_real_prices(nvda_csco: tuple) -> None:
     j = csco.index.get_loc(pd.Timestamp(bm.dotcom_date))
     assert bm.forward_returns["252"] == pytest.approx(csco.iloc[j + 252] / csco.iloc[j] - 1)
     assert forward_returns(csco, j, (126,))[126] == pytest.approx(bm.forward_returns["126"])
+
+
+def test_paths_around_put_both_anchors_at_zero() -> None:
+    nvda, csco = load_shared_prices("NVDA")["close"], load_shared_prices("CSCO")["close"]
+    out = paths_around(nvda, csco, date(2022, 11, 30), date(1995, 8, 9), before=10, after=300)
+    assert out.loc[0, "ai"] == pytest.approx(100) and out.loc[0, "dotcom"] == pytest.approx(100)
+    assert out.loc[0, "ai_date"] == pd.Timestamp("2022-11-30")
+    assert out.loc[0, "dotcom_date"] == pd.Timestamp("1995-08-09")
+    assert out.index.min() == -10 and out.index.max() == 300
+    # t counts trading days: 252 rows after the Netscape IPO is Cisco's 252nd next close
+    pos = csco.index.get_loc(pd.Timestamp("1995-08-09"))
+    assert out.loc[252, "dotcom_date"] == csco.index[pos + 252]
+    assert out.loc[252, "dotcom"] == pytest.approx(100 * csco.iloc[pos + 252] / csco.iloc[pos])
+
+
+def test_peak_position_within_a_search_range() -> None:
+    csco = load_shared_prices("CSCO")["close"]
+    peak = csco.index[peak_position(csco, (date(1993, 1, 1), date(2003, 12, 31)))]
+    assert peak == pd.Timestamp("2000-03-27")  # Cisco's record close $80.06 (FACTS.md)
+    assert csco.loc[peak] == pytest.approx(80.06, abs=0.01)
+    with pytest.raises(ValueError, match="no prices between"):
+        peak_position(csco, (date(1950, 1, 1), date(1960, 1, 1)))

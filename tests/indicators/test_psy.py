@@ -22,7 +22,7 @@ import subprocess
 import sys
 import textwrap
 
-import exuber  # pyexuber, a dev dependency: the parity tests need it, the others do not skip
+import exuber  # pyexuber (a dev dependency): the reference for the parity tests
 import numpy as np
 import pandas as pd
 import pytest
