@@ -207,7 +207,7 @@ def _reject(source: str, lines: np.ndarray, bad: np.ndarray, column: str, messag
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    return f"{x:.10g}"
 
 
 def canonical_bars(raw: pd.DataFrame, source: str, *, first_row: int = 2,
@@ -345,8 +345,7 @@ def _numbers(col: pd.Series, name: str, source: str, lines: np.ndarray,
              "is not a whole number"),
         ]
     else:
-        allowed = (f"a finite price from {_fmt(limits.min_price)} to "
-                   f"{_fmt(limits.max_price)}")
+        allowed = f"a finite price from {limits.min_price:g} to {limits.max_price:g}"
         checks = [
             (present & ~np.isfinite(values), "is not a finite price"),
             (present & (values <= 0), "is not a positive price"),
