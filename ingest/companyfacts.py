@@ -150,7 +150,8 @@ def parse_companyfacts(
             continue
         where = f"facts.{_name(taxonomy)}"
         if not isinstance(concepts, dict):
-            raise IngestError(f"{_kind(concepts)}; allowed: an object of concepts",
+            raise IngestError(f"taxonomy {_name(taxonomy)} is {_kind(concepts)}; allowed: an "
+                              "object of concepts",
                               source=source, location=where)
         _text(taxonomy, "taxonomy", source, where, optional=False)
         for concept, body in concepts.items():

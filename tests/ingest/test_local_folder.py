@@ -250,7 +250,7 @@ BAD_FACTS_FILES = {
     "units-a-list": (lambda t: t.replace('"units": {', '"units": [], "x": {', 1).encode(),
                      ["(facts.dei.EntityCommonStockSharesOutstanding)", "has no 'units' object"]),
     "taxonomy-a-list": (lambda t: t.replace('"dei": {', '"dei": [], "_": {', 1).encode(),
-                        ["(facts.dei)", "a list; allowed: an object of concepts"]),
+                        ["(facts.dei)", "taxonomy dei is a list; allowed: an object of concepts"]),
     "missing-end": (lambda t: t.replace('"end":', '"END":', 1).encode(),
                     [f"{_FIRST}.end)", "missing field 'end'"]),
     "filed-2099": (lambda t: t.replace('"filed": "', '"filed": "2099-01-01", "_": "', 1).encode(),

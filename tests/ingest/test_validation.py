@@ -342,7 +342,7 @@ def test_bad_fact_fields_are_named(change: dict, location: str, expect: str) -> 
         ({"cik": True, "facts": {}}, "(cik)", "is not a CIK"),
         ({"cik": 1045810}, "(facts)", "missing field 'facts'"),
         ({"cik": 1045810, "facts": []}, "(facts)", "'facts' is a list"),
-        ({"cik": 1045810, "facts": {"us-gaap": [1]}}, "(facts.us-gaap)", "a list; allowed"),
+        ({"cik": 1045810, "facts": {"us-gaap": [1]}}, "(facts.us-gaap)", "taxonomy us-gaap is a list; allowed"),
         ({"cik": 1045810, "facts": {"us-gaap": {"Revenues": {"units": []}}}},
          "(facts.us-gaap.Revenues)", "has no 'units' object"),
         ({"cik": 1045810, "facts": {"us-gaap": {"Revenues": {"units": {"USD": {"a": 1}}}}}},
