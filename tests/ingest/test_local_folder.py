@@ -33,6 +33,9 @@ def test_every_price_file_loaded_with_its_row_count(seeded_db_url: str, shared_d
     for f in files:
         symbol = f.stem if f.stem not in {"IXIC", "GSPC", "NDX"} else "^" + f.stem
         assert counts[symbol][0] == _csv_rows(f), symbol
+    # the counts ../shared/data/prices/SOURCES.md states
+    stated = {"NVDA": 6938, "^GSPC": 24777, "^IXIC": 14003, "CRWV": 317, "CSCO": 9194}
+    assert {s: counts[s][0] for s in stated} == stated
 
 
 def test_both_companyfacts_files_loaded(seeded_db_url: str) -> None:
