@@ -28,7 +28,7 @@ from db.models import (
     ReferenceFigure,
     RunLog,
 )
-from db.upsert import UpsertCounts, upsert
+from db.upsert import CHUNK, UpsertCounts, upsert
 
 PRICE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
 
@@ -56,32 +56,75 @@ def instrument_symbols(session: Session) -> list[str]:
 
 # --------------------------------------------------------------------------- prices
 def upsert_bars(session: Session, symbol: str, source: str, bars: pd.DataFrame) -> UpsertCounts:
-    """Write daily bars (``DatetimeIndex`` or ``date`` column; ``PRICE_COLUMNS``)."""
+    """Write daily bars (``DatetimeIndex`` or ``date`` column; ``PRICE_COLUMNS``).
+
+    Rows already stored with the same values are counted as unchanged
+    without being sent: when the stored rows of ``symbol``/``source`` in the
+    frame's date span are few (at most twice the frame), they are read once
+    and compared, and only new or changed rows are upserted, in statements of
+    :data:`db.upsert.CHUNK` rows built one at a time (bounded memory).
+    """
     df = bars.reset_index() if "date" not in bars.columns else bars
-    rows = []
-    for rec in df.to_dict("records"):
-        d = rec["date"]
-        vol = rec.get("volume")
-        rows.append(
-            {
-                "symbol": symbol,
-                "date": d.date() if isinstance(d, (pd.Timestamp, datetime)) else d,
-                "open": _num(rec.get("open")),
-                "high": _num(rec.get("high")),
-                "low": _num(rec.get("low")),
-                "close": float(rec["close"]),
-                "adj_close": float(rec["adj_close"]),
-                "volume": None if vol is None or _isnan(vol) else int(vol),
-                "source": source,
-            }
+    if df.empty:
+        return UpsertCounts()
+    days = pd.DatetimeIndex(df["date"]).normalize()
+    values = {c: (pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                  if c in df.columns else np.full(len(df), np.nan)) for c in PRICE_COLUMNS}
+    send = np.ones(len(df), dtype=bool)
+    stored = _stored_bars(session, symbol, source, days.min().date(), days.max().date(), len(df))
+    if stored is not None and len(stored):
+        old = stored.reindex(days)
+        same = np.ones(len(df), dtype=bool)
+        for c in PRICE_COLUMNS:
+            a, b = values[c], old[c].to_numpy(dtype=float)
+            same &= (a == b) | (np.isnan(a) & np.isnan(b))
+        send = ~(same & old.index.isin(stored.index))
+    unchanged = int((~send).sum())
+    dates = np.asarray(days.date)
+    total = UpsertCounts(unchanged=unchanged)
+    idx = np.flatnonzero(send)
+    for i in range(0, len(idx), CHUNK):
+        part = idx[i : i + CHUNK]
+        cols = {c: values[c][part] for c in PRICE_COLUMNS}
+        vol = cols["volume"]
+        rows = [
+            {"symbol": symbol, "date": d, "open": o, "high": h, "low": lo, "close": c,
+             "adj_close": a, "volume": v, "source": source}
+            for d, o, h, lo, c, a, v in zip(
+                dates[part].tolist(), _nullable(cols["open"]), _nullable(cols["high"]),
+                _nullable(cols["low"]), cols["close"].tolist(), cols["adj_close"].tolist(),
+                [None if math.isnan(x) else int(x) for x in vol.tolist()], strict=True)
+        ]
+        total = total + upsert(
+            session, PriceBar.__table__, rows, ["symbol", "date", "source"],
+            ["open", "high", "low", "close", "adj_close", "volume"],
         )
-    return upsert(
-        session,
-        PriceBar.__table__,
-        rows,
-        ["symbol", "date", "source"],
-        ["open", "high", "low", "close", "adj_close", "volume"],
-    )
+    return total
+
+
+def _nullable(a: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(x) else x for x in a.tolist()]
+
+
+def _stored_bars(session: Session, symbol: str, source: str, lo: date, hi: date,
+                 n: int) -> pd.DataFrame | None:
+    """Stored bars of ``symbol``/``source`` dated ``lo..hi``, indexed by date;
+    None when there are more than ``2 n`` of them (reading them would cost
+    more than upserting)."""
+    where = (PriceBar.symbol == symbol, PriceBar.source == source, PriceBar.date >= lo,
+             PriceBar.date <= hi)
+    count = int(session.scalar(select(func.count()).select_from(PriceBar).where(*where)) or 0)
+    if count == 0:
+        return pd.DataFrame(columns=PRICE_COLUMNS, index=pd.DatetimeIndex([]))
+    if count > 2 * n:
+        return None
+    rows = session.execute(select(
+        PriceBar.date, PriceBar.open, PriceBar.high, PriceBar.low, PriceBar.close,
+        PriceBar.adj_close, PriceBar.volume).where(*where)).all()
+    cols = list(zip(*rows, strict=True))
+    data = {name: np.array([np.nan if v is None else v for v in col], dtype=float)
+            for name, col in zip(PRICE_COLUMNS, cols[1:], strict=True)}
+    return pd.DataFrame(data, index=pd.DatetimeIndex(pd.to_datetime(pd.Series(cols[0]))))
 
 
 def price_frame(
@@ -431,17 +474,6 @@ def release_lock(session: Session, name: str, owner: str) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-def _num(v: Any) -> float | None:
-    return None if v is None or _isnan(v) else float(v)
-
-
-def _isnan(v: Any) -> bool:
-    try:
-        return math.isnan(float(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def _jsonable(obj: Any) -> Any:
     """Make numpy/pandas/date values JSON-safe (NaN -> None)."""
     import numpy as np

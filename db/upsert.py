@@ -92,15 +92,23 @@ def upsert(
 
 
 def _scope(table: Table, conflict: Sequence[str], chunk: Sequence[Mapping[str, Any]]) -> list:
-    """Equality tests on the key columns that are constant across ``chunk``
-    (a symbol, a source, a CIK): counting rows in that scope before and after
-    the insert gives the number inserted, inside the same transaction."""
+    """Tests that every row of ``chunk`` passes: equality on the key columns
+    that are constant across it (a symbol, a source, a CIK) and a range on
+    the others (dates). Counting rows in that scope before and after the
+    insert gives the number inserted, inside the same transaction, and costs
+    the chunk's span, not the table's size."""
     conds = []
     for c in conflict:
         values = {r[c] for r in chunk}
         if len(values) == 1:
             v = values.pop()
             conds.append(table.c[c].is_(None) if v is None else table.c[c] == v)
+        elif None not in values:
+            try:
+                lo, hi = min(values), max(values)
+            except TypeError:  # values of mixed types have no order
+                continue
+            conds.append(table.c[c].between(lo, hi))
     return conds
 
 

@@ -46,6 +46,28 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+#: Host names a test may resolve: the loopback interface only.
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing in a test may reach the network: resolving any name but the
+    loopback interface fails the test at once (live sources are tested
+    against local servers)."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def local_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name in LOCAL_HOSTS or name.startswith("127.") or name.endswith(".invalid"):
+            return real(host, *args, **kwargs)
+        raise OSError(f"test tried to resolve {name!r}: tests must not reach the network")
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test away from the user's data folder, caches and config."""

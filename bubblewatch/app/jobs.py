@@ -9,10 +9,11 @@ the database exactly as it was.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bubblewatch.core.errors import BubblewatchError, IngestError, SourceUnavailableError
 from bubblewatch.core.settings import Settings
@@ -22,6 +23,11 @@ from db.migrate import upgrade
 from db.runlog import RunRecorder, record_run
 from db.session import session_scope
 from db.upsert import UpsertCounts
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ingest.models import FactRow, PriceLimits
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +89,16 @@ def _universe(settings: Settings, symbols: Sequence[str] | None) -> Universe:
 
 
 def ingest_from_dir(settings: Settings, root: Path, symbols: Sequence[str] | None = None,
-                    on_item: Progress | None = None) -> IngestReport:
-    """Load ``root/prices/*.csv`` and ``root/edgar/CIK*.json`` (see :mod:`ingest.local`)."""
+                    on_item: Progress | None = None,
+                    limits: PriceLimits | None = None) -> IngestReport:
+    """Load ``root/prices/*.csv`` and ``root/edgar/CIK*.json`` (see :mod:`ingest.local`).
+
+    Each file is validated and written in its own transaction (price files
+    chunk by chunk inside it, so memory stays bounded): a bad file is reported
+    with its line, field and value and leaves the database as it was, and the
+    other files still load. ``limits`` overrides what a bar may hold
+    (:class:`ingest.models.PriceLimits`; the documented defaults when None).
+    """
     from ingest import local
 
     url = settings.resolved_database_url
@@ -100,7 +114,8 @@ def ingest_from_dir(settings: Settings, root: Path, symbols: Sequence[str] | Non
     with record_run(url, "ingest_prices") as rec:
         for f in prices:
             _item(rec, report, str(f.path),
-                  lambda f=f: _write_bars(url, f.symbol, "file", local.read_prices(f)))
+                  lambda f=f: _write_bar_chunks(url, f.symbol, "file",
+                                                local.iter_price_chunks(f, limits)))
             if on_item:
                 on_item(f.symbol)
         for p in problems:
@@ -175,7 +190,11 @@ def ingest_yahoo(settings: Settings, symbols: Sequence[str] | None = None,
                         try:
                             bars = nasdaq.transform(nq, nasdaq.extract(nq, fallback))
                         except IngestError as nasdaq_exc:
-                            raise IngestError(f"{yahoo_exc}; then {nasdaq_exc}") from None
+                            both_down = (isinstance(yahoo_exc, SourceUnavailableError)
+                                         and isinstance(nasdaq_exc, SourceUnavailableError))
+                            # neither source reachable: the network is down, stop the run
+                            cls = SourceUnavailableError if both_down else IngestError
+                            raise cls(f"{yahoo_exc}; then {nasdaq_exc}") from None
                         served.update(source="nasdaq", yahoo_error=str(yahoo_exc))
                         log.warning("%s: served by Nasdaq because Yahoo failed: %s",
                                     symbol, yahoo_exc)
@@ -238,25 +257,53 @@ def ingest_edgar(settings: Settings, symbols: Sequence[str] | None = None,
 
 
 def _item(rec: RunRecorder, report: IngestReport, item: str, work: Callable[[], UpsertCounts]) -> None:
+    """Run one item's work; any failure but a source outage is recorded
+    against the item (one line, in the run log and the report) and the job
+    goes on. Failures that are not bubblewatch's own keep their type in the
+    message and their traceback in the DEBUG log."""
     try:
         counts = work()
     except SourceUnavailableError:
         raise
     except BubblewatchError as exc:
         log.debug("%s failed: %s", item, exc)
-        rec.fail(item, exc)
-        report.errors[item] = str(exc)
+        message = " ".join(str(exc).splitlines()) or type(exc).__name__
+    except Exception as exc:
+        log.debug("%s failed unexpectedly", item, exc_info=True)
+        message = (f"{item}: unexpected {type(exc).__name__}: {_one_line(str(exc))} "
+                   "(nothing of it was stored; run with --log-level DEBUG for the traceback)")
+    else:
+        rec.ok(item, counts.written, inserted=counts.inserted, updated=counts.updated,
+               unchanged=counts.unchanged)
+        report.counts[item] = counts
         return
-    rec.ok(item, counts.written, inserted=counts.inserted, updated=counts.updated,
-           unchanged=counts.unchanged)
-    report.counts[item] = counts
+    rec.fail(item, message)
+    report.errors[item] = message
 
 
-def _write_bars(url: str, symbol: str, source: str, bars) -> UpsertCounts:  # type: ignore[no-untyped-def]
+def _one_line(text: str, limit: int = 500) -> str:
+    """The first line of an error message (database errors append the SQL and
+    its parameters on further lines), at most ``limit`` characters."""
+    first = text.strip().splitlines()[0] if text.strip() else "(no message)"
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
+def _write_bars(url: str, symbol: str, source: str, bars: pd.DataFrame) -> UpsertCounts:
     with session_scope(url) as s:
         return repo.upsert_bars(s, symbol, source, bars)
 
 
-def _write_facts(url: str, rows) -> UpsertCounts:  # type: ignore[no-untyped-def]
+def _write_bar_chunks(url: str, symbol: str, source: str,
+                      chunks: Iterable[pd.DataFrame]) -> UpsertCounts:
+    """Write validated chunks of one file in one transaction: an error while
+    reading a later chunk rolls back the earlier ones."""
+    total = UpsertCounts()
+    with session_scope(url) as s:
+        for bars in chunks:
+            total = total + repo.upsert_bars(s, symbol, source, bars)
+    return total
+
+
+def _write_facts(url: str, rows: Sequence[FactRow]) -> UpsertCounts:
     with session_scope(url) as s:
         return repo.upsert_facts(s, rows)

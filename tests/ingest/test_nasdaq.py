@@ -112,7 +112,7 @@ GOOD = {"date": "06/14/2024", "close": "$131.88", "volume": "309,320,400", "open
     ({**GOOD, "date": "2024-06-14"}, r"\(rows\[1\]\.date\): date '2024-06-14' is not MM/DD/YYYY"),
     ({**GOOD, "close": "$13l.88"}, r"\(rows\[1\]\.close\): '\$13l\.88' is not a number"),
     ({**GOOD, "close": "--"}, r"close is missing"),
-    ({**GOOD, "low": "$-1.00"}, r"low -1\.0 is not a positive price"),
+    ({**GOOD, "low": "$-1.00"}, r"low '-1\.0' is not a positive price"),
 ])
 def test_a_bad_value_names_its_row_and_field(row: dict, message: str) -> None:
     q = nasdaq.NasdaqQuery("NVDA", START, END)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bubblewatch.app.cli.common import cli_errors, split_list
@@ -109,13 +110,14 @@ def ingest(
         failed = False
         for rep in reports:
             for item, c in rep.counts.items():
-                console.print(f"[green]ok[/]     {item}: {c.inserted} new, {c.updated} updated, "
-                              f"{c.unchanged} unchanged")
+                console.print(f"[green]ok[/]     {escape(item)}: {c.inserted} new, {c.updated} "
+                              f"updated, {c.unchanged} unchanged", soft_wrap=True)
             for item, err in rep.errors.items():
                 failed = True
-                err_console.print(f"[red]failed[/] {err}" if item in err else f"[red]failed[/] {item}: {err}")
+                line = err if err.startswith(item) else f"{item}: {err}"
+                err_console.print(f"[red]failed[/] {escape(line)}", soft_wrap=True)
             for w in rep.warnings:
-                err_console.print(f"[yellow]skipped[/] {w}")
+                err_console.print(f"[yellow]skipped[/] {escape(w)}", soft_wrap=True)
             t = rep.total
             console.print(f"{rep.job}: {t.inserted} rows new, {t.updated} updated, "
                           f"{t.unchanged} unchanged, {len(rep.errors)} failed")
