@@ -1,9 +1,9 @@
 """Cached, read-only loaders for the dashboard.
 
 Every loader takes the database URL first (so a cache entry never leaks
-between databases), opens a short read-only session on the engine held by
-:func:`engine` (``st.cache_resource``), calls one :mod:`db.repo` or
-:mod:`db.dashboard_queries` read, and returns a plain frame or dict cached by
+between databases), opens a short read-only session on the process's one
+engine for that URL (:func:`db.session.get_engine`), calls one :mod:`db.repo` or
+:mod:`db.queries` read, and returns a plain frame or dict cached by
 ``st.cache_data`` for ``settings.dashboard.cache_ttl_s`` seconds. Widgets are
 never read here: pages pass their values in.
 """
@@ -19,11 +19,10 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bubblewatch.core.settings import Settings, get_settings
-from db import dashboard_queries as dq
+from db import queries as dq
 from db import repo
 from db.session import get_engine
 from indicators import registry
@@ -45,16 +44,10 @@ def settings() -> Settings:
     return get_settings()
 
 
-@st.cache_resource(show_spinner=False)
-def engine(url: str) -> Engine:
-    """One engine per database URL for the server's lifetime."""
-    return get_engine(url)
-
-
 @contextmanager
 def read_session(url: str) -> Iterator[Session]:
     """A session that only reads: rolled back and closed on exit."""
-    with Session(engine(url)) as s:
+    with Session(get_engine(url)) as s:
         try:
             yield s
         finally:

@@ -85,7 +85,7 @@ def freshness_status(
     Parameters
     ----------
     runs
-        :func:`db.dashboard_queries.freshness` output.
+        :func:`db.queries.freshness` output.
     rules
         Expected jobs with their maximum age.
     now

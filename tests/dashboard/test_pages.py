@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard.downloads import read_back
-from db.dashboard_queries import MASK, close_series
+from db.queries import MASK, close_series
 from db.session import session_scope
 from indicators.analog import runup_start_position
 from tests.dashboard.conftest import (
@@ -74,7 +74,7 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     moved = read_back(movers_csv, "csv")
     assert {"symbol", "1d", "1w", "1m"} <= set(moved.columns)
     # every symbol with prices in the window, and only those (stale files are named instead)
-    from db import dashboard_queries as dq
+    from db import queries as dq
     from db.session import session_scope
 
     with session_scope(dashboard_db[0]) as s:

@@ -1,4 +1,4 @@
-"""db.dashboard_queries on the seeded database (real prices and filings)."""
+"""db.queries on the seeded database (real prices and filings)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from db import dashboard_queries as dq
+from db import queries as dq
 from db import repo
 from db.session import session_scope
 from indicators import registry
