@@ -63,3 +63,9 @@ def postgres_server() -> Iterator[str]:
         subprocess.run([*prefix, _bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, env=env, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def readme_url(url: str) -> str:
+    """The same database as the README spells PostgreSQL URLs: ``postgresql://``
+    (SQLAlchemy's default driver) instead of ``postgresql+psycopg2://``."""
+    return url.replace("postgresql+psycopg2://", "postgresql://", 1)
