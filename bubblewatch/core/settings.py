@@ -281,8 +281,9 @@ def get_settings() -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path()}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{config_path()}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
-                          f"at offset {exc.start}); save the file as UTF-8") from None
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{config_path()}:{line}: not UTF-8 text (byte "
+                          f"0x{exc.object[exc.start]:02x}); save the file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"cannot read the settings file {config_path()}: "
                           f"{exc.strerror or exc}") from None
