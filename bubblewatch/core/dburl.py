@@ -20,6 +20,7 @@ SQLite URLs carry no credentials and are returned unchanged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -29,6 +30,8 @@ from sqlalchemy.engine import URL, make_url
 INVALID = "<invalid database URL>"
 #: What a password is replaced with (as SQLAlchemy's own masking does).
 MASK = "***"
+#: A host name, IPv4 address or (bracket-less) IPv6 address as SQLAlchemy reports it.
+_HOST = re.compile(r"[A-Za-z0-9._%:-]*")
 #: Shortest password that :func:`scrub` replaces in free text.
 MIN_SCRUB = 3
 
@@ -65,11 +68,19 @@ def _sqlalchemy_url(url: str) -> URL | None:
 
 
 def _misread(url: str) -> bool:
-    """Whether SQLAlchemy would split ``url``'s password at an ``@`` inside it."""
+    """Whether SQLAlchemy would cut ``url``'s password at an ``@`` inside it:
+    the password (read up to the last ``@``) holds an ``@`` and SQLAlchemy's
+    reading is impossible (no parse, a host that is no host name, an ``@`` in
+    the database name). An ``@`` in the query (``?application_name=a@b``)
+    leaves a sound reading alone."""
+    parts = split_userinfo(url)
+    if parts is None or parts.password is None or "@" not in parts.password:
+        return False
     parsed = _sqlalchemy_url(url)
     if parsed is None:
         return True
-    return "@" in (parsed.host or "")
+    host_ok = _HOST.fullmatch(parsed.host or "") is not None
+    return not host_ok or "@" in (parsed.database or "")
 
 
 def normalize_url(url: str) -> str:
@@ -88,7 +99,7 @@ def masked_url(url: str) -> str:
     """``url`` with its password shown as ``***``, for messages, logs and the
     dashboard; an unparseable URL gives ``<invalid database URL>``."""
     parsed = _sqlalchemy_url(normalize_url(url))
-    if parsed is None or "@" in (parsed.host or ""):
+    if parsed is None or _HOST.fullmatch(parsed.host or "") is None:
         return INVALID
     if parsed.get_backend_name() == "sqlite":
         return url

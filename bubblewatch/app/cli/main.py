@@ -59,7 +59,8 @@ def init() -> None:
     with cli_errors():
         settings = get_settings()
         counts = init_db(settings)
-        console.print(f"database ready: {masked_url(settings.resolved_database_url)}")
+        console.print(f"database ready: {escape(masked_url(settings.resolved_database_url))}",
+                      highlight=False)
         for what, c in counts.items():
             console.print(f"  {what}: {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged")
 
