@@ -6,13 +6,13 @@ still leaves a record of what failed and why. A password of the database URL
 never reaches the stored error.
 
 A process killed while a job runs (kill -9, OOM, power loss) cannot close its
-row. Each row therefore records its owner, ``host:pid:token``
+row. Each row therefore records its owner, ``host:pid:namespace.token``
 (:func:`this_process`); :func:`close_stale_runs`, called before every new run
 and when the scheduler starts, closes as ``interrupted`` the ``running`` rows
-whose owner is gone: a process of this host that no longer exists (or whose
-pid now belongs to another process, as after a container restart), or, for
-rows of another host or rows written before owners were recorded, a run
-started more than :data:`STALE_AFTER` ago.
+whose owner is gone: a process of this host and PID namespace that no longer
+exists (or whose pid is now this process's, as after a container restart),
+or, for rows of another host or container or rows written before owners were
+recorded, a run started more than :data:`STALE_AFTER` ago.
 """
 
 from __future__ import annotations
@@ -46,12 +46,22 @@ STALE_AFTER = timedelta(hours=24)
 _TOKENS: dict[int, str] = {}
 
 
+def _pid_namespace() -> str:
+    """This process's PID namespace (Linux: the inode of ``/proc/self/ns/pid``):
+    processes in another container see other pids, even under the same host name."""
+    try:
+        return os.readlink("/proc/self/ns/pid").removeprefix("pid:[").rstrip("]")
+    except OSError:
+        return "0"
+
+
 def this_process() -> str:
-    """``host:pid:token`` naming this process (a new token after a fork), so a
-    later process that happens to get the same pid is not mistaken for it."""
+    """``host:pid:namespace.token`` naming this process (a new token after a
+    fork), so a later process that happens to get the same pid is not
+    mistaken for it."""
     pid = os.getpid()
     if pid not in _TOKENS:
-        _TOKENS[pid] = f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}"
+        _TOKENS[pid] = f"{socket.gethostname()}:{pid}:{_pid_namespace()}.{uuid.uuid4().hex[:8]}"
     return _TOKENS[pid]
 
 
@@ -70,19 +80,22 @@ def _pid_alive(pid: int) -> bool:
 
 
 def process_gone(owner: str | None) -> bool | None:
-    """Whether the process named ``owner`` (``host:pid:token[:...]``) has ended:
-    True or False on this host, None when it cannot be told (another host, or
-    not an owner string)."""
+    """Whether the process named ``owner`` (``host:pid:namespace.token[:...]``,
+    see :func:`this_process`) has ended: True or False for a process of this
+    host and PID namespace, None when it cannot be told (another host or
+    container, or not an owner string)."""
     if not owner:
         return None
     host, _, rest = owner.partition(":")
-    pid_text, _, token_rest = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
+    pid_text, _, tail = rest.partition(":")
+    namespace, dot, token = tail.split(":", 1)[0].partition(".")
+    if host != socket.gethostname() or not pid_text.isdigit() or not dot:
+        return None
+    if namespace != _pid_namespace():
         return None
     pid = int(pid_text)
     if pid == os.getpid():  # this pid: only this process if the token is ours
-        mine = this_process().split(":", 2)[2]
-        return token_rest.split(":", 1)[0] != mine
+        return token != this_process().rsplit(".", 1)[1]
     return not _pid_alive(pid)
 
 

@@ -169,8 +169,10 @@ def test_up_stops_dashboard_and_scheduler_and_starts_again(
         assert "Traceback" not in err and "lease released" in err
         assert lease_owner(db_path) is None
         assert not dashboard_answers(port)
-        with socket.socket() as s:  # the port is free again: the server is gone
+        with socket.socket() as s:  # nobody listens there any more: the server is gone
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine
             s.bind(("127.0.0.1", port))
+            s.listen()
 
 
 # --------------------------------------------------------------------------- lease rules
@@ -180,9 +182,16 @@ def dead_pid() -> int:
     return p.pid
 
 
+def owner(pid: int, token: str = "deadbeef", host: str | None = None,
+          namespace: str | None = None) -> str:
+    """An owner string as :func:`this_process` writes them, plus a lease part."""
+    me_host, _, tail = this_process().split(":")
+    me_ns = tail.split(".")[0]
+    return f"{host or me_host}:{pid}:{namespace or me_ns}.{token}:lease"
+
+
 def test_lease_of_a_gone_process_on_this_host_is_taken_at_once(db_url: str) -> None:
-    me = this_process().split(":")
-    gone = f"{me[0]}:{dead_pid()}:deadbeef:00000000"
+    gone = owner(dead_pid())
     with session_scope(db_url) as s:
         assert repo.acquire_lock(s, "scheduler", gone, LEASE_S)
     assert process_gone(gone) is True
@@ -191,14 +200,15 @@ def test_lease_of_a_gone_process_on_this_host_is_taken_at_once(db_url: str) -> N
 
 
 def test_lease_of_a_live_or_remote_owner_is_kept(db_url: str) -> None:
-    host = this_process().split(":")[0]
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = dead_pid()
     try:
-        for owner in (f"{host}:{sleeper.pid}:abcd1234:1", "elsewhere:1:abcd1234:1"):
+        for held_by in (owner(sleeper.pid), owner(dead, host="elsewhere"),
+                        owner(dead, namespace="4026599999")):  # another container: unknown
             with session_scope(db_url) as s:
                 s.execute(delete(JobLock))
-                assert repo.acquire_lock(s, "scheduler", owner, LEASE_S)
-            assert not Lease(db_url).acquire(), owner
+                assert repo.acquire_lock(s, "scheduler", held_by, LEASE_S)
+            assert not Lease(db_url).acquire(), held_by
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -206,10 +216,12 @@ def test_lease_of_a_live_or_remote_owner_is_kept(db_url: str) -> None:
 
 def test_an_earlier_process_with_this_pid_counts_as_gone() -> None:
     """After a container restart the new scheduler may get the old one's pid."""
-    host, pid, token = this_process().split(":")
-    assert process_gone(f"{host}:{pid}:{token}:lease") is False
-    assert process_gone(f"{host}:{pid}:00000000:lease") is True
-    assert process_gone(f"otherhost:{pid}:{token}") is None
+    pid = os.getpid()
+    mine = this_process().rsplit(".", 1)[1]
+    assert process_gone(owner(pid, mine)) is False
+    assert process_gone(owner(pid, "00000000")) is True
+    assert process_gone(owner(pid, mine, host="otherhost")) is None
+    assert process_gone(this_process()) is False
 
 
 # --------------------------------------------------------------------------- run log
@@ -245,12 +257,12 @@ def test_rows_of_killed_jobs_are_closed_as_interrupted(db_url: str) -> None:
 def test_rows_of_unknown_owners_close_only_when_old(db_url: str) -> None:
     now = datetime.now(UTC)
     with session_scope(db_url) as s:
-        for started, owner in ((now - timedelta(hours=30), "elsewhere:5:x"),
-                               (now - timedelta(hours=1), "elsewhere:6:y"),
-                               (now - timedelta(hours=30), None)):
+        for started, held_by in ((now - timedelta(hours=30), owner(5, host="elsewhere")),
+                                 (now - timedelta(hours=1), owner(6, host="elsewhere")),
+                                 (now - timedelta(hours=30), None)):
             run_id = repo.start_run(s, "compute")
             run = s.get(RunLog, run_id)
             run.started_at = started
-            run.detail = {"owner": owner} if owner else {}
+            run.detail = {"owner": held_by} if held_by else {}
     assert close_stale_runs(db_url, now) == 2
     assert [s for s, _ in runs(db_url)] == [INTERRUPTED, "running", INTERRUPTED]

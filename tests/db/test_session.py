@@ -1,7 +1,13 @@
-"""Database URLs shown to people never carry the password."""
+"""Database URLs: read as people write them (an unencoded @ in the password),
+shown and logged without the password; database errors in words."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import pytest
+
+from bubblewatch.core.dburl import normalize_url, scrub, secrets_of
 from db.session import masked_url
 
 
@@ -17,11 +23,6 @@ def test_an_unparseable_url_is_not_echoed() -> None:
 
 
 # --------------------------------------------------------------------------- passwords with @
-from urllib.parse import urlsplit  # noqa: E402
-
-import pytest  # noqa: E402
-
-from bubblewatch.core.dburl import normalize_url, scrub, secrets_of  # noqa: E402
 
 
 @pytest.mark.parametrize(("url", "user", "password", "host"), [
