@@ -274,9 +274,12 @@ def get_settings() -> Settings:
         where = config_path() or "environment"
         lines = []
         for e in exc.errors():
-            loc = tuple(p for p in e["loc"] if not isinstance(p, int))
+            loc = tuple(e["loc"])
             msg = str(e["msg"]).removeprefix("Value error, ")
-            lines.append(f"{'.'.join(map(str, loc))} ({env_name(loc)}): {msg}")
+            dotted = ".".join(map(str, loc))
+            if not any(isinstance(p, int) for p in loc):  # entries of TOML lists have no variable
+                dotted += f" ({env_name(loc)})"
+            lines.append(f"{dotted}: {msg}")
         raise ConfigError(f"invalid settings in {where}: " + "; ".join(lines)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path()}: not valid TOML: {exc}") from None

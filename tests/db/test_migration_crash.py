@@ -107,7 +107,8 @@ def test_half_made_schema_of_earlier_versions_is_completed(tmp_path: Path) -> No
     assert len(partial) >= 10  # the failure this guards against is real
     for rec in records:
         upgrade(rec["url"])
-        assert tables(rec["url"]) == SCHEMA and current_revision(rec["url"]) == "0002"
+        assert tables(rec["url"]) == SCHEMA
+        assert current_revision(rec["url"]) == head_revision(rec["url"])
 
 
 def test_leftover_tables_holding_rows_are_not_dropped(tmp_path: Path) -> None:
