@@ -357,6 +357,23 @@ def default_rules_text() -> str:
     return resources.files("alerts").joinpath("default_rules.toml").read_text(encoding="utf-8")
 
 
+def _read_text(path: Path) -> str:
+    """The rules file as text; a file that is not UTF-8 or cannot be read is a
+    :class:`ConfigError` naming the byte and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the alert rules file {path}: {exc.strerror or exc}; "
+                          "check BUBBLEWATCH_ALERTS__RULES_FILE and the file's permissions"
+                          ) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save "
+                          "the rules file as UTF-8") from None
+
+
 def load_rulebook(
     path: Path | None,
     *,
@@ -391,7 +408,7 @@ def load_rulebook(
                 f"alert rules file {p} does not exist; create it (see the default rules with "
                 "`bubblewatch alerts list`) or unset BUBBLEWATCH_ALERTS__RULES_FILE"
             )
-        text, name = p.read_text(encoding="utf-8"), str(p)
+        text, name = _read_text(p), str(p)
     book = parse_rulebook(text, name, indicators=indicators, universe=universe, environ=environ)
     if strict and book.problems:
         raise ConfigError(

@@ -24,6 +24,7 @@ attempts, and then it is ``failed`` with the error, visible in
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.channels.base import Notifier
+from alerts.channels.slack import redact_webhooks
 from alerts.config import Subscriber
 from alerts.render import EventView, render_message
 from bubblewatch.core.errors import DeliveryError
@@ -47,8 +49,10 @@ class RetryPolicy:
 
     Delay after attempt *n* is ``base_delay_s * 2**(n-1)`` capped at
     ``max_delay_s`` (30 s, 1 min, 2 min ... 1 h: ten attempts span ~3 h), or
-    the ``Retry-After`` the channel asked for. A row claimed more than
-    ``stale_after_s`` ago and never marked is taken to be orphaned by a crash.
+    the ``Retry-After`` the channel asked for, kept within 1 s ..
+    ``max_delay_s`` (an infinite or huge value waits ``max_delay_s``). A row
+    claimed more than ``stale_after_s`` ago and never marked is taken to be
+    orphaned by a crash.
     """
 
     max_attempts: int = 10
@@ -57,8 +61,8 @@ class RetryPolicy:
     stale_after_s: float = 300.0
 
     def delay(self, attempts: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
-            return max(1.0, retry_after)
+        if retry_after is not None and not math.isnan(retry_after):
+            return min(self.max_delay_s, max(1.0, retry_after))
         return min(self.max_delay_s, self.base_delay_s * 2.0 ** max(0, attempts - 1))
 
 
@@ -244,17 +248,19 @@ def _deliver_batch(url: str, batch: Batch, notifiers: Mapping[str, Notifier], no
     except Exception as exc:  # noqa: BLE001 - any channel failure is recorded, never lost
         err = exc if isinstance(exc, DeliveryError) else DeliveryError(
             f"{type(exc).__name__}: {exc}", retryable=True)
+        text = redact_webhooks(str(err))  # stored and printed: never a webhook path
         if not err.retryable or attempts >= policy.max_attempts:
             with session_scope(url) as s:
-                alerts_repo.mark_failed(s, batch.ids, f"attempt {attempts}: {err}")
-            log.warning("alert delivery %s to %s failed for good: %s", batch.key, batch.target, err)
-            return BatchResult(batch, "failed", str(err))
+                alerts_repo.mark_failed(s, batch.ids, f"attempt {attempts}: {text}")
+            log.warning("alert delivery %s to %s failed for good: %s", batch.key, batch.target,
+                        text)
+            return BatchResult(batch, "failed", text)
         at = now + timedelta(seconds=policy.delay(attempts, err.retry_after))
         with session_scope(url) as s:
-            alerts_repo.mark_retry(s, batch.ids, f"attempt {attempts}: {err}", at)
+            alerts_repo.mark_retry(s, batch.ids, f"attempt {attempts}: {text}", at)
         log.info("alert delivery %s to %s will be retried at %s: %s", batch.key, batch.target,
-                 at.isoformat(timespec="seconds"), err)
-        return BatchResult(batch, "retry", str(err), at)
+                 at.isoformat(timespec="seconds"), text)
+        return BatchResult(batch, "retry", text, at)
     with session_scope(url) as s:
         alerts_repo.mark_sent(s, batch.ids, now)
     return BatchResult(batch, "sent")

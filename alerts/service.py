@@ -78,11 +78,15 @@ def load_rules(settings: Settings, *, strict: bool = False) -> RuleBook:
 
 def _require_schema(url: str) -> None:
     from db.migrate import is_up_to_date
+    from db.session import explain
 
     try:
         ok = is_up_to_date(url)
     except Exception as exc:
-        raise ConfigError(f"cannot open the database ({type(exc).__name__}: {exc})") from exc
+        known = explain(exc, url)  # server down, login refused...: one line, no password
+        if known is not None:
+            raise known from None
+        raise
     if not ok:
         raise ConfigError("the database schema is missing or out of date; run "
                           "`bubblewatch db-upgrade` first")

@@ -3,7 +3,9 @@
 Run with ``bubblewatch dashboard`` (or ``streamlit run dashboard/app.py``).
 Sets the shared chrome (page config, sidebar, the stale-data banner), then
 hands over to the selected page in ``app_pages/``. Reads the database named by
-the settings (``BUBBLEWATCH_DATABASE_URL``) and never writes to it.
+the settings (``BUBBLEWATCH_DATABASE_URL``) and never writes to it. Invalid
+settings, an unreachable database and a database error on any page show one
+error box saying what to fix, never a traceback (and never the password).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+import sqlite3
+
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from bubblewatch.core.errors import BubblewatchError
 from dashboard import chrome, data, ui
@@ -36,7 +41,7 @@ page = st.navigation(NAVIGATION)
 try:
     settings = data.settings()
 except BubblewatchError as exc:
-    st.error(f"**Settings are invalid:** {exc}")
+    st.error(f"**Settings are invalid:** {chrome.plain(exc)}")
     st.stop()
 
 url = settings.resolved_database_url
@@ -45,15 +50,12 @@ st.session_state["_bw_ctx"] = ui.PageContext(settings, url)
 chrome.sidebar(settings, url)
 try:
     ready = data.schema_ready(url)
-except Exception as exc:  # noqa: BLE001 - unreachable server, bad URL: say so instead of a traceback
-    st.error(f"**Cannot open the database** `{masked_url(url)}`: {exc}  \n"
-             f"Check `BUBBLEWATCH_DATABASE_URL`, then run `{ui.CMD_INIT}`.")
-    st.stop()
-if not ready:
-    ui.empty_state("database", ui.CMD_INIT,
-                   f"`{masked_url(url)}` has no bubblewatch tables. Then load data with "
-                   f"`{ui.CMD_INGEST}` (or `{ui.CMD_INGEST_DIR}`) and `{ui.CMD_COMPUTE}`.")
-    st.stop()
-
-chrome.stale_banner(url)
-page.run()
+    if not ready:
+        ui.empty_state("database", ui.CMD_INIT,
+                       f"`{masked_url(url)}` has no bubblewatch tables. Then load data with "
+                       f"`{ui.CMD_INGEST}` (or `{ui.CMD_INGEST_DIR}`) and `{ui.CMD_COMPUTE}`.")
+    else:
+        chrome.stale_banner(url)
+        page.run()
+except (SQLAlchemyError, sqlite3.Error, BubblewatchError) as exc:
+    chrome.page_error(exc, url)

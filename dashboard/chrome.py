@@ -1,17 +1,32 @@
-"""Shared chrome around every page: the sidebar, the stale-data banner and
-the data-freshness panel."""
+"""Shared chrome around every page: the sidebar, the stale-data banner, the
+data-freshness panel, plain text for user-written words, and the one message a
+page shows when the database fails."""
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, date, datetime
 
 import pandas as pd
 import streamlit as st
 
+from bubblewatch.core.errors import BubblewatchError
 from bubblewatch.core.settings import Settings
 from dashboard import data, ui
 from dashboard.transforms import FreshnessRule, business_days_between, freshness_status
-from db.session import masked_url
+from db.session import explain, masked_url, scrub
+
+log = logging.getLogger(__name__)
+
+#: Characters Markdown (CommonMark, GFM) and Streamlit's extensions (``:red[…]``
+#: directives, ``$`` math) read as syntax wherever they stand.
+_ALWAYS = re.compile(r"([\\`*_\[\]()<>!|~$&@#{}\"])")
+#: ``:`` and ``.`` start syntax only when text follows at once (``http://``,
+#: ``:red[``, ``:smile:``, ``www.x``); before a space they are punctuation.
+_BEFORE_TEXT = re.compile(r"([:.])(?=\S)")
+#: A list item, heading or rule at the very start.
+_LEADING = re.compile(r"^([-+=]|\d+(?=\.))")
 
 #: Jobs whose last success tells how fresh each source is, and what refreshes it.
 FRESHNESS_RULES: tuple[FreshnessRule, ...] = (
@@ -28,6 +43,41 @@ MAX_PRICE_AGE_BDAYS = 3
 
 #: Background colour of each freshness status in the table.
 STATUS_COLOR = {"ok": "#DFF2E1", "stale": "#FCE8C8", "failed": "#F8D0CD", "missing": "#ECECEC"}
+
+
+def plain(text: object) -> str:
+    """``text`` escaped so Streamlit's Markdown shows it as written: no links
+    (``[x](url)``, ``<url>``, bare ``http://`` or ``www.`` addresses, e-mail
+    addresses), no emphasis, HTML, math, colour directives or icons. For words
+    that come from users' files (rules, labels, descriptions) and messages.
+    Line breaks become spaces."""
+    flat = " ".join(str(text).split())
+    out = _BEFORE_TEXT.sub(r"\\\1", _ALWAYS.sub(r"\\\1", flat))
+    return _LEADING.sub(_escape_leading, out, count=1)
+
+
+def _escape_leading(m: re.Match[str]) -> str:
+    mark = m.group(1)  # "1" of "1. item": escape the dot after it; "-", "+", "=": itself
+    return f"{mark}\\" if mark.isdigit() else f"\\{mark}"
+
+
+def page_error(exc: BaseException, url: str) -> None:
+    """One error box instead of a traceback when a page fails on a known error:
+    a database failure in words (masked URL, what to check) or a bubblewatch
+    error's own message. An unknown database failure goes to the server log
+    with its traceback; the box still shows its first line, password removed."""
+    known = explain(exc, url)
+    if known is not None:
+        head, text = "The database could not be read.", str(known)
+    elif isinstance(exc, BubblewatchError):
+        head, text = "This page could not be shown.", str(exc)
+    else:
+        log.error("database error on a dashboard page", exc_info=exc)
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+        head = "The database could not be read."
+        text = f"database error on {masked_url(url)}: {scrub(first, url) or type(exc).__name__}"
+    st.error(f"**{head}** {plain(text)}  \nFix it, then press *Refresh data* in the sidebar "
+             "or reload the page.", icon=":material/error:")
 
 
 def today() -> date:

@@ -1,5 +1,9 @@
 """E-mail over SMTP (plain, STARTTLS or implicit TLS per settings).
 
+A login is only sent over TLS: with ``security = "plain"`` and a username the
+channel refuses to send (a permanent error naming the settings to change)
+unless ``smtp.allow_plaintext_password`` says the path to the relay is trusted.
+
 Each message is ``multipart/alternative`` (plain text + HTML). Its
 ``Message-ID`` is derived from the delivery's idempotency key, so a message
 re-sent after a crash is recognisably the same message (mail systems and our
@@ -54,6 +58,13 @@ class EmailNotifier:
     def send(self, message: OutgoingMessage) -> None:
         s = self.settings
         where = f"SMTP server {s.host}:{s.port} ({s.security})"
+        if s.username and s.security == "plain" and not s.allow_plaintext_password:
+            raise DeliveryError(
+                f"{where}: refusing to send the password of {s.username!r} unencrypted; set "
+                "BUBBLEWATCH_SMTP__SECURITY=starttls (usually port 587) or ssl (port 465), or "
+                "BUBBLEWATCH_SMTP__ALLOW_PLAINTEXT_PASSWORD=true if the network to the relay "
+                "is trusted", retryable=False,
+            )
         mail = build_email(message, s.sender)
         try:
             with self._factory(s) as smtp:

@@ -78,6 +78,12 @@ class DeliveryError(BubblewatchError):
         super().__init__(message)
 
 
+class DatabaseError(BubblewatchError):
+    """The database cannot be reached or used: server down, login refused, disk
+    full, read-only file, unknown driver. The message names the (masked) URL
+    and what to change."""
+
+
 class JobLockedError(BubblewatchError):
     """Another scheduler instance already holds the single-instance lock."""
 

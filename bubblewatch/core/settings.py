@@ -29,11 +29,75 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bubblewatch.core import dburl
 from bubblewatch.core.errors import ConfigError
 from bubblewatch.core.universe import Universe, universe_from_config
 
 CONFIG_ENV = "BUBBLEWATCH_CONFIG"
 DEFAULT_CONFIG_FILE = "bubblewatch.toml"
+ENV_PREFIX = "BUBBLEWATCH_"
+
+#: Accepted ``log_level`` values (case does not matter).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def check_log_level(value: str) -> str:
+    """``value`` upper-cased if it is one of :data:`LOG_LEVELS`, else ValueError."""
+    level = str(value).strip().upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def check_timezone(value: str) -> str:
+    """``value`` if it names an IANA time zone (``America/New_York``, ``UTC``)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as "
+                         "America/New_York, Europe/London or UTC") from None
+    return value
+
+
+def check_cron(value: str) -> str:
+    """``value`` if it is a five-field crontab expression APScheduler accepts."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{value!r} is not a cron expression ({exc}); write five fields "
+                         "'minute hour day month day-of-week', e.g. '30 17 * * mon-fri'") from None
+    return value
+
+
+def check_database_url(value: str | None) -> str | None:
+    """``value`` with an unencoded ``@`` in its password encoded (see
+    :mod:`bubblewatch.core.dburl`), if SQLAlchemy can parse it and knows its
+    database kind. The URL itself is never echoed (it may hold a password)."""
+    if value is None or not str(value).strip():
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    url = dburl.normalize_url(str(value).strip())
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValueError("not a database URL; use sqlite:///PATH/FILE.sqlite or "
+                         "postgresql://USER:PASSWORD@HOST:PORT/DATABASE") from None
+    if "@" in (parsed.host or ""):
+        raise ValueError(f"{dburl.masked_url(url)}: the host contains '@'; write the user "
+                         "name without '@' or encode it as %40")
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(f"unknown database kind {parsed.drivername!r} in "
+                         f"{dburl.masked_url(url)}; use sqlite:///PATH or postgresql://... "
+                         "(postgres:// is not accepted: write postgresql://)") from None
+    return url
 
 
 #: The shipped SEC User-Agent: a placeholder that bubblewatch refuses to send
@@ -74,13 +138,24 @@ class MarketSettings(BaseModel):
 
 
 class SmtpSettings(BaseModel):
+    """The SMTP relay for e-mail alerts.
+
+    A login (``username``/``password``) is only sent over TLS (``starttls`` or
+    ``ssl``); with ``security = "plain"`` the e-mail channel refuses to send the
+    password in clear unless ``allow_plaintext_password`` says the network to
+    the relay is trusted.
+    """
+
     host: str = "localhost"
-    port: int = 25
+    port: int = Field(25, ge=1, le=65535)
     security: Literal["plain", "starttls", "ssl"] = "plain"
     username: str | None = None
     password: SecretStr | None = None
+    #: Send the login over an unencrypted connection (``security = "plain"``):
+    #: anyone on the path can read the password. Only for a relay on a trusted network.
+    allow_plaintext_password: bool = False
     sender: str = "bubblewatch@localhost"
-    timeout_s: float = 10.0
+    timeout_s: float = Field(10.0, gt=0)
     #: PEM bundle of CA certificates trusted in addition to the system ones, for a relay
     #: whose certificate comes from a private CA (``starttls`` and ``ssl`` only).
     ca_file: Path | None = None
@@ -98,11 +173,30 @@ class DashboardSettings(BaseModel):
 
 
 class SchedulerSettings(BaseModel):
+    """Cron times (five-field crontab, in ``timezone``) and run rules. Cron
+    strings and the time zone are checked when the settings are read, so a
+    typo stops every command with one line instead of a scheduler that starts
+    and dies."""
+
     timezone: str = "America/New_York"
     prices_cron: str = "30 17 * * mon-fri"
     fundamentals_cron: str = "0 6 * * *"
     compute_cron: str = "0 18 * * mon-fri"
-    misfire_grace_s: int = 3600
+    misfire_grace_s: int = Field(3600, ge=1)
+    #: On SIGTERM/Ctrl-C, seconds to let a running job finish before the
+    #: scheduler stops without it (its transaction rolls back, its run-log row
+    #: is closed as ``interrupted``).
+    stop_timeout_s: float = Field(10.0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("prices_cron", "fundamentals_cron", "compute_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
 
 
 class AlertSettings(BaseModel):
@@ -199,6 +293,16 @@ class Settings(BaseSettings):
             seen.add(e.key)
         return v
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        return check_database_url(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        return check_log_level(value)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -242,6 +346,12 @@ def config_path() -> Path | None:
     return p if p.is_file() else None
 
 
+def env_name(loc: tuple[Any, ...]) -> str:
+    """The environment variable of a settings field: ``("smtp", "port")`` ->
+    ``BUBBLEWATCH_SMTP__PORT``."""
+    return ENV_PREFIX + "__".join(str(p) for p in loc).upper()
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings read once per process; tests call ``get_settings.cache_clear()``."""
@@ -249,7 +359,21 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         where = config_path() or "environment"
-        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(f"invalid settings in {where}: " + "; ".join(lines)) from exc
+        lines = []
+        for e in exc.errors():
+            loc = tuple(e["loc"])
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            dotted = ".".join(map(str, loc))
+            if not any(isinstance(p, int) for p in loc):  # entries of TOML lists have no variable
+                dotted += f" ({env_name(loc)})"
+            lines.append(f"{dotted}: {msg}")
+        raise ConfigError(f"invalid settings in {where}: " + "; ".join(lines)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{config_path()}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"{config_path()}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{config_path()}:{line}: not UTF-8 text (byte "
+                          f"0x{exc.object[exc.start]:02x}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the settings file {config_path()}: "
+                          f"{exc.strerror or exc}") from None

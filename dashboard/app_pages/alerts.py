@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import chrome, data, ui
 from dashboard import transforms as tf
 
 ctx = ui.context()
@@ -71,10 +71,10 @@ rules_file = ctx.settings.alerts.rules_file
 book = data.rulebook(str(rules_file) if rules_file else None)
 st.caption(f"Rules file: `{book['path']}`"
            + ("" if rules_file else " (set `BUBBLEWATCH_ALERTS__RULES_FILE` to use your own)"))
-if book["error"]:
-    st.error(f"**The rules file cannot be used:** {book['error']}")
+if book["error"]:  # rules-file text below is shown as written, never as Markdown
+    st.error(f"**The rules file cannot be used:** {chrome.plain(book['error'])}")
 for p in book["problems"]:
-    st.warning(p)
+    st.warning(chrome.plain(p))
 subs = book["subscribers"]
 if subs.empty:
     st.info("No subscribers: add `[[subscribers]]` tables to the rules file; Slack webhooks are "

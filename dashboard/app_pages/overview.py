@@ -129,8 +129,9 @@ with col_alerts:
             sev = {"critical": "red", "warning": "orange", "info": "blue"}
             for row in active.head(6).itertuples(index=False):
                 colour = sev.get(str(row.severity), "gray")
-                st.markdown(f":{colour}-badge[{row.severity}] **{row.title}**")
-                st.caption(str(row.explanation))
+                # titles and explanations carry rules-file text: shown as written
+                st.markdown(f":{colour}-badge[{row.severity}] **{chrome.plain(row.title)}**")
+                st.caption(chrome.plain(row.explanation))
             st.caption(f"{len(active)} active; history and deliveries on the Alerts page.")
 
 st.divider()

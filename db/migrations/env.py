@@ -1,13 +1,19 @@
-"""Alembic environment: URL from bubblewatch settings unless the caller set one."""
+"""Alembic environment: URL from bubblewatch settings unless the caller set one.
+
+Online migrations run inside one transaction (see :mod:`db.migrate`): the
+caller's, when :func:`db.migrate.upgrade` passes its connection in
+``config.attributes["connection"]``, or one opened here for the ``alembic``
+command line. Alembic sees the transaction already open and adds none of its
+own, so the whole upgrade commits or rolls back as one.
+"""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
 
 import db.all_models  # noqa: F401  (imports every models module)
 from db.base import Base
-from db.session import get_engine
+from db.migrate import migration_transaction
 
 config = context.config
 target_metadata = Base.metadata
@@ -39,10 +45,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = get_engine(_url())
-    with engine.connect() as conn:
+    with migration_transaction(_url()) as conn:
         _run(conn)
-        conn.commit()
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +60,6 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         context.run_migrations()
 
 
-_ = pool  # keep the import for users extending env.py
 if context.is_offline_mode():
     run_migrations_offline()
 else:

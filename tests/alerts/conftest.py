@@ -125,13 +125,15 @@ class _SlackHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         key = self.headers.get(KEY_HEADER)
-        status, headers = self.server.next_response()
+        status, headers, text = self.server.next_response()
         payload = json.loads(body)
         with self.server.lock:
             self.server.requests.append((self.path, key, status, payload))
             if 200 <= status < 300:
                 self.server.delivered.setdefault(key, payload)
-        data = b"ok" if status < 300 else f"error {status}".encode()
+        if text is None:
+            text = "ok" if status < 300 else f"error {status}"
+        data = text.replace("{path}", self.path).encode()
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -144,15 +146,17 @@ class _SlackHandler(BaseHTTPRequestHandler):
 
 
 class SlackReceiver(ThreadingHTTPServer):
-    """Scripted webhook: answers the queued (status, headers) in order, then 200.
-    ``delivered`` keeps one payload per idempotency key."""
+    """Scripted webhook: answers the queued (status, headers) or (status,
+    headers, body) in order, then 200; ``{path}`` in a body is replaced by the
+    request's path (Slack errors may echo it). ``delivered`` keeps one payload
+    per idempotency key."""
 
     daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _SlackHandler)
         self.lock = threading.Lock()
-        self.script: deque[tuple[int, dict[str, str]]] = deque()
+        self.script: deque[tuple[int, dict[str, str]] | tuple[int, dict[str, str], str]] = deque()
         self.requests: list[tuple[str, str | None, int, dict[str, Any]]] = []
         self.delivered: dict[str | None, dict[str, Any]] = {}
 
@@ -160,9 +164,10 @@ class SlackReceiver(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/services/T000/B000/secretpart"
 
-    def next_response(self) -> tuple[int, dict[str, str]]:
+    def next_response(self) -> tuple[int, dict[str, str], str | None]:
         with self.lock:
-            return self.script.popleft() if self.script else (200, {})
+            entry = self.script.popleft() if self.script else (200, {})
+        return (entry[0], entry[1], entry[2] if len(entry) > 2 else None)  # type: ignore[misc]
 
 
 @pytest.fixture

@@ -129,6 +129,45 @@ def test_slack_429_honours_retry_after(alerts_db: str, slack_env: SlackReceiver)
     assert r.status == "sent" and len(slack_env.delivered) == 1
 
 
+@pytest.mark.parametrize("header", ["inf", "1e400", "-30", "garbage"])
+def test_slack_retry_after_out_of_range_is_clamped_and_the_run_goes_on(
+        alerts_db: str, slack_env: SlackReceiver, header: str) -> None:
+    """One answer with an absurd Retry-After neither crashes the run nor stops
+    the deliveries after it."""
+    queue_alerts(alerts_db, SLACK_ONLY, n=3)
+    settings = make_settings(alerts_db, free_port())
+    slack_env.script.append((429, {"Retry-After": header}))
+    results = deliver_job(settings, now=T0).results
+    assert [r.status for r in results] == ["retry", "sent", "sent"]
+    wait = {"inf": 3600, "1e400": 3600, "-30": 1, "garbage": 30}[header]  # garbage: backoff
+    assert results[0].next_attempt_at == T0 + timedelta(seconds=wait)
+
+
+def test_slack_error_echoing_the_webhook_is_stored_and_printed_redacted(
+        alerts_db: str, slack_env: SlackReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from bubblewatch.app.cli import app
+    from bubblewatch.core.settings import get_settings
+
+    queue_alerts(alerts_db, SLACK_ONLY, n=2)
+    slack_env.script.append((500, {}, "server error handling {path}"))
+    slack_env.script.append((404, {}, "no_service: {path}"))
+    monkeypatch.setenv("BUBBLEWATCH_DATABASE_URL", alerts_db)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["alerts", "send"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1 and "Traceback" not in result.output  # one delivery failed
+    with session_scope(alerts_db) as s:
+        errors = [d.last_error or "" for d in alerts_repo.deliveries(s)]
+    assert len(errors) == 2 and all(f"${SLACK_VAR}" in e for e in errors)
+    for text in (*errors, result.output):
+        assert "secretpart" not in text and "/services/T000" not in text
+    assert "no_service" in result.output
+
+
 def test_slack_4xx_is_failed_with_the_error_and_no_secret(
         alerts_db: str, slack_env: SlackReceiver) -> None:
     queue_alerts(alerts_db, SLACK_ONLY)

@@ -170,3 +170,21 @@ def test_plain_is_refused_by_a_server_requiring_starttls(
         EmailNotifier(settings(port, "plain")).send(outgoing())
     assert info.value.retryable is False
     assert inbox.receipts == []
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_plain_login_only_when_allowed_by_its_setting() -> None:
+    """``security = "plain"`` with a login: refused by default, sent when
+    ``allow_plaintext_password`` says the network is trusted."""
+    with smtp_receiver(auth_required=True, auth_require_tls=False,
+                       authenticator=authenticate) as (port, inbox):
+        refused = settings(port, "plain", username=USER, password=PASSWORD)
+        with pytest.raises(DeliveryError, match="ALLOW_PLAINTEXT_PASSWORD") as info:
+            EmailNotifier(refused).send(outgoing())
+        assert not info.value.retryable and inbox.receipts == []
+        allowed = settings(port, "plain", username=USER, password=PASSWORD,
+                           allow_plaintext_password=True)
+        msg = outgoing()
+        EmailNotifier(allowed).send(msg)
+    assert_delivered_once(inbox, msg)
+    assert inbox.tls == [None] and inbox.logins == [USER.encode()]

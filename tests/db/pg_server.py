@@ -1,7 +1,9 @@
 """A throw-away PostgreSQL server from Debian's ``postgresql`` package, for tests.
 
 Started with ``initdb`` + ``pg_ctl`` in a temporary folder, listening on a
-free loopback port with trust authentication; stopped and removed afterwards.
+free loopback port with trust authentication (or, given a ``password``, with
+SCRAM password authentication for TCP connections); stopped and removed
+afterwards.
 PostgreSQL refuses to run as root, so under root the server runs as the
 ``postgres`` system user that the Debian package creates.
 """
@@ -18,6 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 
 def _bin(name: str) -> str:
@@ -37,8 +40,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yield a SQLAlchemy URL of a fresh, empty database."""
+def postgres_server(password: str | None = None) -> Iterator[str]:
+    """Yield a SQLAlchemy URL of a fresh, empty database (user ``postgres``;
+    with ``password``, TCP logins need it and the URL carries it encoded)."""
     root = Path(tempfile.mkdtemp(prefix="bw-pg-"))
     data = root / "data"
     as_root = os.geteuid() == 0
@@ -51,15 +55,28 @@ def postgres_server() -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
-    subprocess.run([*prefix, _bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+    auth = ["-A", "trust"]
+    if password is not None:
+        pwfile = root / "pwfile"
+        pwfile.write_text(password + "\n")
+        os.chmod(pwfile, 0o644)
+        auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+    subprocess.run([*prefix, _bin("initdb"), "-D", str(data), "-U", "postgres", *auth,
                     "-E", "UTF8"], check=True, capture_output=True, env=env)
     opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
     subprocess.run([*prefix, _bin("pg_ctl"), "-D", str(data), "-o", opts, "-l",
                     str(root / "log"), "-w", "-t", "60", "start"], check=True, capture_output=True,
                    env=env)
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+        login = "postgres" if password is None else f"postgres:{quote(password, safe='')}"
+        yield f"postgresql+psycopg2://{login}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*prefix, _bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, env=env, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def readme_url(url: str) -> str:
+    """The same database as the README spells PostgreSQL URLs: ``postgresql://``
+    (SQLAlchemy's default driver) instead of ``postgresql+psycopg2://``."""
+    return url.replace("postgresql+psycopg2://", "postgresql://", 1)

@@ -19,7 +19,8 @@ from rich.table import Table
 
 from bubblewatch.app.cli.common import cli_errors, split_list
 from bubblewatch.core.console import configure_logging, console, err_console, progress
-from bubblewatch.core.settings import get_settings
+from bubblewatch.core.errors import ConfigError
+from bubblewatch.core.settings import check_log_level, get_settings
 
 app = typer.Typer(
     name="bubblewatch",
@@ -40,7 +41,13 @@ def main(
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
 ) -> None:
     with cli_errors():
-        configure_logging(log_level or get_settings().log_level)
+        level = get_settings().log_level
+        if log_level is not None:
+            try:
+                level = check_log_level(log_level)
+            except ValueError as exc:
+                raise ConfigError(f"--log-level: {exc}") from None
+        configure_logging(level)
 
 
 @app.command()
@@ -52,7 +59,8 @@ def init() -> None:
     with cli_errors():
         settings = get_settings()
         counts = init_db(settings)
-        console.print(f"database ready: {masked_url(settings.resolved_database_url)}")
+        console.print(f"database ready: {escape(masked_url(settings.resolved_database_url))}",
+                      highlight=False)
         for what, c in counts.items():
             console.print(f"  {what}: {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged")
 
@@ -131,16 +139,15 @@ def status(
 ) -> None:
     """Per symbol: rows, first/last date, and the last run of each job."""
     from db import repo
-    from db.migrate import is_up_to_date
+    from db.migrate import upgrade
+    from db.runlog import close_stale_runs
     from db.session import masked_url, session_scope
 
     with cli_errors():
         settings = get_settings()
         url = settings.resolved_database_url
-        from db.migrate import upgrade
-
-        if not is_up_to_date(url):
-            upgrade(url)
+        upgrade(url)
+        close_stale_runs(url)
         with session_scope(url) as s:
             prices = repo.price_counts(s)
             facts = repo.fact_counts(s)
@@ -166,7 +173,7 @@ def status(
             sys.stdout.write(json.dumps({"database": masked_url(url), "symbols": symbols,
                                          "jobs": jobs}, indent=2) + "\n")
             return
-        table = Table(title=f"bubblewatch status ({masked_url(url)})")
+        table = Table(title=f"bubblewatch status ({escape(masked_url(url))})")
         for col in ("symbol", "price rows", "first", "last", "facts"):
             table.add_column(col, justify="right" if col in ("price rows", "facts") else "left")
         for row in symbols:
@@ -182,31 +189,39 @@ def status(
             else:
                 colour = {"ok": "green", "partial": "yellow"}.get(r["status"], "red")
                 jt.add_row(job, f"[{colour}]{r['status']}[/]", r["started_at"][:19], str(r["rows"]),
-                           (r["error"] or "")[:80])
+                           escape((r["error"] or "")[:80]))
         console.print(jt)
 
 
 @app.command()
 def schedule() -> None:
-    """Run the scheduler in the foreground (Ctrl-C stops it)."""
-    from bubblewatch.app.scheduler import run_scheduler
+    """Run the scheduler in the foreground (Ctrl-C or SIGTERM stops it)."""
+    from bubblewatch.app.scheduler import exit_now, run_scheduler
 
     with cli_errors():
-        run_scheduler(get_settings())
+        if run_scheduler(get_settings()):
+            exit_now(0)
 
 
 @app.command()
 def up() -> None:
-    """Run the scheduler and the dashboard together (Ctrl-C stops both)."""
-    from bubblewatch.app.scheduler import run_scheduler
+    """Run the scheduler and the dashboard together (Ctrl-C or SIGTERM stops both)."""
+    from bubblewatch.app.scheduler import exit_now, run_scheduler, signals_held, stop_on_signals
+    from db.session import masked_url
 
-    with cli_errors():
+    abandoned = False
+    with cli_errors(), stop_on_signals():
         settings = get_settings()
         from dashboard.server import start_dashboard, stop_dashboard
 
         server = start_dashboard(settings)
-        console.print(f"dashboard on http://{settings.dashboard.host}:{settings.dashboard.port}")
         try:
-            run_scheduler(settings)
+            console.print(f"dashboard on http://{settings.dashboard.host}:{settings.dashboard.port}"
+                          f", scheduler on {escape(masked_url(settings.resolved_database_url))}",
+                          highlight=False)
+            abandoned = run_scheduler(settings)
         finally:
-            stop_dashboard(server)
+            with signals_held():
+                stop_dashboard(server)
+    if abandoned:
+        exit_now(0)
