@@ -291,6 +291,18 @@ def store_indicator_result(
         ["indicator", "key", "params_hash", "field", "date"], ["value", "computed_at"],
         compare=["value"],
     ) if rows else UpsertCounts()
+    if replace_values and not frame.empty:
+        # values of an earlier run inside this run's dates that it no longer
+        # produces (a removed or re-dated event, a value that is now NaN)
+        stored = session.scalar(select(func.count()).select_from(IndicatorValue).where(base))
+        if (stored or 0) > len(rows):
+            keep = {(r["field"], r["date"]) for r in rows}
+            stale = [i for i, f, d in session.execute(
+                select(IndicatorValue.id, IndicatorValue.field, IndicatorValue.date).where(base))
+                if (f, d) not in keep]
+            for i in range(0, len(stale), 1000):
+                session.execute(delete(IndicatorValue).where(
+                    IndicatorValue.id.in_(stale[i:i + 1000])))
     if events is not None:
         session.execute(
             delete(IndicatorEventRow).where(

@@ -10,6 +10,11 @@ recorded in the run log and never stops the others.
 Incremental indicators get ``ctx.since`` (the last stored date for the same
 parameters); the job keeps only rows from that date on and upserts them
 without touching older rows. ``full=True`` recomputes and replaces everything.
+
+Before any indicator runs, the job brings the dated events in the database in
+line with the built-in file and the settings' ``[[events]]``
+(:func:`sync_events`), so an event added to the settings is studied by the
+next ``compute`` without ``bubblewatch init``.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from indicators.registry import (
 )
 
 if TYPE_CHECKING:
-    from bubblewatch.core.settings import Settings
+    from bubblewatch.core.settings import EventEntry, Settings
     from bubblewatch.core.universe import Universe
 
 log = logging.getLogger(__name__)
@@ -183,6 +188,34 @@ class SharedInputs:
         self.results_cache = {}
 
 
+def sync_events(url: str, user_events: Sequence[EventEntry] = ()) -> int:
+    """Make the database's dated events the built-in ones plus ``user_events``
+    (the settings' ``[[events]]``): new and changed events are upserted, events
+    no longer configured (a user event removed or renamed) are deleted, an
+    unchanged set writes nothing. One transaction; returns the rows written or
+    deleted.
+
+    Raises
+    ------
+    ConfigError
+        A user event reuses a key (:func:`ingest.reference.all_events`);
+        raised before anything is written.
+    """
+    from sqlalchemy import delete
+
+    from db import repo
+    from db.models import ReferenceEvent
+    from db.session import session_scope
+    from ingest.reference import all_events
+
+    rows = all_events(user_events)
+    with session_scope(url) as s:
+        _, counts = repo.upsert_reference(s, [], rows)
+        gone = s.execute(delete(ReferenceEvent).where(
+            ReferenceEvent.key.not_in([r["key"] for r in rows])))
+    return counts.written + int(gone.rowcount or 0)
+
+
 def _store(url: str, ind: Indicator, key: str, params: Params, phash: str,
            result: IndicatorResult, since: date | None) -> int:
     from db import repo
@@ -265,6 +298,7 @@ def run_compute(
                  for ind in indicators}
     if not is_up_to_date(url):
         upgrade(url)
+    sync_events(url, settings.events)
     plan = [(ind, select_keys(ind, universe, symbols)) for ind in indicators]
     report = ComputeReport()
     shared = SharedInputs()

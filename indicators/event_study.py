@@ -526,7 +526,7 @@ def _react(symbol: str, a: _Aligned, ev: Event, others: Mapping[str, int],
 def _mean_offdiag_corr(resids: Sequence[pd.Series]) -> float:
     if len(resids) < 2:
         return float("nan")
-    corr = pd.concat(list(resids), axis=1).corr(min_periods=30).to_numpy()
+    corr = pd.concat(list(resids), axis=1, sort=True).corr(min_periods=30).to_numpy()
     off = corr[~np.eye(len(corr), dtype=bool)]
     off = off[np.isfinite(off)]
     return float(off.mean()) if len(off) else float("nan")

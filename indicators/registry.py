@@ -56,6 +56,7 @@ PAGES: dict[str, str] = {
     "lppls": "LPPLS",
     "capex": "Capex & revenue gap",
     "valuation": "Valuation & vendor financing",
+    "shocks": "Policy & shocks",
 }
 
 

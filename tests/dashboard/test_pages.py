@@ -193,6 +193,56 @@ def test_valuation_and_vendor_financing(app, dashboard_db):
     assert dotcom["source"].str.startswith("http").all()
 
 
+def test_shocks_page_events_cars_recovery_and_exposure(app, dashboard_db, downloads):
+    from db import repo
+
+    url, _ = dashboard_db
+    with session_scope(url) as s:
+        nvda = repo.indicator_wide(s, "shocks", "NVDA")
+        ai = repo.indicator_wide(s, "shocks", "ai")
+    at = app("shocks", subject="NVDA", event="deepseek_shock")
+    titles = chart_titles(at)
+    assert "NVDA: CAR [0] by event, 95 % interval" in titles
+    assert "DeepSeek shock (2025-01-27): CAR [0]" in titles
+    assert "NVDA: sessions to recover the pre-event close" in titles
+    assert "Revenue exposure: China and data-centre shares (cited figures)" in titles
+    assert metric(at, "Latest event") == f"{nvda.index.max():%Y-%m-%d}"
+    # the event's bars are the stored CARs, cohorts first
+    bars = chart_specs(at)[titles.index("DeepSeek shock (2025-01-27): CAR [0]")]["data"][0]
+    keys = list(bars["y"])
+    assert keys[:2] == ["ai", "dotcom"] and "NVDA" in keys and "^GSPC" not in keys
+    day0 = pd.Timestamp("2025-01-27")
+    assert values(bars["x"])[keys.index("NVDA")] == pytest.approx(100 * nvda.loc[day0, "car_0"])
+    # the timeline's data: one row per AI-cycle day 0 stored for NVDA, with its interval
+    timeline = read_back(downloads(at.download_button(key="dl_shocks_timeline_csv")), "csv")
+    shown = pd.to_datetime(timeline["day0"])
+    assert set(shown) <= set(nvda.index) and day0 in set(shown)
+    hit = timeline[shown == day0].iloc[0]
+    assert (hit["car"], hit["ci_lo"], hit["ci_hi"]) == pytest.approx(
+        tuple(nvda.loc[day0, ["car_0", "ci_lo_0", "ci_hi_0"]]))
+    # the CAR table, every window, with the cohort's BMP and KP statistics
+    cars = read_back(downloads(at.download_button(key="dl_car_table_csv")), "csv")
+    assert set(cars["window"]) == {"[0]", "[-1,+1]", "[0,+5]", "[0,+20]"}
+    row = cars[(cars["key"] == "ai") & (cars["window"] == "[0,+5]")].iloc[0]
+    assert (row["bmp_t"], row["kp_t"]) == pytest.approx(
+        tuple(ai.loc[day0, ["bmp_t_0_5", "kp_t_0_5"]]))
+    table = frame_with(at, "key", "CAR %", "95 % low", "KP t")
+    assert table.loc[table["key"] == "NVDA", "CAR %"].iloc[0] == pytest.approx(
+        100 * nvda.loc[day0, "car_0"], abs=0.01)
+    # exposure: NVIDIA's and AMD's cited shares, the charges linked to the H20 licence
+    exposure = read_back(downloads(at.download_button(key="dl_shocks_exposure_csv")), "csv")
+    assert {"NVDA", "AMD"} <= set(exposure["symbol"]) and (exposure["unit"] == "%").any()
+    charges = frame_with(at, "symbol", "what", "event")
+    assert set(charges.loc[charges["event"] == "h20_licence", "symbol"]) == {"NVDA", "AMD"}
+    # another window and cycle: the selectors and the URL follow
+    at.button_group(key="w_window").set_value("[0,+5]").run()
+    at.button_group(key="w_era").set_value("dotcom").run()
+    assert at.query_params["window"] == "[0,+5]" and at.query_params["era"] == "dotcom"
+    assert "NVDA: CAR [0,+5] by event, 95 % interval" in chart_titles(at)
+    timeline = read_back(downloads(at.download_button(key="dl_shocks_timeline_csv")), "csv")
+    assert (pd.to_datetime(timeline["day0"]) < "2002-01-01").all() and len(timeline) >= 5
+
+
 def test_alerts_page_masks_secrets(app):
     at = app("alerts")
     assert metric(at, "Active alerts") == "1"
@@ -243,6 +293,7 @@ def test_every_page_names_the_command_on_an_empty_database(use_db, empty_db_url)
         "lppls": "bubblewatch compute lppls",
         "capex": "bubblewatch compute capex",
         "valuation": "bubblewatch compute valuation",
+        "shocks": "bubblewatch compute shocks",
         "alerts": "bubblewatch alerts check",
         "export": "bubblewatch compute",
     }
