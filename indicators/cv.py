@@ -103,7 +103,7 @@ from indicators._psy_inputs import (
 )
 from indicators._typing import Float64Array1D, Float64Array2D
 from indicators.critical_values.simulate import LEVELS, random_walks
-from indicators.critical_values.tables import TABLE_LAGS, PsyTable, load_table
+from indicators.critical_values.tables import TABLE_LAGS, PsyTable, level_column, load_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -185,14 +185,7 @@ class CriticalValues:
 
     def level_index(self, sig_level: float) -> int:
         """Column of ``sig_level`` (0.9/0.95/0.99 or 90/95/99)."""
-        level = float(sig_level)
-        if level > 1:
-            level /= 100.0
-        for k, lev in enumerate(self.levels):
-            if abs(lev - level) < 1e-9:
-                return k
-        known = ", ".join(f"{lev:g}" for lev in self.levels)
-        raise ValueError(f"sig_level must be one of {known} (or 90, 95, 99); got {sig_level!r}")
+        return level_column(self.levels, sig_level, "sig_level")
 
     def check_matches(self, result: RadfResult) -> None:
         """Raise ``ValueError`` unless these critical values belong to ``result``."""

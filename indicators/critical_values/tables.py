@@ -296,8 +296,9 @@ def psy_critical_value(
     return float(table.at(n, which)[0, k])
 
 
-def level_column(levels: tuple[float, ...], level: float) -> int:
-    """Column of ``level`` (0.9/0.95/0.99 or 90/95/99) in ``levels``."""
+def level_column(levels: tuple[float, ...], level: float, name: str = "level") -> int:
+    """Column of ``level`` (0.9/0.95/0.99 or 90/95/99) in ``levels``; a
+    ``ValueError`` naming the argument ``name`` otherwise."""
     lev = float(level)
     if lev > 1:
         lev /= 100.0
@@ -305,4 +306,4 @@ def level_column(levels: tuple[float, ...], level: float) -> int:
         if math.isclose(known, lev, abs_tol=1e-9):
             return k
     shown = ", ".join(f"{x:g}" for x in levels)
-    raise ValueError(f"level must be one of {shown} (or 90, 95, 99); got {level!r}")
+    raise ValueError(f"{name} must be one of {shown} (or 90, 95, 99); got {level!r}")
