@@ -928,3 +928,222 @@ def panel_sequences_python(panels, first, last, minw, lag, ic, min_series, nslot
 
 
 panel_sequences = jit(panel_sequences_python, parallel=True)
+
+
+# --------------------------------------------------------------------------- #
+# A family of minimum windows at once (critical-value tables)                 #
+# --------------------------------------------------------------------------- #
+def short_windows_lagk_python(y, j0, wmin, wmax, lag, d, rb, xg, w, cb, sb, ssr, dmin, v,
+                              strip):
+    """Windows of ``wmin .. wmax-1`` rows starting at rows ``j0 .. j0+G-1``
+    (``G = d.shape[1]``) with a fixed ``lag >= 1``: their t-statistics go to
+    ``strip[L - wmin, e]`` (``L`` rows ending at row ``e``).
+
+    The same square-root-free Givens updates as :func:`group_lagk` (so the
+    same numbers), stopped after the last row a short window of the group
+    needs, and each start's statistic recorded instead of the group maximum.
+    Scratch as in :func:`group_lagk`.
+    """
+    n = y.shape[0]
+    nrow = n - 1 - lag
+    p = lag + 2
+    nc = p + 1
+    ix = p - 1
+    grp = d.shape[1]
+    gmax = min(grp, nrow - wmin + 1 - j0)
+    rend = min(nrow, j0 + gmax + wmax - 2)
+    c = y[j0 + lag]
+    for g in range(grp):
+        ssr[g] = 0.0
+    for k in range(p):
+        for g in range(grp):
+            d[k, g] = 0.0
+        for col in range(k + 1, nc):
+            for g in range(grp):
+                rb[k, col, g] = 0.0
+    for r in range(j0, rend):
+        t = r + 1 + lag
+        v[0] = 1.0
+        for lg in range(lag):
+            v[1 + lg] = y[t - lg - 1] - y[t - lg - 2]
+        v[ix] = y[t - 1] - c
+        v[p] = y[t] - y[t - 1]
+        for col in range(nc):
+            for g in range(grp):
+                xg[col, g] = v[col]
+        for g in range(grp):
+            w[g] = 1.0 if (g < gmax) & (r >= j0 + g) else 0.0
+        for k in range(p):
+            xk_ = xg[k]
+            dk_ = d[k]
+            for g in range(grp):
+                xk = xk_[g]
+                dk = dk_[g]
+                wg = w[g]
+                dp = dk + wg * xk * xk
+                pos = dp > 0.0
+                inv = 1.0 / (dp if pos else 1.0)
+                cbar = dk * inv if pos else 1.0
+                cb[g] = cbar
+                sb[g] = wg * xk * inv
+                w[g] = wg * cbar
+                dk_[g] = dp
+            for col in range(k + 1, nc):
+                xl_ = xg[col]
+                rk_ = rb[k, col]
+                for g in range(grp):
+                    xl = xl_[g]
+                    rkl = rk_[g]
+                    xl_[g] = xl - xk_[g] * rkl
+                    rk_[g] = cb[g] * rkl + sb[g] * xl
+        for g in range(grp):
+            e = xg[p, g]
+            ssr[g] += w[g] * e * e
+        if r < j0 + wmin - 1:
+            continue
+        for g in range(grp):
+            dmin[g] = d[0, g]
+        for k in range(1, p):
+            for g in range(grp):
+                dmin[g] = min(dmin[g], d[k, g])
+        for g in range(gmax):
+            m = r - j0 - g + 1
+            if m >= wmin and m < wmax and ssr[g] > 0.0 and dmin[g] > 0.0:
+                th = rb[ix, p, g]
+                q = th * abs(th) * d[ix, g] * (m - p) / ssr[g]
+                strip[m - wmin, r] = math.sqrt(q) if q >= 0.0 else -math.sqrt(-q)
+
+
+short_windows_lagk = jit(short_windows_lagk_python, error_model="numpy")
+
+
+def short_windows_python(y, wmin, wmax, lag, inv_len, strip):
+    """ADF t-statistics of every window with ``wmin .. wmax-1`` rows (fixed
+    ``lag``): ``strip[L - wmin, e]`` for the window of ``L`` rows ending at
+    row ``e``; untouched (NaN) where no such window exists or the window is
+    degenerate. O(T * wmax) per series.
+
+    Lag 0: each start is the first row of a slice of ``y`` whose BADF
+    sequence (:func:`block_lag0` on that one start) holds its short windows.
+    Fixed lag: :func:`short_windows_lagk` on groups of :data:`GROUP` starts.
+    Either way the numbers are those of :func:`sequences`.
+    """
+    n = y.shape[0]
+    nrow = n - 1 - lag
+    nstart = nrow - wmin + 1
+    if lag == 0:
+        scratch = np.empty(wmax)
+        nm = np.full(wmax, -1.0)
+        dm = np.zeros(wmax)
+        psum = np.empty((5, wmax + 1))
+        for s in range(nstart):
+            m = min(wmax - 1, nrow - s)  # rows of the longest short window from s
+            block_lag0(y[s:s + m + 1], 0, 1, wmin, inv_len, psum, nm, dm, scratch)
+            for k in range(m - wmin + 1):
+                strip[k, s + wmin - 1 + k] = scratch[k]
+        return
+    p = lag + 2
+    grp = GROUP
+    d = np.empty((p, grp))
+    rb = np.empty((p, p + 1, grp))
+    xg = np.empty((p + 1, grp))
+    w = np.empty(grp)
+    cb = np.empty(grp)
+    sb = np.empty(grp)
+    ssr = np.empty(grp)
+    dmin = np.empty(grp)
+    v = np.empty(p + 1)
+    for j0 in range(0, nstart, grp):
+        short_windows_lagk(y, j0, wmin, wmax, lag, d, rb, xg, w, cb, sb, ssr, dmin, v, strip)
+
+
+short_windows = jit(short_windows_python)
+
+
+def window_family_one_python(y, wmin, wmax, lag, q_ptr, q_t, out_bsadf, out_sadf, out_gsadf,
+                             out_badf):
+    """Statistics of one series for every minimum window ``w = wmin .. wmax``
+    (fixed ``lag``), read at query observations.
+
+    ``out_badf[t]`` is the BADF statistic at observation ``t`` (the window
+    from row 0 to observation ``t``; NaN before ``wmin + lag``). For window
+    ``w`` the queries ``j = q_ptr[w - wmin] .. q_ptr[w - wmin + 1] - 1`` at
+    observations ``q_t[j] >= w + lag`` receive ``BSADF_t(w)`` (the largest
+    statistic over windows of at least ``w`` rows ending at ``t``) and the
+    SADF and GSADF statistics of the sample ``y[0 .. t]`` with minimum window
+    ``w``: what :func:`sequences` gives for ``y[:t+1]`` and ``w``, for every
+    window in one pass. Windows of ``wmax`` rows or more come from
+    :func:`run_blocks`, shorter ones from :func:`short_windows`, and
+    ``BSADF_t(w) = max(BSADF_t(w + 1), ADF of the w-row window ending at t)``.
+    """
+    n = y.shape[0]
+    nrow = n - 1 - lag
+    npl = nrow - wmax + 1
+    nmax = np.full(npl, -1.0)
+    dmax = np.zeros(npl)
+    badf_l = np.empty(npl)
+    bs_l = np.empty(npl)
+    inv_len = np.empty(nrow + 1)
+    ic_pow = np.ones((1, lag + 1))
+    length_tables(nrow, lag, IC_FIXED, inv_len, ic_pow)
+    run_blocks(y, wmax, lag, IC_FIXED, 0, 1, nmax, dmax, badf_l)
+    fractions_to_t(nmax, dmax, bs_l)
+    nl = wmax - wmin
+    strip = np.full((max(nl, 1), nrow), np.nan)
+    if nl > 0:
+        short_windows(y, wmin, wmax, lag, inv_len, strip)
+    off = lag + 1  # observation of end row e is e + off
+    for t in range(n):
+        out_badf[t] = np.nan
+    for e in range(wmin - 1, wmax - 1):
+        out_badf[e + off] = strip[e - wmin + 1, e]
+    for i in range(npl):
+        out_badf[wmax - 1 + i + off] = badf_l[i]
+    cur = np.full(nrow, np.nan)
+    for i in range(npl):
+        cur[wmax - 1 + i] = bs_l[i]
+    for w in range(wmax, wmin - 1, -1):
+        if w < wmax:
+            row = strip[w - wmin]
+            for e in range(w - 1, nrow):
+                val = row[e]
+                if val > cur[e] or math.isnan(cur[e]):
+                    cur[e] = val
+        j0 = q_ptr[w - wmin]
+        j1 = q_ptr[w - wmin + 1]
+        if j1 <= j0:
+            continue
+        # running maxima over the ends w-1 .. e (GSADF) and of BADF (SADF)
+        gs = np.nan
+        sa = np.nan
+        j = j0
+        for e in range(w - 1, nrow):
+            val = cur[e]
+            if val > gs or math.isnan(gs):
+                gs = val
+            bv = out_badf[e + off]
+            if bv > sa or math.isnan(sa):
+                sa = bv
+            while j < j1 and q_t[j] == e + off:
+                out_bsadf[j] = val
+                out_gsadf[j] = gs
+                out_sadf[j] = sa
+                j += 1
+            if j >= j1:
+                break
+
+
+window_family_one = jit(window_family_one_python)
+
+
+def window_family_python(paths, wmin, wmax, lag, q_ptr, q_t, out_bsadf, out_sadf, out_gsadf,
+                         out_badf):
+    """:func:`window_family_one` for every row of ``paths`` (``reps x n``) on
+    all cores (numba ``prange`` over the rows); outputs have one row per
+    path. Queries of each window must be sorted by observation."""
+    for b in prange(paths.shape[0]):
+        window_family_one(paths[b], wmin, wmax, lag, q_ptr, q_t, out_bsadf[b], out_sadf[b],
+                          out_gsadf[b], out_badf[b])
+
+
+window_family = jit(window_family_python, parallel=True)

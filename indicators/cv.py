@@ -24,26 +24,46 @@ sequences (aligned like :class:`~indicators.psy.RadfResult`):
     critical value for every BSADF point (family-wise size control over a
     window of ``tb - min_window - lag`` tests); ``tb = n`` gives the GSADF
     critical value. Robust to non-stationary volatility.
+:func:`wb_horizon_cv`
+    The same bootstrap for real-time monitoring (:mod:`indicators.psy_monitor`):
+    paths that continue a series observed up to today, and the quantiles of
+    their largest BSADF over today's and the next ``horizon - 1`` readings.
 
 Both run the replications on all cores (numba ``prange`` threads, never
 processes). Random numbers come from ``numpy.random.default_rng(seed)`` and
 are drawn in the same order whatever the chunking, so a seed always gives the
 same numbers.
 
-Disk cache (:func:`mc_cv`)
---------------------------
-A simulation of length ``n_sim >= n`` with the same minimum window gives the
-exact Monte Carlo distribution for every sample size up to ``n_sim`` (a BSADF
-point only uses data up to its date). So :func:`mc_cv` simulates up to the
-largest sample size with the same PSY window (or ``n`` rounded up to a bucket
-for an explicit window; at most ~3% longer), stores the pointwise quantiles of
-BADF, BSADF and of their running maxima (SADF and GSADF of every shorter
-sample) under ``<cache_dir>/psy_cv/`` keyed by
-``(n_sim, min_window, lag, ic, reps, seed)``, and slices it. A daily job whose
-sample grows by one observation hits the cache until the PSY minimum window
-changes (every ~45 observations at n = 5000). The result depends only on the
-key, never on what happens to be cached. The cache is a thin layer in this
-module; the simulation itself does no I/O.
+Where Monte Carlo critical values come from (:attr:`CriticalValues.source`)
+--------------------------------------------------------------------------
+``"table"``
+    The shipped tables in :mod:`indicators.critical_values` answer every
+    request they cover: the PSY minimum window, a fixed lag 0-4, ``n`` up to
+    5031 observations and at most as many replications as the table has
+    (5000 for lag 0, 2000 for lags 1-4). The result then carries the table's
+    replications and seed, not the ones asked for, so a new symbol costs no
+    simulation.
+``"simulation"``
+    Anything else (another window, an information-criterion lag, a longer
+    series, more replications, ``seed=None`` or ``use_cache=False``) is
+    simulated. A simulation of length ``n_sim >= n`` with the same minimum
+    window gives the exact Monte Carlo distribution for every sample size up
+    to ``n_sim`` (a BSADF point only uses data up to its date), and the random
+    walks are drawn time-major
+    (:func:`~indicators.critical_values.simulate.random_walks`), so the
+    critical value of observation ``t`` is the same number whatever ``n`` it
+    was simulated for. :func:`mc_cv` simulates up to the largest sample size
+    with the same PSY window (or ``n`` rounded up to a bucket for an explicit
+    window; at most ~3% longer) and slices it.
+``"cache"``
+    With ``cache_dir`` the simulated quantiles (BADF, BSADF and their running
+    maxima) are kept in ``<cache_dir>/mc_*.npz``, keyed by
+    ``(n_sim, min_window, lag, ic, reps, seed)``, and read back next time. A
+    daily job whose sample grows by one observation hits the cache until the
+    PSY window changes. There is no default folder: without ``cache_dir``
+    nothing is written anywhere (pass the configured data directory's cache
+    folder to keep simulations between runs). The result depends only on the
+    key, never on what happens to be cached.
 
 References
 ----------
@@ -82,6 +102,8 @@ from indicators._psy_inputs import (
     standardise,
 )
 from indicators._typing import Float64Array1D, Float64Array2D
+from indicators.critical_values.simulate import LEVELS, random_walks
+from indicators.critical_values.tables import TABLE_LAGS, PsyTable, level_column, load_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,19 +113,20 @@ if TYPE_CHECKING:
 __all__ = [
     "LEVELS",
     "CriticalValues",
-    "default_cache_dir",
     "mc_cv",
+    "table_for",
     "wb_cv",
+    "wb_horizon_cv",
 ]
 
-#: Significance levels of every critical value (as quantiles of the null).
-LEVELS: tuple[float, float, float] = (0.90, 0.95, 0.99)
 #: Bump when the simulation changes, so old cache files are not reused.
-CACHE_VERSION = 1
-CACHE_ENV = "BUBBLEWATCH_CACHE_DIR"
+CACHE_VERSION = 2
 _METHOD_TITLES = {"mc": "Monte Carlo", "wb": "wild bootstrap (Phillips-Shi)"}
-#: Normal draws per chunk of replications (bounds memory, not results).
+#: Values per chunk of replications handed to the kernel (bounds memory, not results).
 _CHUNK_DRAWS = 1 << 20
+#: Below about this many (replication x start x end) triples a bootstrap runs on
+#: the calling thread: waking the other threads costs milliseconds on a busy machine.
+_PARALLEL_MIN_PAIRS = 50_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +151,13 @@ class CriticalValues:
         Monte Carlo only: ``"pointwise"`` (quantiles of the simulated BSADF at
         each point) or ``"sadf"`` (quantiles of SADF over the sample up to each
         point, exuber's rule); ``None`` for the wild bootstrap.
+    source
+        ``"table"`` (the shipped tables), ``"cache"`` (a simulation read back
+        from ``cache_dir``) or ``"simulation"`` (simulated in this call).
+    sadf_seq, gsadf_seq
+        Monte Carlo only: shape ``(n - min_window - lag, 3)``, the SADF and
+        GSADF critical values of the sample that ends at each point (what a
+        real-time gate compares with); ``None`` for the wild bootstrap.
     """
 
     method: Literal["mc", "wb"]
@@ -145,6 +175,9 @@ class CriticalValues:
     levels: tuple[float, ...] = LEVELS
     tb: int | None = None
     bsadf_cv: str | None = None
+    source: Literal["table", "cache", "simulation"] = "simulation"
+    sadf_seq: Float64Array2D | None = None
+    gsadf_seq: Float64Array2D | None = None
 
     @property
     def method_title(self) -> str:
@@ -152,14 +185,7 @@ class CriticalValues:
 
     def level_index(self, sig_level: float) -> int:
         """Column of ``sig_level`` (0.9/0.95/0.99 or 90/95/99)."""
-        level = float(sig_level)
-        if level > 1:
-            level /= 100.0
-        for k, lev in enumerate(self.levels):
-            if abs(lev - level) < 1e-9:
-                return k
-        known = ", ".join(f"{lev:g}" for lev in self.levels)
-        raise ValueError(f"sig_level must be one of {known} (or 90, 95, 99); got {sig_level!r}")
+        return level_column(self.levels, sig_level, "sig_level")
 
     def check_matches(self, result: RadfResult) -> None:
         """Raise ``ValueError`` unless these critical values belong to ``result``."""
@@ -190,7 +216,7 @@ class CriticalValues:
         head = "".join(f"{round(lev * 100):>9}%" for lev in self.levels)
         lines = [
             (f"PSY critical values: {self.method_title}, {self.reps} replications, "
-             f"seed {self.seed}"),
+             f"seed {self.seed} ({self.source})"),
             (f"n = {self.n}, min_window = {self.min_window}, lag = {self.lag}"
              + (f" ({self.ic})" if self.ic else "")
              + (f", tb = {self.tb}" if self.tb is not None else "")
@@ -200,12 +226,6 @@ class CriticalValues:
         for k in ("adf", "sadf", "gsadf"):
             lines.append(f"  {k:<6}" + "".join(f"{c:>10.4f}" for c in getattr(self, k)))
         return "\n".join(lines)
-
-
-def default_cache_dir() -> Path:
-    """``$BUBBLEWATCH_CACHE_DIR/psy_cv`` (fallback ``~/.cache/bubblewatch/psy_cv``)."""
-    root = os.environ.get(CACHE_ENV) or "~/.cache/bubblewatch"
-    return Path(root).expanduser() / "psy_cv"
 
 
 # --------------------------------------------------------------------------- #
@@ -222,6 +242,7 @@ def mc_cv(
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
     bsadf_cv: Literal["pointwise", "sadf"] = "pointwise",
+    tables: bool = True,
 ) -> CriticalValues:
     """Monte Carlo critical values under the random-walk null.
 
@@ -232,39 +253,51 @@ def mc_cv(
     min_window, lag, ic
         As in :func:`~indicators.psy.radf` (``min_window=None``: PSY rule on ``n``).
     reps
-        Replications.
+        Replications (at least; the shipped tables may answer with more).
     seed
         Seed of ``numpy.random.default_rng``; ``None`` draws fresh entropy
-        (and skips the cache).
+        (and skips the tables and the cache).
     cache_dir
-        Where to cache (a ``psy_cv`` folder is *not* appended to an explicit
-        path); default :func:`default_cache_dir`.
+        Folder that keeps simulations between calls (``mc_*.npz`` files are
+        written directly in it). ``None``: no disk cache; nothing is written.
     use_cache
-        Read and write the disk cache.
+        Use stored results: the shipped tables and ``cache_dir``. ``False``
+        always simulates afresh (and writes nothing).
     bsadf_cv
         ``"pointwise"``: the BSADF critical value at each point is the quantile
         of the simulated BSADF there (PSY 2015). ``"sadf"``: the quantile of
         the SADF statistic of the sample up to that point, as exuber's
         ``radf_mc_cv``; higher, so fewer and shorter episodes. Both come from
-        the same simulation (and cache entry).
+        the same simulation (and table or cache entry).
+    tables
+        Let the shipped tables answer when they cover the request. ``False``
+        simulates (and uses ``cache_dir``), so that the values do not depend
+        on whether ``n`` happens to fall in a table (what a monitor that
+        fixes its window needs).
 
     Returns
     -------
     CriticalValues
-        ``method="mc"``; BADF critical values are pointwise.
+        ``method="mc"``; BADF critical values are pointwise; ``source`` says
+        whether the shipped tables, the cache or a fresh simulation answered
+        (the tables carry their own ``reps`` and ``seed``).
 
     Notes
     -----
-    Simulates ``n_sim >= n`` observations (see the module docstring) with
-    ``reps x n_sim`` standard normal draws, drawn in chunks of about a million.
-    Memory: two ``reps x n_sim`` float32 arrays (16 MB for n = 1000 and 2000
-    replications) plus about 50 MB of working buffers.
+    The shipped tables answer when they cover the request (module
+    docstring): no simulation, microseconds. Otherwise it simulates
+    ``n_sim >= n`` observations with ``reps x n_sim`` standard normal draws.
+    Memory: the draws (8 bytes each) and two ``reps x n_sim`` float32 arrays
+    (for n = 1000 and 2000 replications: 16 MB + 16 MB) plus about 50 MB of
+    working buffers.
 
     Examples
     --------
     >>> cv = mc_cv(100, reps=200, seed=1, use_cache=False)
-    >>> cv.bsadf.shape, bool(cv.gsadf[0] < cv.gsadf[2])
-    ((81, 3), True)
+    >>> cv.bsadf.shape, bool(cv.gsadf[0] < cv.gsadf[2]), cv.source
+    ((81, 3), True, 'simulation')
+    >>> mc_cv(500).source
+    'table'
     """
     n = positive_int(n, "n")
     lag = nonneg_int(lag, "lag")
@@ -279,28 +312,49 @@ def mc_cv(
     if bsadf_cv not in ("pointwise", "sadf"):
         raise ValueError(f"bsadf_cv must be 'pointwise' or 'sadf', got {bsadf_cv!r}")
     ic_eff = ic if lag > 0 else None
-    n_sim = _sim_length(n, minw)
-    path = None
-    if use_cache and seed is not None:
-        folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-        path = folder / _cache_name(n_sim, minw, lag, ic_eff, reps, seed)
-        table = _read_cache(path, n_sim - minw - lag)
-    else:
-        table = None
-    if table is None:
-        table = simulate_mc_table(n_sim, minw, lag, ic_eff, reps, seed)
-        if path is not None:
-            _write_cache(path, table, {"n_sim": n_sim, "min_window": minw, "lag": lag,
-                                       "ic": ic_eff, "reps": reps, "seed": seed,
-                                       "version": CACHE_VERSION})
     npts = n - minw - lag
-    out = {k: np.array(v[:npts], dtype=np.float64) for k, v in table.items()}
+    table = None
+    if tables and use_cache and seed is not None:
+        table = table_for(n, minw, lag, ic_eff, reps)
+    if table is not None:
+        out = table.sequences(n)
+        reps, seed, source = table.reps, table.seed, "table"
+    else:
+        n_sim = _sim_length(n, minw)
+        path = None
+        sim = None
+        source = "simulation"
+        if use_cache and seed is not None and cache_dir is not None:
+            path = Path(cache_dir).expanduser() / _cache_name(n_sim, minw, lag, ic_eff, reps,
+                                                             seed)
+            sim = _read_cache(path, n_sim - minw - lag)
+            source = "cache" if sim is not None else "simulation"
+        if sim is None:
+            sim = simulate_mc_table(n_sim, minw, lag, ic_eff, reps, seed)
+            if path is not None:
+                _write_cache(path, sim, {"n_sim": n_sim, "min_window": minw, "lag": lag,
+                                         "ic": ic_eff, "reps": reps, "seed": seed,
+                                         "version": CACHE_VERSION})
+        out = {k: np.array(v[:npts], dtype=np.float64) for k, v in sim.items()}
     return _freeze(CriticalValues(
         method="mc", n=n, min_window=minw, lag=lag, ic=ic_eff, reps=reps, seed=seed,
         adf=out["badf"][-1].copy(), sadf=out["sadf"][-1].copy(),
         gsadf=out["gsadf"][-1].copy(), badf=out["badf"],
         bsadf=out["bsadf"] if bsadf_cv == "pointwise" else out["sadf"], bsadf_cv=bsadf_cv,
+        source=source, sadf_seq=out["sadf"], gsadf_seq=out["gsadf"],
     ))
+
+
+def table_for(n: int, min_window: int, lag: int, ic: str | None, reps: int) -> PsyTable | None:
+    """The shipped table that answers a Monte Carlo request, or ``None``: it
+    must be for the PSY window of ``n``, a fixed lag with a table, ``n`` in
+    its range and no more replications than it has."""
+    if ic is not None or lag not in TABLE_LAGS or min_window != psy_min_window(n):
+        return None
+    table = load_table(lag)
+    if not table.covers(n) or reps > table.reps:
+        return None
+    return table
 
 
 def simulate_mc_table(
@@ -308,9 +362,11 @@ def simulate_mc_table(
 ) -> dict[str, np.ndarray]:
     """Pointwise quantiles (``n_sim - min_window - lag`` x 3) of BADF, BSADF
     and of their running maxima (SADF, GSADF of every shorter sample) over
-    ``reps`` random walks of length ``n_sim``. Pure computation, no I/O."""
+    ``reps`` random walks of length ``n_sim``, drawn time-major (the first
+    ``m`` observations of every walk are the same for any ``n_sim >= m``).
+    Pure computation, no I/O."""
     npts = n_sim - min_window - lag
-    rng = np.random.default_rng(seed)
+    paths = random_walks(reps, n_sim, np.random.default_rng(seed))
     badf = np.empty((reps, npts), dtype=np.float32)
     bsadf = np.empty((reps, npts), dtype=np.float32)
     chunk = max(1, min(reps, _CHUNK_DRAWS // n_sim))
@@ -319,10 +375,10 @@ def simulate_mc_table(
     out_bs = np.empty((chunk, npts))
     for s in range(0, reps, chunk):
         c = min(chunk, reps - s)
-        paths = np.cumsum(rng.standard_normal((c, n_sim)), axis=1)
-        kernels.sequences(paths, min_window, lag, code, 1, out_bs[:c], out_b[:c])
+        kernels.sequences(paths[s:s + c], min_window, lag, code, 1, out_bs[:c], out_b[:c])
         badf[s:s + c] = out_b[:c]
         bsadf[s:s + c] = out_bs[:c]
+    del paths
     probs = np.array(LEVELS)
     table = {}
     for name, arr in (("badf", badf), ("bsadf", bsadf)):
@@ -442,6 +498,104 @@ def wb_cv(
     ))
 
 
+def wb_horizon_cv(
+    y: Any,
+    min_window: int,
+    lag: int = 0,
+    *,
+    horizon: int,
+    reps: int = 499,
+    seed: int | None = 0,
+    weights: Literal["rademacher", "normal"] = "rademacher",
+    log: bool = False,
+) -> Float64Array1D:
+    """Phillips-Shi (2020) wild-bootstrap critical values for the next
+    ``horizon`` BSADF readings of a series observed up to today.
+
+    Parameters
+    ----------
+    y
+        The series up to today (``n`` observations, today last).
+    min_window, lag
+        Minimum window (regression rows) and fixed lag of the BSADF readings.
+    horizon
+        Number of readings covered: today's and the next ``horizon - 1``.
+    reps
+        Bootstrap replications.
+    seed
+        Seed of ``numpy.random.default_rng`` (``None``: fresh entropy).
+    weights
+        Distribution of the wild-bootstrap multipliers ``w``: ``"rademacher"``
+        (+1 or -1 with equal chance) or ``"normal"`` (``N(0, 1)``, as
+        :func:`wb_cv` and Phillips & Shi 2020). With residuals drawn at random
+        dates, normal multipliers make the bootstrap innovations the product
+        of two normals (kurtosis 9 for Gaussian data), which fattens the tail
+        of the largest BSADF: the family-wise size under a Gaussian random walk
+        came out near 2-3% for a nominal 5% (``benchmarks/sim_psy_monitor.py``),
+        against about 5% with Rademacher multipliers, whose innovations have
+        the residuals' own distribution.
+    log
+        Bootstrap ``log(y)``.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(3,)``: the 90/95/99% quantiles of the largest bootstrap
+        BSADF over observations ``n - 1 .. n + horizon - 2``. Compared with
+        each of those readings, the chance of at least one false alarm among
+        them is about 10/5/1% (family-wise size over the horizon).
+
+    Notes
+    -----
+    The null model ``dy[t] = mu + sum_l phi_l dy[t-l] + e[t]`` is fitted on
+    ``y``; each bootstrap path has ``n + horizon - 1`` observations,
+    ``dy*[t] = sum_l phi_l dy*[t-l] + w[t] e[u[t]]`` after the first ``lag``
+    observed differences, with ``u`` uniform indices of the residuals and
+    ``w`` the multipliers, drawn in that order as two
+    ``reps x (n + horizon - 2)`` arrays (``rng.integers(0, n_resid)``, then
+    ``2 * rng.integers(0, 2) - 1`` or ``rng.standard_normal``). Unlike ``wb_cv(..., tb=...)``, whose
+    family-wise window starts at the first BSADF point, the window here sits
+    where the readings to be monitored sit, so a long training sample does
+    not make it too short-sighted.
+    """
+    values, _ = as_series(y, log=log)
+    n = values.shape[0]
+    lag = nonneg_int(lag, "lag")
+    minw = positive_int(min_window, "min_window")
+    horizon = positive_int(horizon, "horizon")
+    reps = _reps(reps)
+    seed = _seed(seed)
+    if weights not in ("rademacher", "normal"):
+        raise ValueError(f"weights must be 'rademacher' or 'normal', got {weights!r}")
+    if n - 1 < minw + lag or minw < lag + 3:
+        raise InfeasibleTestError(
+            f"wb_horizon_cv: {n} observations give no BSADF reading with min_window={minw} "
+            f"and lag={lag}; it needs min_window >= lag + 3 and at least "
+            f"min_window + lag + 1 = {minw + lag + 1} observations")
+    z = standardise(values)
+    phi, resid = _null_fit(z, lag)
+    length = n + horizon - 1
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, resid.shape[0], size=(reps, length - 1))
+    if weights == "normal":
+        mult = rng.standard_normal((reps, length - 1))
+    else:
+        mult = 2.0 * rng.integers(0, 2, size=(reps, length - 1)) - 1.0
+    paths = np.empty((reps, length))
+    kernels.wb_paths(0.0, np.ascontiguousarray(np.diff(z)[:lag]), phi, resid, idx, mult, paths)
+    npts = length - minw - lag
+    bsadf = np.empty((reps, npts))
+    badf = np.empty((reps, npts))
+    if reps * length * length < _PARALLEL_MIN_PAIRS:  # threads cost more than they save
+        kernels.sequences_serial(paths, minw, lag, kernels.IC_FIXED, bsadf, badf)
+    else:
+        kernels.sequences(paths, minw, lag, kernels.IC_FIXED, 1, bsadf, badf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN
+        peak = np.nanmax(bsadf[:, npts - horizon:], axis=1)
+        return np.nanquantile(peak, LEVELS)
+
+
 def _select_null_lag(z: np.ndarray, lag: int, ic: str | None) -> int:
     """Lag of the null model: ``lag``, or the AIC/BIC choice up to ``lag``
     fitted on the common rows of the ADF regression (full sample)."""
@@ -530,8 +684,9 @@ def _write_cache(path: Path, table: dict[str, np.ndarray], meta: dict[str, Any])
 
 
 def _freeze(cv: CriticalValues) -> CriticalValues:
-    for arr in (cv.adf, cv.sadf, cv.gsadf, cv.badf, cv.bsadf):
-        arr.flags.writeable = False
+    for arr in (cv.adf, cv.sadf, cv.gsadf, cv.badf, cv.bsadf, cv.sadf_seq, cv.gsadf_seq):
+        if arr is not None:
+            arr.flags.writeable = False
     return cv
 
 

@@ -10,7 +10,8 @@ import pytest
 import indicators.cv as cvmod
 from bubblewatch.core.errors import InfeasibleTestError
 from indicators import _psy_kernels as kernels
-from indicators.cv import CriticalValues, default_cache_dir, mc_cv, wb_cv
+from indicators.critical_values.simulate import random_walks
+from indicators.cv import CriticalValues, mc_cv, wb_cv
 from indicators.psy import psy_min_window, radf
 
 
@@ -55,8 +56,13 @@ def test_mc_matches_dickey_fuller_and_pyexuber_distributions() -> None:
     np.testing.assert_allclose(cv.adf[:2], [-0.44, -0.07], atol=0.1)
     assert cv.adf[2] == pytest.approx(0.60, abs=0.3)
     ref = exuber.radf_mc_cv(200, nrep=500, seed=5)
-    np.testing.assert_allclose(cv.gsadf, ref.gsadf_cv, atol=0.25)
-    np.testing.assert_allclose(cv.sadf, ref.sadf_cv, atol=0.2)
+    # 90/95%: s.e. about 0.05 for 500 draws; 99%: the density there is low (the shipped
+    # table puts 1% of probability over 0.36 between its 98.5% and 99.5% quantiles), so
+    # the s.e. of exuber's 500-draw value is about 0.16 and of ours (1000 draws) 0.11
+    np.testing.assert_allclose(cv.gsadf[:2], ref.gsadf_cv[:2], atol=0.25)
+    np.testing.assert_allclose(cv.sadf[:2], ref.sadf_cv[:2], atol=0.2)
+    np.testing.assert_allclose(cv.gsadf[2], ref.gsadf_cv[2], atol=0.6)
+    np.testing.assert_allclose(cv.sadf[2], ref.sadf_cv[2], atol=0.6)
 
 
 def test_mc_sadf_rule_is_exubers_bsadf_critical_value_sequence() -> None:
@@ -73,9 +79,12 @@ def test_mc_sadf_rule_is_exubers_bsadf_critical_value_sequence() -> None:
     assert np.all(sadf.bsadf[-50:, 1] > point.bsadf[-50:, 1] + 0.3)  # more conservative
     ref = np.asarray(exuber.radf_mc_cv(n, nrep=1000, seed=4).bsadf_cv)
     assert ref.shape == sadf.bsadf.shape
-    # same rule, other random numbers: the 99% quantile of 1000 draws is the noisiest
-    np.testing.assert_allclose(sadf.bsadf[20:, :2], ref[20:, :2], atol=0.15)
-    np.testing.assert_allclose(sadf.bsadf[20:, 2], ref[20:, 2], atol=0.35)
+    # same rule, other random numbers: 1000 draws each put the s.e. of the difference of
+    # two 90/95% values near 0.085 on short samples (0.2 at 99%); the largest of ~280
+    # correlated points stays within about 3.5 of them
+    np.testing.assert_allclose(sadf.bsadf[20:, :2], ref[20:, :2], atol=0.3)
+    np.testing.assert_allclose(sadf.bsadf[20:, 2], ref[20:, 2], atol=0.7)
+    assert abs(np.mean(sadf.bsadf[20:, 1] - ref[20:, 1])) < 0.1
     assert "BSADF critical values: sadf" in sadf.summary()
 
 
@@ -94,11 +103,10 @@ def test_mc_running_max_quantiles_are_shorter_samples() -> None:
     simulate n_sim directly and compare its GSADF distribution with the table."""
     n_sim, minw, reps = 60, 10, 80
     table = cvmod.simulate_mc_table(n_sim, minw, 0, None, reps, 3)
-    rng = np.random.default_rng(3)
-    eps = rng.standard_normal((reps, n_sim))
+    paths = random_walks(reps, n_sim, np.random.default_rng(3))  # the documented draws
     gsadf_25 = []
     for b in range(reps):
-        y = np.cumsum(eps[b])[:25]  # the first 25 observations of each path
+        y = paths[b, :25]  # the first 25 observations of each path
         gsadf_25.append(radf(y, minw).gsadf)
     np.testing.assert_allclose(table["gsadf"][25 - minw - 1], np.quantile(gsadf_25, [0.9, 0.95,
                                                                                       0.99]),
@@ -106,41 +114,39 @@ def test_mc_running_max_quantiles_are_shorter_samples() -> None:
 
 
 def test_mc_cache_round_trip(tmp_path, monkeypatch) -> None:
-    first = mc_cv(125, reps=50, seed=2, cache_dir=tmp_path)
+    first = mc_cv(125, reps=50, seed=2, cache_dir=tmp_path, tables=False)
+    assert first.source == "simulation"
     files = list(tmp_path.glob("mc_*.npz"))
     assert len(files) == 1
     name = files[0].name
     assert f"w{first.min_window}_" in name and "_l0_" in name and "_r50_" in name
     assert "_s2_" in name
     monkeypatch.setattr(cvmod, "simulate_mc_table", _no_simulation)
-    again = mc_cv(125, reps=50, seed=2, cache_dir=tmp_path)
+    again = mc_cv(125, reps=50, seed=2, cache_dir=tmp_path, tables=False)
+    assert again.source == "cache"
     np.testing.assert_array_equal(first.bsadf, again.bsadf)
     # one more observation, same PSY window: same simulation, one more point
     assert psy_min_window(126) == psy_min_window(125)
-    grown = mc_cv(126, reps=50, seed=2, cache_dir=tmp_path)
+    grown = mc_cv(126, reps=50, seed=2, cache_dir=tmp_path, tables=False)
     np.testing.assert_array_equal(grown.bsadf[:-1], first.bsadf)
     # a different seed, lag or reps is a different key
     monkeypatch.undo()
-    mc_cv(125, reps=50, seed=3, cache_dir=tmp_path)
-    mc_cv(125, lag=1, reps=50, seed=2, cache_dir=tmp_path)
+    mc_cv(125, reps=50, seed=3, cache_dir=tmp_path, tables=False)
+    mc_cv(125, lag=1, reps=50, seed=2, cache_dir=tmp_path, tables=False)
+    mc_cv(125, reps=50, seed=None, cache_dir=tmp_path, tables=False)  # fresh entropy: never
+    mc_cv(125, reps=50, seed=2, cache_dir=tmp_path, use_cache=False)  # stored results off
+    assert len(list(tmp_path.glob("mc_*.npz"))) == 3
+    # a request the shipped tables answer neither reads nor writes the cache
+    assert mc_cv(125, reps=50, seed=4, cache_dir=tmp_path).source == "table"
     assert len(list(tmp_path.glob("mc_*.npz"))) == 3
 
 
-def test_mc_default_cache_dir_follows_environment(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("BUBBLEWATCH_CACHE_DIR", str(tmp_path))
-    assert default_cache_dir() == tmp_path / "psy_cv"
-    mc_cv(60, reps=20, seed=1)
-    assert len(list((tmp_path / "psy_cv").glob("*.npz"))) == 1
-    mc_cv(60, reps=20, seed=None)  # fresh entropy: never cached
-    assert len(list((tmp_path / "psy_cv").glob("*.npz"))) == 1
-
-
 def test_mc_ignores_corrupt_cache(tmp_path) -> None:
-    mc_cv(60, reps=20, seed=1, cache_dir=tmp_path)
+    mc_cv(60, reps=20, seed=1, cache_dir=tmp_path, tables=False)
     (path,) = tmp_path.glob("*.npz")
     path.write_bytes(b"not a zip")
-    cv = mc_cv(60, reps=20, seed=1, cache_dir=tmp_path)
-    assert np.isfinite(cv.gsadf).all()
+    cv = mc_cv(60, reps=20, seed=1, cache_dir=tmp_path, tables=False)
+    assert cv.source == "simulation" and np.isfinite(cv.gsadf).all()
 
 
 @pytest.mark.parametrize(
@@ -236,3 +242,12 @@ def test_wb_bad_arguments(kwargs, match) -> None:
     y = np.cumsum(np.random.default_rng(0).standard_normal(100)) - 50
     with pytest.raises(ValueError, match=match):
         wb_cv(y, **kwargs)
+
+
+def test_wb_horizon_cv_needs_a_first_reading() -> None:
+    y = np.cumsum(np.random.default_rng(0).standard_normal(30))
+    with pytest.raises(InfeasibleTestError, match=r"wb_horizon_cv: 30 observations .* = 31 observations"):
+        cvmod.wb_horizon_cv(y, 30, 0, horizon=5)
+    crit = cvmod.wb_horizon_cv(y, 10, 1, horizon=5, reps=49, seed=1)
+    assert crit.shape == (3,) and crit[0] < crit[1] < crit[2]
+    np.testing.assert_array_equal(crit, cvmod.wb_horizon_cv(y, 10, 1, horizon=5, reps=49, seed=1))
