@@ -318,7 +318,8 @@ def run_compute(
                         since = None
                         if ind.incremental and not full:
                             since = repo.last_indicator_date(read, ind.name, key, phash)
-                        ctx = ComputeContext(shared, universe, since)
+                        ctx = ComputeContext(shared, universe, since,
+                                             settings.resolved_cache_dir)
                         result = ind.compute(ctx, key, params)
                         check_result(ind, key, result)
                         t_store = time.perf_counter()

@@ -1,8 +1,10 @@
 """PSY explosiveness as registered indicators: ``psy`` and ``psy_valuation``.
 
 ``psy`` runs :func:`~indicators.psy.radf` on the log adjusted close of each
-symbol, sampled daily, weekly or monthly, with Monte Carlo (cached on disk) or
-wild-bootstrap critical values, and date-stamps the episodes.
+symbol, sampled daily, weekly or monthly, with Monte Carlo critical values
+(from the shipped tables in :mod:`indicators.critical_values`, or simulated and
+cached under the data folder) or wild-bootstrap ones, and date-stamps the
+episodes.
 ``psy_valuation`` does the same on the trailing price/sales and price/earnings
 ratios of the ``valuation`` indicator, so that a price run-up that merely
 tracks growing sales or earnings is not mistaken for a bubble (PSY 2015 test
@@ -70,6 +72,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -165,6 +168,7 @@ class PsyTest(BaseModel):
     cv_reps: int
     cv_seed: int | None
     cv_tb: int | None
+    cv_source: str = "simulation"
 
     def gsadf_cv_at(self, level: float) -> float | None:
         """GSADF critical value at ``level`` (None if that level was not computed)."""
@@ -230,9 +234,13 @@ def sample(series: pd.Series, freq: str) -> pd.Series:
     return s.groupby(periods).tail(1)
 
 
-def run_psy(series: pd.Series, p: PsyParams, *, log: bool, name: str) -> tuple[
-        RadfResult, CriticalValues, Datestamp]:
-    """Statistics, critical values and episodes of one sampled series."""
+def run_psy(series: pd.Series, p: PsyParams, *, log: bool, name: str,
+            cache_dir: Path | None = None) -> tuple[RadfResult, CriticalValues, Datestamp]:
+    """Statistics, critical values and episodes of one sampled series.
+
+    Monte Carlo critical values come from the shipped tables when they cover
+    the sample (:mod:`indicators.critical_values`); otherwise they are
+    simulated and, with ``cache_dir``, kept under ``cache_dir/psy_cv``."""
     s = series if p.start is None else series[series.index >= pd.Timestamp(p.start)]
     s = sample(s, p.freq)
     if len(s) < p.min_obs:
@@ -245,6 +253,7 @@ def run_psy(series: pd.Series, p: PsyParams, *, log: bool, name: str) -> tuple[
     res = radf(s, p.min_window, p.lag, ic=p.ic, log=log)
     if p.cv == "mc":
         cv = mc_cv(res.n, res.min_window, res.lag, ic=res.ic, reps=p.reps, seed=p.seed,
+                   cache_dir=None if cache_dir is None else cache_dir / "psy_cv",
                    bsadf_cv=p.bsadf_cv)  # type: ignore[arg-type]
     else:
         tb = p.tb if p.tb is not None else min(res.n, res.offset + PERIODS_PER_YEAR[p.freq])
@@ -299,7 +308,7 @@ def psy_test(res: RadfResult, cv: CriticalValues, ds: Datestamp, p: PsyParams) -
         require_rejection=(p.require_rejection if p.require_rejection is not None
                            else cv.method == "mc"),
         cv_method=cv.method, cv_bsadf_rule=cv.bsadf_cv, cv_reps=cv.reps, cv_seed=cv.seed,
-        cv_tb=cv.tb,
+        cv_tb=cv.tb, cv_source=cv.source,
     )
 
 
@@ -312,7 +321,8 @@ def compute_psy(ctx: ComputeContext, key: str, params: PsyParams) -> IndicatorRe
     if prices is None or prices.empty or "adj_close" not in prices:
         raise InfeasibleTestError(f"{key}: no prices (adj_close) to test; load them with "
                                   "`bubblewatch ingest`")
-    res, cv, ds = run_psy(prices["adj_close"].astype(float), params, log=True, name=key)
+    res, cv, ds = run_psy(prices["adj_close"].astype(float), params, log=True, name=key,
+                          cache_dir=ctx.cache_dir)
     meta = PsyMeta(freq=params.freq, start=params.start, transform="log",
                    test=psy_test(res, cv, ds, params))
     return IndicatorResult(_frame(res, cv, ds, ""), meta, tuple(_events(ds, "")))
@@ -349,7 +359,8 @@ def compute_psy_valuation(ctx: ComputeContext, key: str,
             continue
         ratio = _last_positive_run(pd.to_numeric(val[column], errors="coerce"))
         try:
-            res, cv, ds = run_psy(ratio, params, log=False, name=f"{key} {column}")
+            res, cv, ds = run_psy(ratio, params, log=False, name=f"{key} {column}",
+                                  cache_dir=ctx.cache_dir)
         except (InfeasibleTestError, ValueError) as exc:
             fields[f"{prefix}_note"] = str(exc)
             continue

@@ -36,6 +36,7 @@ import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import pandas as pd
@@ -172,12 +173,17 @@ class ComputeContext:
 
     ``since`` is the last date already stored for this (indicator, key, params),
     so incremental indicators can compute only newer dates; rows they return
-    for older dates are upserted harmlessly.
+    for older dates are upserted harmlessly. ``cache_dir`` is where an
+    indicator may keep results that cost time to make and never change (under
+    the configured data folder); None means keep nothing.
     """
 
     source: DataSource
     universe: Universe
     since: date | None = None
+    #: A folder for reusable intermediate results (simulated critical values);
+    #: None caches nothing. The compute job passes the configured cache folder.
+    cache_dir: Path | None = None
 
 
 KeysFn = Callable[["Universe"], Sequence[str]]
