@@ -77,19 +77,9 @@ def load_rules(settings: Settings, *, strict: bool = False) -> RuleBook:
 
 
 def _require_schema(url: str) -> None:
-    from db.migrate import is_up_to_date
-    from db.session import explain
+    from db.migrate import require_current
 
-    try:
-        ok = is_up_to_date(url)
-    except Exception as exc:
-        known = explain(exc, url)  # server down, login refused...: one line, no password
-        if known is not None:
-            raise known from None
-        raise
-    if not ok:
-        raise ConfigError("the database schema is missing or out of date; run "
-                          "`bubblewatch db-upgrade` first")
+    require_current(url)
 
 
 # --------------------------------------------------------------------------- evaluate

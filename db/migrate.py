@@ -37,7 +37,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, table
 from sqlalchemy.pool import NullPool
 
-from bubblewatch.core.errors import DatabaseError
+from bubblewatch.core.errors import ConfigError, DatabaseError
 from db.session import get_engine, masked_url, sqlite_connect_args, sqlite_pragmas
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,41 @@ def _repair_partial_upgrade(conn: Connection, url: str) -> None:
                 "creating them again", masked_url(url), ", ".join(order))
     for name in order:
         conn.exec_driver_sql(f'DROP TABLE "{name}"')
+
+
+def require_current(url: str) -> None:
+    """The one schema policy of every command but ``init`` and ``db-upgrade``:
+    work only on a database whose schema is this version's, and otherwise say
+    what to run. Connection problems become one line (no password).
+
+    Raises
+    ------
+    ConfigError
+        The database has no bubblewatch tables (run ``init``), an older schema
+        (run ``db-upgrade``) or a schema of a newer bubblewatch.
+    DatabaseError
+        The database cannot be reached or read.
+    """
+    from db.session import explain
+
+    try:
+        current, head = current_revision(url), head_revision(url)
+    except Exception as exc:
+        known = explain(exc, url)  # server down, login refused...: one line, no password
+        if known is not None:
+            raise known from None
+        raise
+    if current == head:
+        return
+    where = masked_url(url)
+    if current is None:
+        raise ConfigError(f"{where} has no bubblewatch tables yet: run `bubblewatch init`")
+    known = {s.revision for s in ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
+    if current not in known:
+        raise ConfigError(f"{where} was made by a newer bubblewatch (schema revision {current}); "
+                          "upgrade bubblewatch, or point BUBBLEWATCH_DATABASE_URL elsewhere")
+    raise ConfigError(f"{where} has schema revision {current}; this version needs {head}: back "
+                      "it up, then run `bubblewatch db-upgrade`")
 
 
 def current_revision(url: str) -> str | None:

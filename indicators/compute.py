@@ -276,7 +276,7 @@ def run_compute(
     """
     from bubblewatch.core.console import progress
     from db import repo
-    from db.migrate import is_up_to_date, upgrade
+    from db.migrate import require_current
     from db.session import session_scope
     from db.source import DatabaseSource
 
@@ -296,8 +296,7 @@ def run_compute(
     # every parameter is validated before any data is read
     params_of = {ind.name: ind.parse_params((overrides or {}).get(ind.name))
                  for ind in indicators}
-    if not is_up_to_date(url):
-        upgrade(url)
+    require_current(url)
     sync_events(url, settings.events)
     plan = [(ind, select_keys(ind, universe, symbols)) for ind in indicators]
     report = ComputeReport()

@@ -19,7 +19,7 @@ from bubblewatch.core.errors import BubblewatchError, IngestError, SourceUnavail
 from bubblewatch.core.settings import Settings
 from bubblewatch.core.universe import Universe
 from db import repo
-from db.migrate import upgrade
+from db.migrate import require_current, upgrade
 from db.runlog import RunRecorder, record_run
 from db.session import session_scope
 from db.upsert import UpsertCounts
@@ -105,7 +105,7 @@ def ingest_from_dir(settings: Settings, root: Path, symbols: Sequence[str] | Non
     universe = settings.universe
     if symbols:
         _universe(settings, symbols)  # validates names
-    upgrade(url)
+    require_current(url)
     _ensure_instruments(url, universe)
     report = IngestReport("ingest_dir")
     query = local.FolderQuery(Path(root), tuple(symbols) if symbols else None)
@@ -163,7 +163,7 @@ def ingest_yahoo(settings: Settings, symbols: Sequence[str] | None = None,
         fallback = fallback_client or nasdaq.client(
             market.fallback_user_agent, rate=market.fallback_max_requests_per_second,
             timeout_s=market.timeout_s, retries=market.retries, backoff_s=market.backoff_s)
-    upgrade(url)
+    require_current(url)
     _ensure_instruments(url, settings.universe)
     report = IngestReport("ingest_prices")
     with session_scope(url) as s:
@@ -234,7 +234,7 @@ def ingest_edgar(settings: Settings, symbols: Sequence[str] | None = None,
     if client is None:
         check_reachable(settings.sec.base_url, "SEC EDGAR")
         client = edgar.sec_client(settings.sec, settings.resolved_cache_dir)
-    upgrade(url)
+    require_current(url)
     _ensure_instruments(url, settings.universe)
     report = IngestReport("ingest_fundamentals")
     cache_dir = settings.resolved_cache_dir / "edgar"

@@ -54,7 +54,7 @@ from bubblewatch.app.jobs import ingest_edgar, ingest_yahoo
 from bubblewatch.core.errors import BubblewatchError, JobLockedError
 from bubblewatch.core.settings import Settings
 from db import repo
-from db.migrate import upgrade
+from db.migrate import require_current
 from db.models import JobLock
 from db.runlog import close_own_runs, close_stale_runs, process_gone, this_process
 from db.session import explain, masked_url, session_scope
@@ -281,7 +281,7 @@ def run_scheduler(settings: Settings) -> bool:
     """
     url = settings.resolved_database_url
     with stop_on_signals():
-        upgrade(url)
+        require_current(url)
         close_stale_runs(url)
         lease, activity = Lease(url), Activity()
         sched = build_scheduler(settings, lease, activity=activity)

@@ -374,6 +374,10 @@ def test_cli_prints_one_line_per_bad_file_and_exits_non_zero(
         BAD_PRICE_FILES["open-above-high"][0](_nvda_text(shared_data)))
     monkeypatch.setenv("BUBBLEWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
     get_settings.cache_clear()
+    before_init = CliRunner().invoke(app, ["ingest", "--from-dir", str(root)])
+    assert before_init.exit_code == 1  # one schema policy: init (or db-upgrade) migrates
+    assert "has no bubblewatch tables yet: run `bubblewatch init`" in before_init.stderr
+    assert CliRunner().invoke(app, ["init"]).exit_code == 0
     result = CliRunner().invoke(app, ["ingest", "--from-dir", str(root)])
     get_settings.cache_clear()
     assert result.exit_code == 1

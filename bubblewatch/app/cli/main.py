@@ -139,14 +139,15 @@ def status(
 ) -> None:
     """Per symbol: rows, first/last date, and the last run of each job."""
     from db import repo
-    from db.migrate import upgrade
+    from db.migrate import require_current
     from db.runlog import close_stale_runs
     from db.session import masked_url, session_scope
 
     with cli_errors():
         settings = get_settings()
+        universe = settings.universe  # settings problems first, before the database
         url = settings.resolved_database_url
-        upgrade(url)
+        require_current(url)
         close_stale_runs(url)
         with session_scope(url) as s:
             prices = repo.price_counts(s)
@@ -155,7 +156,7 @@ def status(
                     ("ingest_prices", "ingest_fundamentals", "compute", "alerts_evaluate",
                      "alerts_deliver")}
         symbols = []
-        for ins in settings.universe.instruments:
+        for ins in universe.instruments:
             n, first, last = prices.get(ins.symbol, (0, None, None))
             nf = facts.get(ins.cik, (0, None, None))[0] if ins.cik else 0
             symbols.append({"symbol": ins.symbol, "price_rows": n,
