@@ -269,7 +269,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     cache_dir: Path | None = None
-    database_url: str | None = None
+    #: A secret: it may hold a password, so it prints as ``**********``.
+    database_url: SecretStr | None = None
     log_level: str = "INFO"
     sec: SecSettings = SecSettings()
     market: MarketSettings = MarketSettings()
@@ -293,10 +294,11 @@ class Settings(BaseSettings):
             seen.add(e.key)
         return v
 
-    @field_validator("database_url")
+    @field_validator("database_url", mode="before")
     @classmethod
-    def _database_url(cls, value: str | None) -> str | None:
-        return check_database_url(value)
+    def _database_url(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return check_database_url(raw) if raw is None or isinstance(raw, str) else value
 
     @field_validator("log_level")
     @classmethod
@@ -321,8 +323,8 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         """``database_url`` or a SQLite file ``<data_dir>/bubblewatch.sqlite``."""
-        if self.database_url:
-            return self.database_url
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
         return f"sqlite:///{(self.data_dir / 'bubblewatch.sqlite').resolve()}"
 
     @property
