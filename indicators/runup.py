@@ -40,7 +40,7 @@ import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -421,6 +421,9 @@ class RunupParams(Params):
     start: date | None = Field(date(1995, 1, 1), description="first stored date (None: all)")
     daily_days: int = Field(504, ge=0, description="the last this many trading days are stored "
                             "daily, earlier ones weekly (0: all daily)")
+    basket_members: Literal["window_ends", "each_day"] = Field(
+        "window_ends", description="a basket's two-year return over the members priced at both "
+        "ends of the window (window_ends), or over whoever is priced each day (each_day)")
 
 
 class RunupMeta(Meta):
@@ -464,10 +467,16 @@ def compute(ctx: ComputeContext, key: str, params: RunupParams) -> IndicatorResu
             missing=f"no prices for {key}: load them with `bubblewatch ingest`"))
     # the market index is a price index: it is compared with price-only returns
     market = None if key == market_symbol else close_series(ctx.source, market_symbol, "close")
-    if basket:
+    if basket and params.basket_members == "window_ends":
         frame = basket_runup_frame(
             total, {m: close_series(ctx.source, m, "close") for m in members}, market,
             window=params.window_days, threshold=params.threshold)
+    elif basket:
+        price_only = basket_index({m: close_series(ctx.source, m, "close") for m in members})
+        frame = runup_frame(price, market, price_only=price_only, window=params.window_days,
+                            threshold=params.threshold)
+        frame["n_members"] = basket_frame(total)["n_members"].reindex(frame.index)
+        frame["coverage"] = frame["n_members"] / len(members)
     else:
         frame = runup_frame(price, market, price_only=close_series(ctx.source, key, "close"),
                             window=params.window_days, threshold=params.threshold)
@@ -523,7 +532,8 @@ INDICATOR = Indicator(
         "flag": Column("Run-up flag", "1 = yes, 0 = no",
                        "1 when the two-year return is at least the threshold (GSY run-up)"),
         "n_members": Column("Basket members in the return", "count",
-                            "(baskets) members with prices at both ends of the two-year window"),
+                            "(baskets) members in the two-year return: priced at both ends of "
+                            "the window (or that day, with basket_members=each_day)"),
         "coverage": Column("Basket coverage", "fraction 0-1",
                            "(baskets) members in the return / the basket's declared members"),
     },
