@@ -13,9 +13,9 @@ from bubblewatch.core.universe import default_universe
 from indicators.frame_source import FrameSource
 from indicators.regime import (
     INDICATOR,
-    high_variance_spells,
     drawdown,
     fit_variance_regimes,
+    high_variance_spells,
     realised_vol,
     weekly_log_returns,
 )

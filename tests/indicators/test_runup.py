@@ -105,7 +105,7 @@ def _plain_fixed_member_return(closes: dict[str, pd.Series], day: pd.Timestamp,
 def test_basket_return_keeps_the_same_members_at_both_ends() -> None:
     idx = pd.bdate_range("2024-01-01", periods=12)
     rng = np.random.default_rng(3)
-    walk = lambda n: pd.Series(np.exp(np.cumsum(rng.normal(0, 0.05, n))))  # noqa: E731
+    walk = lambda n: pd.Series(np.exp(np.cumsum(rng.normal(0, 0.05, n))))
     a = walk(12).set_axis(idx)
     b = walk(7).set_axis(idx[5:])           # lists on day 6
     c = walk(9).set_axis(idx[:9])           # prices end on day 9
@@ -149,6 +149,13 @@ def test_basket_records_its_coverage_and_says_when_it_shrinks() -> None:
     m_ret = gspc[:day].iloc[-1] / gspc[:then].iloc[-1] - 1
     assert f["ret_2y_net"].iloc[-1] == pytest.approx(f["ret_2y_price"].iloc[-1] - m_ret,
                                                      rel=1e-9)
+    # basket_members=each_day: the daily-rebalanced index over whoever is priced each day
+    daily = INDICATOR.compute(ctx, "ai_basket", INDICATOR.parse_params(
+        {"basket_members": "each_day"})).frame
+    level = basket_index(closes)
+    assert daily["ret_2y"].iloc[-1] == pytest.approx(
+        level.iloc[-1] / level.iloc[-1 - 504] - 1, rel=1e-12)
+    assert daily["n_members"].iloc[-1] == len(members) - len(gone)
 
 
 def test_thin_keeps_recent_days_and_weekly_history() -> None:
