@@ -60,8 +60,8 @@ and weekly price statistics, 21 for LPPLS (fitted every 10th trading day),
 times the input's own median spacing between stored dates when that is
 longer (LPPLS fitted every 20th trading day stays fresh for 42 days). A
 low-frequency component therefore never alternates between a value and
-missing. ``age_<name>`` (days since its as-of date) and ``cov_<name>`` are
-stored per date.
+missing. ``age_<name>`` (days since its as-of date), ``stale_<name>`` and
+``cov_<name>`` are stored per date.
 
 **Composition changes.** ``composition_change`` is 1 on dates where the set
 of components in the headline, or their coverage, differs from the previous
@@ -863,6 +863,8 @@ def _assemble(c: Cohort, part: Partition, draws: Draws) -> None:
         out[f"c_{comp.name}"] = scale(inp.raw.to_numpy(dtype=float), comp.lo, comp.hi)
         out[f"cov_{comp.name}"] = inp.coverage.where(inp.raw.notna())
         out[f"age_{comp.name}"] = inp.age
+        out[f"stale_{comp.name}"] = (inp.raw.isna() & inp.age.notna()).astype(float).where(
+            inp.age.notna())
     keep = out[["score", "ai_only", "stress"] if "ai_only" in out else ["score", "stress"]]
     c.frame = out[keep.notna().any(axis=1)]
     c.headline = head
@@ -1100,7 +1102,10 @@ def _columns() -> dict[str, Column]:
                                        "share of the cohort the component covers that day")
         cols[f"age_{c.name}"] = Column(f"Age: {c.name}", "days",
                                        f"days since its input became known (stale after "
-                                       f"{c.max_age_days})")
+                                       f"{c.max_age_days}); as-of date = date - age")
+        cols[f"stale_{c.name}"] = Column(f"Stale: {c.name}", "1 = yes, 0 = no",
+                                         "1 when its latest input is too old (or empty of "
+                                         "members) and it is left out that day")
     return cols
 
 

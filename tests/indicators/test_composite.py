@@ -37,7 +37,8 @@ def test_weights_and_rules_are_documented() -> None:
         assert sum(c.weight for c in COMPONENTS if c.name in reading) == pytest.approx(1.0)
     for c in COMPONENTS:
         assert c.hi > c.lo and c.rule and c.max_age_days > 0
-        assert {f"c_{c.name}", f"cov_{c.name}", f"age_{c.name}"} <= set(INDICATOR.columns)
+        assert {f"c_{c.name}", f"cov_{c.name}", f"age_{c.name}", f"stale_{c.name}"} <= set(
+            INDICATOR.columns)
     assert not set(STRESS_NAMES) & set(BUILD_UP_NAMES)
 
 
@@ -186,6 +187,7 @@ def test_low_frequency_component_is_carried_with_its_as_of_until_stale() -> None
     assert age[AI_DAYS[9]] == (AI_DAYS[9] - AI_DAYS[0]).days
     gap = f.index[(f.index >= first_stale) & (f.index < AI_DAYS[60])]
     assert c[gap].isna().all() and (age[gap] > 21).all()
+    assert (f.loc[gap, "stale_lppls"] == 1).all() and (f.loc[fresh, "stale_lppls"] == 0).all()
     # on every date but the two where LPPLS goes stale and comes back the sub-score's change
     # is a change on unchanged inputs
     steady = f["ai_only"].diff() - f["ai_only_change_same_inputs"]
