@@ -158,6 +158,19 @@ def test_basket_records_its_coverage_and_says_when_it_shrinks() -> None:
     assert daily["n_members"].iloc[-1] == len(members) - len(gone)
 
 
+def test_a_member_without_prices_is_named_not_silently_dropped() -> None:
+    universe = default_universe()
+    members = universe.baskets["dotcom_basket"]
+    prices = {s: load_shared_prices(s) for s in (*members, "^GSPC") if s != "VIAV"}
+    res = INDICATOR.compute(ComputeContext(FrameSource(prices), universe), "dotcom_basket",
+                            INDICATOR.parse_params())
+    assert "no prices for VIAV" in res.meta.note
+    assert res.meta.member_spans["VIAV"].first is None
+    at_peak = res.frame.loc["2000-03-10"]
+    assert at_peak["n_members"] == len(members) - 1
+    assert at_peak["coverage"] == pytest.approx((len(members) - 1) / len(members))
+
+
 def test_thin_keeps_recent_days_and_weekly_history() -> None:
     idx = pd.bdate_range("2024-01-01", "2024-03-29")
     frame = pd.DataFrame({"x": np.arange(len(idx), dtype=float)}, index=idx)
