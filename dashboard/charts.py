@@ -456,7 +456,7 @@ def capex_vs_telecom(hyperscalers: pd.Series, telecom: pd.DataFrame, *, unit: st
     years_present = sorted({pd.Timestamp(d).year for d in telecom.dropna(how="all").index})
     span = (f"{years_present[0]}-{years_present[-1]}" if len(years_present) > 1
             else "".join(map(str, years_present)))
-    right = "Hyperscalers (trailing 4 quarters)" + (f": {coverage}" if coverage else "")
+    right = "Hyperscalers (trailing 4 quarters)" + (f"<br>{coverage}" if coverage else "")
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=(f"Telecom carriers{', ' + span if span else ''} (annual)",
                                         right))

@@ -184,9 +184,10 @@ else:
         last = shown.ffill().iloc[-1]
         mcols = st.columns(len(cols) + 1)
         for col, (name, v) in zip(mcols, last.items(), strict=False):
-            col.metric(GAP_LABELS[name], f"{v:,.0f} USD bn a year",
-                       help=f"covers {label}" if name == "ai_revenue_reported" and label
-                       else None)
+            col.metric(GAP_LABELS[name], f"{v:,.0f} bn",
+                       help="USD bn a year" + (f"; covers {label}"
+                                               if name == "ai_revenue_reported" and label
+                                               else ""))
         if gmeta is not None and gmeta.gap_share is not None:
             mcols[-1].metric("Not covered by reported AI revenue",
                              f"{100 * gmeta.gap_share:.1f} %",
