@@ -46,7 +46,11 @@ Rule types (``type``)
     indicator starts / ends. ``field``/``threshold_field`` are reported only.
 ``band``
     The value moves to another band; ``bands`` are increasing edges and
-    ``labels`` (one more than the edges) name the bands.
+    ``labels`` (one more than the edges) name the bands. With
+    ``same_inputs_change_field`` (a field of the same indicator holding each
+    date's change on unchanged inputs, e.g. the composite's
+    ``score_change_same_inputs``) a band change caused only by an input
+    arriving or going stale is recorded silently, not alerted.
 """
 
 from __future__ import annotations
@@ -88,7 +92,8 @@ _ALLOWED: dict[str, set[str]] = {
     "percentile": {"field", "threshold", "lookback_days", "direction", "hysteresis", "format"},
     "episode_start": {"kind", "field", "threshold_field", "format"},
     "episode_end": {"kind", "field", "threshold_field", "format", "recent_days"},
-    "band": {"field", "bands", "labels", "direction", "hysteresis", "format"},
+    "band": {"field", "bands", "labels", "direction", "hysteresis", "format",
+             "same_inputs_change_field"},
 }
 _SUBSCRIBER_KEYS = {"name", "email", "slack_webhook_env", "rules", "severities", "mode",
                     "digest_time", "enabled"}
@@ -139,6 +144,7 @@ class Rule:
     labels: tuple[str, ...] = ()
     kind: str = "positive"
     recent_days: int = 7
+    same_inputs_change_field: str | None = None
     description: str = ""
     format: str = ".4g"
     line: int = 0
@@ -149,7 +155,7 @@ class Rule:
         resets its stored state."""
         parts = (self.indicator, self.type, self.field, self.threshold, self.threshold_field,
                  self.hysteresis, self.direction, self.days, self.relative, self.lookback_days,
-                 self.bands, self.labels, self.kind)
+                 self.bands, self.labels, self.kind, self.same_inputs_change_field)
         return sha256(repr(parts).encode()).hexdigest()[:16]
 
     def fmt(self, value: float | None) -> str:
@@ -543,6 +549,8 @@ def _parse_rule(chk: _Checker, indicators: Mapping[str, Indicator],
         elif rtype == "band":
             kw["bands"], kw["labels"] = _parse_bands(chk)
             kw["direction"] = chk.string("direction", "both", choices=("up", "down", "both"))
+            kw["same_inputs_change_field"] = chk.string("same_inputs_change_field")
+            check_field("same_inputs_change_field", kw["same_inputs_change_field"])
         if chk.failed:
             return None
         return Rule(

@@ -13,6 +13,17 @@ previous alert of the same (rule, key) is held back, and the notified condition
 is left unchanged, so the alert fires after the cool-down if the condition
 still holds. Transitions that do not notify (re-arming below the hysteresis
 band, a crossing in the direction the rule ignores) update the state silently.
+
+Changes of inputs: an indicator built from several inputs (the composite
+score) can change band only because an input arrived or went stale. A band
+rule with ``same_inputs_change_field`` reads, for every stored date, the
+change of the value since the previous date over the inputs present on both
+(:mod:`indicators.composite`). From the value on the date subscribers were
+last told about, those changes add up to the value the indicator would have
+had with unchanged inputs; when that value is still in the notified band,
+the band change came from the inputs alone: the state moves to the new band
+silently (note ``inputs changed``) and no alert fires. A move of the reading
+itself on a day an input also changed still alerts.
 """
 
 from __future__ import annotations
@@ -40,13 +51,15 @@ class RuleInput:
     ``values`` is the rule's ``field`` and ``thresholds`` its ``threshold_field``
     (both indexed by date, ascending); ``events`` the indicator's episodes
     (``kind, start, end, ongoing``); ``as_of`` the last input date of the
-    computation (used by episode rules).
+    computation (used by episode rules); ``same_inputs_change`` the rule's
+    ``same_inputs_change_field`` (band rules, see the module docstring).
     """
 
     values: pd.Series | None = None
     thresholds: pd.Series | None = None
     events: pd.DataFrame | None = None
     as_of: date | None = None
+    same_inputs_change: pd.Series | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +173,14 @@ def evaluate_rule(rule: Rule, key: str, data: RuleInput, state: RuleState | None
     new = _condition(rule, meas, prev)
     fire = _fires(rule, prev, new, meas)
     base = RuleState(new, meas.as_of, meas.value, prev_state.last_fired, rule.hash)
+    if fire and rule.type == "band" and rule.same_inputs_change_field is not None:
+        steady = _same_inputs_value(data, prev_state.as_of, meas.as_of)
+        if steady is not None and _condition(rule, replace(meas, m=steady), prev) == prev:
+            return Outcome(
+                rule.id, key, base, None,
+                f"{prev or 'unset'} -> {new} (silent: inputs changed; on unchanged inputs the "
+                f"value would be {rule.fmt(steady)}, still {prev!r})",
+                meas.value, meas.threshold)
     if not fire:
         note = "no change" if new == prev else f"{prev or 'unset'} -> {new} (silent)"
         return Outcome(rule.id, key, base, None, note, meas.value, meas.threshold)
@@ -195,6 +216,29 @@ def _at(s: pd.Series, when: pd.Timestamp) -> float | None:
     """Last value at or before ``when``."""
     s = s[s.index <= when]
     return float(s.iloc[-1]) if not s.empty else None
+
+
+def _same_inputs_value(data: RuleInput, since: date | None, as_of: date) -> float | None:
+    """The value on ``as_of`` had the inputs stayed as they were on ``since``:
+    the stored value on ``since`` plus every same-inputs change after it.
+    None when it cannot be told (no earlier state, no value on ``since``, or a
+    change missing on a stored date in between)."""
+    if since is None or since >= as_of:
+        return None
+    values = _clean(data.values)
+    changes = data.same_inputs_change
+    if changes is None or values.empty:
+        return None
+    t0, t1 = pd.Timestamp(since), pd.Timestamp(as_of)
+    if t0 not in values.index:
+        return None
+    ch = pd.to_numeric(changes, errors="coerce")
+    ch.index = pd.DatetimeIndex(ch.index)
+    days = values.index[(values.index > t0) & (values.index <= t1)]
+    step = ch.reindex(days)
+    if step.isna().any():
+        return None
+    return float(values[t0] + step.sum())
 
 
 def _measure(rule: Rule, data: RuleInput) -> _Measure:

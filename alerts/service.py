@@ -133,6 +133,8 @@ def gather_inputs(session: Session, rules: tuple[Rule, ...]) -> Inputs:
                 values=wide.get(rule.field) if rule.field else None,
                 thresholds=wide.get(rule.threshold_field) if rule.threshold_field else None,
                 events=events, as_of=runs[rule.indicator].get(key),
+                same_inputs_change=(wide.get(rule.same_inputs_change_field)
+                                    if rule.same_inputs_change_field else None),
             )
             items.append((rule, key, data, states.get((rule.id, key))))
     return Inputs(items, skipped, errors)

@@ -145,10 +145,27 @@ def components_chart(table: pd.DataFrame, *, ai_label: str = "AI today",
     return fig
 
 
-def score_history(ai: pd.Series, dotcom: pd.Series, *, peak: pd.Timestamp | None = None
-                  ) -> go.Figure:
-    """Composite score (0-100) through time for both cycles, on their own dates."""
+def score_history(ai: pd.Series, dotcom: pd.Series | None, *, peak: pd.Timestamp | None = None,
+                  ai_band: pd.DataFrame | None = None, dotcom_band: pd.DataFrame | None = None,
+                  extra: Mapping[str, pd.Series] | None = None,
+                  title: str = "Like-for-like score through time") -> go.Figure:
+    """A 0-100 reading through time for both cycles, on their own dates.
+
+    ``ai_band``/``dotcom_band`` (columns ``lo``, ``hi``) are drawn as shaded
+    uncertainty bands (the Monte Carlo 5-95%); ``extra`` adds dotted lines
+    (the AI-only sub-score, the stress readings) by name.
+    """
     fig = go.Figure()
+    for band, name, fill in ((dotcom_band, "Dot-com cohort", "rgba(47, 109, 181, 0.15)"),
+                             (ai_band, "AI cohort", "rgba(228, 87, 46, 0.15)")):
+        if band is None or band.dropna().empty:
+            continue
+        b = band.dropna()
+        fig.add_scatter(x=b.index, y=b["hi"].to_numpy(), mode="lines", line={"width": 0},
+                        showlegend=False, hoverinfo="skip")
+        fig.add_scatter(x=b.index, y=b["lo"].to_numpy(), mode="lines", line={"width": 0},
+                        fill="tonexty", fillcolor=fill, name=f"{name}: 5-95% of draws",
+                        hovertemplate=DATE_HOVER + ": 5% %{y:.1f}<extra></extra>")
     for s, name, color in ((dotcom, "Dot-com cohort", DOTCOM_COLOR), (ai, "AI cohort", AI_COLOR)):
         if s is not None and not s.dropna().empty:
             s = s.dropna()
@@ -156,11 +173,21 @@ def score_history(ai: pd.Series, dotcom: pd.Series, *, peak: pd.Timestamp | None
                             line={"color": color, "width": 2},
                             hovertemplate=DATE_HOVER + ": %{y:.1f} / 100<extra>" + name
                             + "</extra>")
+    dashes = ["dot", "dash", "dashdot", "longdash"]
+    for i, (name, s) in enumerate((extra or {}).items()):
+        if s is None or s.dropna().empty:
+            continue
+        s = s.dropna()
+        color = DOTCOM_COLOR if "dot-com" in name.lower() else AI_COLOR
+        fig.add_scatter(x=s.index, y=s.to_numpy(), name=name, mode="lines",
+                        line={"color": color, "width": 1.2, "dash": dashes[i % len(dashes)]},
+                        hovertemplate=DATE_HOVER + ": %{y:.1f} / 100<extra>" + name
+                        + "</extra>")
     if peak is not None:
         fig.add_vline(x=pd.Timestamp(peak).to_pydatetime(), line_dash="dot", line_color=DOTCOM_COLOR,
                       annotation_text="Nasdaq peak", annotation_position="top")
     fig.update_yaxes(range=[0, 100])
-    fig = _layout(fig, "Composite score through time", "Score (0-100)")
+    fig = _layout(fig, title, "Score (0-100)")
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -378,8 +405,8 @@ def tc_chart(conf: pd.DataFrame, *, symbol: str) -> go.Figure:
 
 
 # --------------------------------------------------------------------------- capex
-def capex_chart(quarterly: pd.DataFrame, ttm: pd.Series | None, *, unit: str = "USD bn"
-                ) -> go.Figure:
+def capex_chart(quarterly: pd.DataFrame, ttm: pd.Series | None, *, unit: str = "USD bn",
+                coverage: str | None = None) -> go.Figure:
     """Stacked quarterly capex per company (bars) and the group's trailing four
     quarters (line), both in ``unit``.
 
@@ -389,6 +416,9 @@ def capex_chart(quarterly: pd.DataFrame, ttm: pd.Series | None, *, unit: str = "
         ``DatetimeIndex`` (quarter end) x company, already in ``unit``.
     ttm
         Trailing-four-quarter total, already in ``unit``.
+    coverage
+        What the total covers ("Alphabet only: 1 of 5 hyperscalers"): named in
+        the line's legend and the title.
     """
     fig = go.Figure()
     for i, col in enumerate(quarterly.columns):
@@ -399,26 +429,37 @@ def capex_chart(quarterly: pd.DataFrame, ttm: pd.Series | None, *, unit: str = "
                     + "<extra>" + str(col) + "</extra>")
     if ttm is not None and not ttm.dropna().empty:
         t = ttm.dropna()
-        fig.add_scatter(x=t.index, y=t.to_numpy(), name="hyperscalers, trailing 4 quarters",
+        name = (f"trailing 4 quarters ({coverage})" if coverage
+                else "hyperscalers, trailing 4 quarters")
+        fig.add_scatter(x=t.index, y=t.to_numpy(), name=name,
                         mode="lines+markers", line={"color": AI_COLOR, "width": 3},
                         hovertemplate="TTM to " + DATE_HOVER + ": %{y:,.1f} " + unit
                                       + "<extra></extra>")
     fig.update_layout(barmode="stack")
-    return _layout(fig, "Hyperscaler capex: by quarter and trailing four quarters",
+    title = "Hyperscaler capex: by quarter and trailing four quarters"
+    return _layout(fig, title + (f"<br><sup>{coverage}</sup>" if coverage else ""),
                    f"Capex ({unit})", "Quarter end")
 
 
-def capex_vs_telecom(hyperscalers: pd.Series, telecom: pd.DataFrame, *, unit: str = "USD bn"
-                     ) -> go.Figure:
+def capex_vs_telecom(hyperscalers: pd.Series, telecom: pd.DataFrame, *, unit: str = "USD bn",
+                     coverage: str | None = None,
+                     annual_total: tuple[pd.Timestamp, float, str] | None = None) -> go.Figure:
     """Side by side on the same y scale: telecom carrier capex (annual, one bar
     series per column of ``telecom``; the title names the years present) and
-    hyperscaler capex (trailing four quarters, ``hyperscalers``)."""
+    hyperscaler capex (trailing four quarters, ``hyperscalers``).
+
+    ``coverage`` says which hyperscalers the trailing series holds (shown in
+    the right panel's title and legend); ``annual_total`` is ``(date, value,
+    label)`` of a whole-group annual figure (the members' latest fiscal years),
+    drawn as a marker: the like-for-like figure beside annual telecom totals.
+    """
     years_present = sorted({pd.Timestamp(d).year for d in telecom.dropna(how="all").index})
     span = (f"{years_present[0]}-{years_present[-1]}" if len(years_present) > 1
             else "".join(map(str, years_present)))
+    right = "Hyperscalers (trailing 4 quarters)" + (f"<br>{coverage}" if coverage else "")
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=(f"Telecom carriers{', ' + span if span else ''} (annual)",
-                                        "Hyperscalers (trailing 4 quarters)"))
+                                        right))
     blues = ["#2F6DB5", "#6A9BD8", "#A7C4EA", "#1B3F73", "#4F7FB8"]
     for i, col in enumerate(telecom.columns):
         t = telecom[col].dropna()
@@ -430,10 +471,19 @@ def capex_vs_telecom(hyperscalers: pd.Series, telecom: pd.DataFrame, *, unit: st
     fig.update_xaxes(type="category", categoryorder="category ascending", title_text="Year",
                      row=1, col=1)
     h = hyperscalers.dropna()
-    fig.add_scatter(x=h.index, y=h.to_numpy(), name="Hyperscalers, trailing 4 quarters",
+    fig.add_scatter(x=h.index, y=h.to_numpy(),
+                    name="Hyperscalers, trailing 4 quarters" + (f" ({coverage})" if coverage
+                                                                 else ""),
                     mode="lines", line={"color": AI_COLOR, "width": 3}, fill="tozeroy",
                     hovertemplate="TTM to " + DATE_HOVER + ": %{y:,.1f} " + unit
                                   + "<extra></extra>", row=1, col=2)
+    if annual_total is not None:
+        when, value, label = annual_total
+        fig.add_scatter(x=[when], y=[value], name=label, mode="markers+text",
+                        marker={"color": AI_COLOR, "size": 13, "symbol": "diamond"},
+                        text=[f"{value:,.0f}"], textposition="middle left",
+                        hovertemplate=label + ": %{y:,.1f} " + unit + "<extra></extra>",
+                        row=1, col=2)
     fig.update_yaxes(title_text=f"Capex ({unit})", row=1, col=1)
     fig.update_xaxes(title_text="Quarter end", row=1, col=2)
     fig.update_layout(barmode="group")

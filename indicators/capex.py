@@ -8,7 +8,11 @@ quarter is taken as first known (its figure on the day it could first be
 computed from the filings), so no row uses a figure filed after it.
 Each company keeps its own fiscal calendar; the ``hyperscalers`` total aligns
 them by calendar quarter (the quarter that holds the middle of each fiscal
-quarter) and keeps only quarters every reporting member has filed. The
+quarter) and keeps only quarters every reporting member has filed. The total
+records which companies it covers on each date (``n_members``, ``coverage``;
+the member list and spans in the metadata) and measures growth over the
+companies present in both periods, so it is never read as the five
+hyperscalers when it holds one ("Alphabet only: 1 of 5 hyperscalers"). The
 ``telecom`` key carries the 1996-2004 carrier-capex figures of the reference
 table (annual; the only multi-year series is RHK's North American wireline
 capex), so the two build-outs sit side by side.
@@ -21,6 +25,8 @@ point-in-time layer :mod:`ingest.pit`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +34,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from indicators.coverage import MemberSpan, coverage_label
 from indicators.registry import (
     Column,
     ComputeContext,
@@ -121,52 +128,134 @@ def capex_frame(capex_q: pd.DataFrame, revenue_q: pd.DataFrame,
     return out
 
 
-def total_frame(parts: Mapping[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
-                ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Sum companies' capex (and revenue, operating cash flow) by calendar quarter.
+@dataclass(frozen=True, slots=True)
+class TotalCoverage:
+    """Which companies the hyperscalers total holds.
 
-    A calendar quarter is kept when every company whose data has begun by then
-    reported it, and no later than the last quarter all of them have
-    reported (so a late filer never makes the total dip).
+    ``members`` are the declared ones, ``members_with_data`` those with any
+    capex quarter, ``spans`` the first and last calendar quarter each one is
+    in the quarterly sum (None: never), ``ttm_members`` the companies in each
+    quarter's trailing-four-quarter sum.
     """
+
+    members: tuple[str, ...]
+    members_with_data: tuple[str, ...]
+    spans: Mapping[str, MemberSpan]
+    ttm_members: Mapping[pd.Timestamp, tuple[str, ...]] = dc_field(default_factory=dict)
+
+
+def _same_members_growth(now: pd.DataFrame, then: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Growth of a sum over the members present in both ``now`` and ``then``
+    (same index and columns), and how many members that is."""
+    both = now.notna() & then.notna()
+    num = now.where(both).sum(axis=1, min_count=1)
+    den = then.where(both).sum(axis=1, min_count=1)
+    return num / den.where(den > 0) - 1.0, both.sum(axis=1).astype(float)
+
+
+def total_frame(parts: Mapping[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]],
+                members: Sequence[str] | None = None) -> tuple[pd.DataFrame, TotalCoverage]:
+    """Sum companies' capex (and revenue, operating cash flow) by calendar quarter,
+    with the members each figure covers.
+
+    Parameters
+    ----------
+    parts
+        Symbol -> (capex, revenue, operating cash flow) quarterly frames in USD
+        (``period_start, period_end, value``; ``known_since`` when the frames
+        come from :func:`quarters`).
+    members
+        The declared members (default: the keys of ``parts``); coverage is a
+        share of them.
+
+    Returns
+    -------
+    DataFrame indexed by calendar-quarter end (USD m, ratios as fractions):
+    ``capex_q`` (sum of the companies that reported the quarter),
+    ``capex_ttm`` (sum of the trailing four quarters of every company with
+    four contiguous quarters), ``n_members`` (companies in ``capex_ttm``) and
+    ``coverage`` (``n_members`` / declared members), ``capex_yoy`` and
+    ``capex_ttm_yoy`` (growth over the companies present in *both* periods,
+    ``n_members_yoy`` of them, so a company whose data begins never counts as
+    growth), ``capex_to_revenue``/``capex_to_ocf`` (trailing capex over
+    trailing revenue / cash flow of the same companies) and
+    ``days_to_known`` (days from the quarter's end to the day the last figure
+    in ``capex_ttm`` became public; NaN without ``known_since``).
+
+    A calendar quarter is kept when every company whose data has begun (and
+    not ended) by then reported it, and no later than the last quarter all
+    current reporters have reported (so a late filer never makes the total
+    dip). A company whose figures end more than a quarter before the others'
+    is no longer expected after its last quarter (its end is in ``spans``).
+    """
+    declared = tuple(members) if members is not None else tuple(parts)
     rows = []
     for sym, (cap, rev, ocf) in parts.items():
         for name, q in (("capex", cap), ("revenue", rev), ("ocf", ocf)):
             if q.empty:
                 continue
             cq = calendar_quarter_end(q["period_start"], q["period_end"])
+            known = (pd.to_datetime(q["known_since"]).to_numpy() if "known_since" in q
+                     else np.full(len(q), np.datetime64("NaT", "ns")))
             rows.append(pd.DataFrame({"symbol": sym, "metric": name, "cq": cq.to_numpy(),
-                                      "value": q["value"].to_numpy(dtype=float) / USD_M}))
+                                      "value": q["value"].to_numpy(dtype=float) / USD_M,
+                                      "known": known}))
+    empty = TotalCoverage(declared, (), {m: MemberSpan() for m in declared})
     if not rows:
-        return pd.DataFrame(), {"members_with_data": []}
+        return pd.DataFrame(), empty
     long = pd.concat(rows, ignore_index=True).drop_duplicates(
         ["symbol", "metric", "cq"], keep="last")
-    wide = long.pivot_table(index="cq", columns=["metric", "symbol"], values="value", aggfunc="sum")
+    if not (long["metric"] == "capex").any():
+        return pd.DataFrame(), empty
+    wide = long.pivot_table(index="cq", columns=["metric", "symbol"], values="value",
+                            aggfunc="sum")
+    calendar = pd.date_range(wide.index.min(), wide.index.max(), freq="QE")
+    wide = wide.reindex(calendar)
     capex = wide["capex"]
+    known = long[long["metric"] == "capex"].pivot_table(
+        index="cq", columns="symbol", values="known", aggfunc="max").reindex(calendar)
     first = capex.apply(lambda s: s.first_valid_index())
-    last_common = min(capex[s].last_valid_index() for s in capex.columns)
+    last = capex.apply(lambda s: s.last_valid_index())
+    newest = last.max()
+    current = [s for s in capex.columns if last[s] >= newest - pd.offsets.QuarterEnd(1)]
+    last_common = min(last[s] for s in current)
     keep = []
     for q in capex.index:
-        expected = [s for s in capex.columns if first[s] <= q]
-        keep.append(q <= last_common and capex.loc[q, expected].notna().all())
-    capex = capex[np.array(keep)]
+        expected = [s for s in capex.columns if first[s] <= q <= last[s]]
+        keep.append(q <= last_common and bool(expected)
+                    and capex.loc[q, expected].notna().all())
+    keep_mask = np.array(keep)
+    member_ttm = capex.rolling(4).sum()  # NaN unless the member has four contiguous quarters
     out = pd.DataFrame(index=capex.index)
     out["capex_q"] = capex.sum(axis=1, min_count=1)
-    out["n_companies"] = capex.notna().sum(axis=1).astype(float)
-    contiguous = pd.Series(out.index, index=out.index).diff().dt.days.between(85, 95)
-    four = contiguous.rolling(3).sum() == 3
-    out["capex_ttm"] = out["capex_q"].rolling(4).sum().where(four)
-    out["capex_yoy"] = out["capex_q"] / year_ago(out["capex_q"]) - 1.0
-    out["capex_ttm_yoy"] = out["capex_ttm"] / year_ago(out["capex_ttm"]) - 1.0
+    out["capex_ttm"] = member_ttm.sum(axis=1, min_count=1)
+    n_ttm = member_ttm.notna().sum(axis=1).astype(float)
+    out["n_members"] = n_ttm.where(n_ttm > 0)  # NaN where there is no trailing total
+    out["coverage"] = out["n_members"] / max(len(declared), 1)
+    out["capex_yoy"], _ = _same_members_growth(capex, capex.shift(4))
+    out["capex_ttm_yoy"], n_yoy = _same_members_growth(member_ttm, member_ttm.shift(4))
+    out["n_members_yoy"] = n_yoy.where(out["capex_ttm_yoy"].notna())
     for name, metric in (("capex_to_revenue", "revenue"), ("capex_to_ocf", "ocf")):
         if metric in wide.columns.get_level_values(0):
-            m = wide[metric].reindex(out.index)[capex.columns.intersection(wide[metric].columns)]
-            # same companies in numerator and denominator
-            denom = m.where(capex.notna()).sum(axis=1, min_count=1).rolling(4).sum().where(four)
-            out[name] = out["capex_ttm"] / denom.where(denom > 0)
+            denom = wide[metric].reindex(columns=capex.columns).rolling(4).sum()
+            both = member_ttm.notna() & denom.notna()
+            d = denom.where(both).sum(axis=1, min_count=1)
+            out[name] = member_ttm.where(both).sum(axis=1, min_count=1) / d.where(d > 0)
         else:
             out[name] = np.nan
-    return out, {"members_with_data": list(capex.columns)}
+    lag = known.where(member_ttm.notna()).max(axis=1)
+    out["days_to_known"] = (pd.to_datetime(lag) - out.index).dt.days.astype(float)
+    out = out[keep_mask]
+    included = capex[keep_mask]
+    spans = {m: (MemberSpan(first=included[m].first_valid_index().date(),
+                            last=included[m].last_valid_index().date())
+                 if m in included and included[m].notna().any() else MemberSpan())
+             for m in declared}
+    in_ttm = member_ttm[keep_mask].notna()
+    ttm_members = {q: tuple(m for m in declared if m in in_ttm.columns and in_ttm.loc[q, m])
+                   for q in in_ttm.index}
+    return out, TotalCoverage(declared, tuple(s for s in declared if s in capex.columns), spans,
+                              ttm_members)
 
 
 def telecom_frame(reference: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -246,21 +335,127 @@ class AnnualCapexFigure(BaseModel):
     source_tag: str
 
 
+class ReferenceTotal(BaseModel):
+    """The declared members' latest annual capex in the reference table, summed
+    (a whole-sector annual figure to set beside annual telecom figures)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: float
+    members: list[str]
+    members_missing: list[str]
+    coverage: float
+    label: str
+    fiscal_years: dict[str, date]
+
+
 class CapexMeta(Meta):
-    """What is stored beside each capex key (company, hyperscalers total, telecom)."""
+    """What is stored beside each capex key (company, hyperscalers total, telecom).
+
+    For the hyperscalers total: the declared ``members``, those with EDGAR
+    capex (``members_with_data``) and without, ``member_spans`` (first and
+    last calendar quarter each is in the sum), ``coverage_label`` of the
+    latest trailing-four-quarter figure ("Alphabet only: 1 of 5
+    hyperscalers"), ``reference_total`` (the members' latest annual capex from
+    the reference table) and ``telecom_comparison`` (what the comparison with
+    2000 telecom spending covers on each side).
+    """
 
     unit: str = "USD m"
     figures: list[ReferenceFigureUsed] = Field(default_factory=list)
     members: list[str] = Field(default_factory=list)
     members_with_data: list[str] = Field(default_factory=list)
     members_missing: list[str] = Field(default_factory=list)
+    member_spans: dict[str, MemberSpan] = Field(default_factory=dict)
+    n_members: int | None = None
+    coverage: float | None = None
+    coverage_label: str | None = None
+    members_in_latest: list[str] = Field(default_factory=list)
     calendar_alignment: str | None = None
     reference_annual_capex: list[AnnualCapexFigure] = Field(default_factory=list)
+    reference_total: ReferenceTotal | None = None
     ttm_vs_telecom_equipment_2000: float | None = None
+    reference_total_vs_telecom_equipment_2000: float | None = None
+    telecom_comparison: str | None = None
     concept: str | None = None
     fiscal_quarters: int | None = None
     last_quarter_end: date | None = None
     capex_ttm: float | None = None
+
+
+def reference_total(figures: Sequence[AnnualCapexFigure], members: Sequence[str],
+                    universe: Universe | None = None) -> ReferenceTotal | None:
+    """Sum of each member's latest annual capex in the reference table (each
+    on its own fiscal year), with its coverage; None when no member has one."""
+    latest: dict[str, AnnualCapexFigure] = {}
+    for f in figures:
+        if f.symbol in members and (f.symbol not in latest
+                                    or f.period_end > latest[f.symbol].period_end):
+            latest[f.symbol] = f
+    if not latest:
+        return None
+    have = [m for m in members if m in latest]
+    return ReferenceTotal(
+        value=float(sum(latest[m].value for m in have)), members=have,
+        members_missing=[m for m in members if m not in latest],
+        coverage=len(have) / len(members),
+        label=coverage_label(have, members, "hyperscalers", universe),
+        fiscal_years={m: latest[m].period_end for m in have})
+
+
+def _total(ctx: ComputeContext, members: list[str], reference: pd.DataFrame
+           ) -> IndicatorResult[CapexMeta]:
+    parts = {s: company_parts(ctx.source, s) for s in members}
+    frame, cov = total_frame(parts, members)
+    with_data = list(cov.members_with_data)
+    fields: dict[str, Any] = {}
+    annual = [AnnualCapexFigure(**r) for r in _reference_capex(reference, members)]
+    ref_total = reference_total(annual, members, ctx.universe)
+    telecom, _ = telecom_frame(reference)
+    peak = (float(telecom["us_equipment_spending"].max())
+            if "us_equipment_spending" in telecom else None)
+    peak_year = (int(telecom["us_equipment_spending"].idxmax().year)
+                 if "us_equipment_spending" in telecom else None)
+    latest = frame.dropna(subset=["capex_ttm"]) if not frame.empty else frame
+    parts_text = []
+    if not latest.empty:
+        q = latest.index[-1]
+        inside = list(cov.ttm_members.get(q, ()))
+        label = coverage_label(inside, members, "hyperscalers", ctx.universe)
+        fields.update(n_members=int(latest["n_members"].iloc[-1]),
+                      coverage=float(latest["coverage"].iloc[-1]), coverage_label=label,
+                      members_in_latest=inside)
+        if peak:
+            ratio = float(latest["capex_ttm"].iloc[-1] / peak)
+            fields["ttm_vs_telecom_equipment_2000"] = ratio
+            parts_text.append(
+                f"trailing four quarters to {q.date()}: {label} ({ratio:.2f}x US carrier "
+                f"equipment spending in {peak_year}" + ("" if len(inside) == len(members)
+                                                 else "; a partial total, not the sector") + ")")
+    if ref_total is not None and peak:
+        r = ref_total.value / peak
+        fields["reference_total_vs_telecom_equipment_2000"] = r
+        parts_text.append(f"latest fiscal years in the reference table: {ref_total.label} "
+                          f"({r:.2f}x)")
+    if parts_text:
+        fields["telecom_comparison"] = (
+            f"US carrier equipment spending {peak_year} (USD {peak / 1e3:,.0f}bn) covers US "
+            "carriers' equipment only; hyperscaler capex is global and includes buildings. "
+            + "; ".join(parts_text) + ".")
+    missing_members = [s for s in members if s not in with_data]
+    if with_data and missing_members:
+        fields["note"] = (f"total covers {', '.join(with_data)} only: no EDGAR capex for "
+                          f"{', '.join(missing_members)} (load their companyfacts with "
+                          "`bubblewatch ingest`)")
+    if not with_data:
+        fields["missing"] = (f"no EDGAR capex for any of {', '.join(members)}: load their "
+                             "companyfacts with `bubblewatch ingest`")
+    meta = CapexMeta(
+        members=members, members_with_data=with_data, members_missing=missing_members,
+        member_spans=dict(cov.spans),
+        calendar_alignment="calendar quarter holding each fiscal quarter's midpoint",
+        reference_annual_capex=annual, reference_total=ref_total, **fields)
+    return IndicatorResult(frame, meta)
 
 
 def compute(ctx: ComputeContext, key: str, params: CapexParams) -> IndicatorResult[CapexMeta]:
@@ -272,28 +467,7 @@ def compute(ctx: ComputeContext, key: str, params: CapexParams) -> IndicatorResu
                    if frame.empty else None)
         return IndicatorResult(frame, CapexMeta(figures=used, missing=missing))
     if key == TOTAL_KEY:
-        parts = {s: company_parts(ctx.source, s) for s in members}
-        frame, info = total_frame(parts)
-        with_data = info["members_with_data"]
-        fields: dict[str, Any] = {}
-        telecom, _ = telecom_frame(reference)
-        if not frame.empty and "us_equipment_spending" in telecom:
-            peak = float(telecom["us_equipment_spending"].max())
-            last = frame["capex_ttm"].dropna()
-            if len(last):
-                fields["ttm_vs_telecom_equipment_2000"] = float(last.iloc[-1] / peak)
-        if with_data and len(with_data) < len(members):
-            fields["note"] = (f"total covers {', '.join(with_data)} only: no EDGAR capex for "
-                              f"{', '.join(s for s in members if s not in with_data)}")
-        if not with_data:
-            fields["missing"] = (f"no EDGAR capex for any of {', '.join(members)}: load their "
-                                 "companyfacts with `bubblewatch ingest`")
-        meta = CapexMeta(
-            members=members, members_with_data=with_data,
-            members_missing=[s for s in members if s not in with_data],
-            calendar_alignment="calendar quarter holding each fiscal quarter's midpoint",
-            reference_annual_capex=_reference_capex(reference, members), **fields)
-        return IndicatorResult(frame, meta)
+        return _total(ctx, members, reference)
     cap, rev, ocf = company_parts(ctx.source, key)
     if cap.empty:
         return IndicatorResult(pd.DataFrame(), CapexMeta(
@@ -326,16 +500,27 @@ INDICATOR = Indicator(
         "capex_ttm": Column("Capex, trailing four quarters", "USD m",
                             "capital expenditure over the last four quarters"),
         "capex_yoy": Column("Quarterly capex growth", "fraction, 0.5 = +50%",
-                            "capex in the quarter / same quarter a year earlier - 1"),
+                            "capex in the quarter / same quarter a year earlier - 1 (total: "
+                            "over the companies in both quarters)"),
         "capex_ttm_yoy": Column("Capex growth, trailing four quarters", "fraction, 0.5 = +50%",
-                                "trailing-four-quarter capex / the same a year earlier - 1"),
+                                "trailing-four-quarter capex / the same a year earlier - 1 "
+                                "(total: over the companies in both years)"),
         "capex_to_revenue": Column("Capex / revenue", "fraction",
                                    "trailing-four-quarter capex / revenue over the same quarters"),
         "capex_to_ocf": Column("Capex / operating cash flow", "fraction",
                                "trailing-four-quarter capex / operating cash flow over the "
                                "same quarters"),
-        "n_companies": Column("Companies in the total", "count",
-                              "(hyperscalers total) companies in the quarter's sum"),
+        "n_members": Column("Companies in the trailing total", "count",
+                            "(hyperscalers total) companies in the trailing-four-quarter sum"),
+        "coverage": Column("Coverage of the trailing total", "fraction 0-1",
+                           "(hyperscalers total) companies in the trailing sum / declared "
+                           "hyperscalers"),
+        "n_members_yoy": Column("Companies in the growth figure", "count",
+                                "(hyperscalers total) companies with trailing capex in both "
+                                "years of the growth figure"),
+        "days_to_known": Column("Days until known", "days",
+                                "(hyperscalers total) days from the quarter's end to the filing "
+                                "of the last figure in the trailing sum"),
         "na_wireline_capex": Column("North American wireline carrier capex", "USD m a year",
                                     "(telecom) RHK's figure for the year"),
         "na_wireline_capex_yoy": Column("North American wireline capex growth", "fraction",

@@ -1,16 +1,22 @@
 """Regime and drawdown: distance from the running peak, realised volatility and
-the probability of a Markov-switching "crash" regime.
+the probability of the high-variance state of a Markov-switching model.
 
-The crash regime comes from a two-state Markov-switching model of weekly log
-returns with regime-specific mean and variance (Hamilton 1989), estimated by
-statsmodels' ``MarkovRegression`` (EM iterations, which reach the maximum
-likelihood to well within display precision and are several times faster
-than the default quasi-Newton polish). The crash regime is the state with the
-larger variance. ``crash_prob`` is the *filtered* probability: on each Friday
-it uses returns up to that week only (parameters are estimated on the full
-sample, so it is not strictly real-time); days up to the next Friday carry the
-last weekly value forward. History before the last ``daily_days`` trading
-days is stored weekly (:func:`indicators.runup.thin`).
+The two states come from a Markov-switching model of weekly log returns with
+state-specific mean and variance (Hamilton 1989), estimated by statsmodels'
+``MarkovRegression`` (EM iterations, which reach the maximum likelihood to
+well within display precision and are several times faster than the default
+quasi-Newton polish). The states are named by what identifies them: the
+*high-variance* state is the one with the larger variance, the
+*low-variance* state the other. The high-variance state is not a crash
+state: its mean return is estimated freely and is often positive (a
+melt-up such as December 1999 is as volatile as a sell-off), so it is a
+reading of stress, not of direction. ``high_var_prob`` is the *filtered*
+probability: on each Friday it uses returns up to that week only (parameters
+are estimated on the full sample, so it is not strictly real-time); days up
+to the next Friday carry the last weekly value forward. History before the
+last ``daily_days`` trading days is stored weekly
+(:func:`indicators.runup.thin`). For a basket, ``n_members``/``coverage``
+count the members in each day's return (:func:`indicators.runup.basket_frame`).
 
 References
 ----------
@@ -39,7 +45,15 @@ from indicators.registry import (
     Meta,
     Params,
 )
-from indicators.runup import TRADING_DAYS, key_series, symbol_and_basket_keys, thin, trim
+from indicators.runup import (
+    TRADING_DAYS,
+    basket_frame,
+    close_series,
+    key_series,
+    symbol_and_basket_keys,
+    thin,
+    trim,
+)
 
 
 def drawdown(price: pd.Series) -> pd.Series:
@@ -61,12 +75,13 @@ def realised_vol(price: pd.Series, window: int = 63) -> pd.Series:
 class RegimeFit:
     """A fitted two-regime model of weekly log returns (percent).
 
-    ``crash_prob`` is indexed by week-end date; ``means`` and ``vols`` are the
-    weekly mean and standard deviation of (calm, crash), in percent;
-    ``persistence`` the probabilities of staying in (calm, crash).
+    ``high_var_prob`` is indexed by week-end date; ``means`` and ``vols`` are
+    the weekly mean and standard deviation of the (low-variance,
+    high-variance) states, in percent; ``persistence`` the probabilities of
+    staying in each.
     """
 
-    crash_prob: pd.Series
+    high_var_prob: pd.Series
     means: tuple[float, float]
     vols: tuple[float, float]
     persistence: tuple[float, float]
@@ -80,7 +95,7 @@ def weekly_log_returns(price: pd.Series) -> pd.Series:
     return (np.log(weekly).diff().dropna() * 100.0).rename("r")
 
 
-def fit_crash_regime(returns: pd.Series, em_iter: int = 60) -> RegimeFit:
+def fit_variance_regimes(returns: pd.Series, em_iter: int = 60) -> RegimeFit:
     """Fit a 2-state switching-mean, switching-variance model to ``returns``.
 
     Parameters
@@ -109,15 +124,15 @@ def fit_crash_regime(returns: pd.Series, em_iter: int = 60) -> RegimeFit:
         res = model.fit(em_iter=em_iter, maxiter=0, cov_type="none", disp=False)
     params = dict(zip(model.param_names, np.asarray(res.params, dtype=float), strict=True))
     var = (params["sigma2[0]"], params["sigma2[1]"])
-    crash = int(np.argmax(var))
-    calm = 1 - crash
-    probs = np.asarray(res.filtered_marginal_probabilities)[:, crash]
+    high = int(np.argmax(var))
+    low = 1 - high
+    probs = np.asarray(res.filtered_marginal_probabilities)[:, high]
     p_stay = (params["p[0->0]"], 1.0 - params["p[1->0]"])
     return RegimeFit(
-        crash_prob=pd.Series(probs, index=r.index, name="crash_prob"),
-        means=(params[f"const[{calm}]"], params[f"const[{crash}]"]),
-        vols=(float(np.sqrt(var[calm])), float(np.sqrt(var[crash]))),
-        persistence=(p_stay[calm], p_stay[crash]),
+        high_var_prob=pd.Series(probs, index=r.index, name="high_var_prob"),
+        means=(params[f"const[{low}]"], params[f"const[{high}]"]),
+        vols=(float(np.sqrt(var[low])), float(np.sqrt(var[high]))),
+        persistence=(p_stay[low], p_stay[high]),
         loglike=float(res.llf),
         nobs=len(r),
     )
@@ -125,7 +140,7 @@ def fit_crash_regime(returns: pd.Series, em_iter: int = 60) -> RegimeFit:
 
 def regime_frame(price: pd.Series, *, vol_window: int = 63, fit_start: str | None = None,
                  em_iter: int = 60) -> tuple[pd.DataFrame, RegimeFit | None, str | None]:
-    """``drawdown``, ``realised_vol`` and ``crash_prob`` per day of ``price``.
+    """``drawdown``, ``realised_vol`` and ``high_var_prob`` per day of ``price``.
 
     Returns the frame, the fit (None when it could not be made) and a note
     saying why not.
@@ -136,20 +151,21 @@ def regime_frame(price: pd.Series, *, vol_window: int = 63, fit_start: str | Non
     if fit_start is not None:
         weekly = weekly[weekly.index >= pd.Timestamp(fit_start)]
     try:
-        fit = fit_crash_regime(weekly, em_iter=em_iter)
+        fit = fit_variance_regimes(weekly, em_iter=em_iter)
     except (ValueError, np.linalg.LinAlgError) as exc:
-        frame["crash_prob"] = np.nan
-        return frame, None, f"crash_prob not computed: {exc}"
+        frame["high_var_prob"] = np.nan
+        return frame, None, f"high_var_prob not computed: {exc}"
     # a Friday's probability is known at that Friday's close; carry it forward
-    daily = fit.crash_prob.reindex(frame.index.union(fit.crash_prob.index)).ffill()
-    frame["crash_prob"] = daily.reindex(frame.index)
+    daily = fit.high_var_prob.reindex(frame.index.union(fit.high_var_prob.index)).ffill()
+    frame["high_var_prob"] = daily.reindex(frame.index)
     return frame, fit, None
 
 
-def crash_spells(crash_prob: pd.Series, threshold: float = 0.5,
-                 min_weeks: int = 4) -> list[IndicatorEvent]:
-    """Spells of at least ``min_weeks`` weeks with weekly ``crash_prob > threshold``."""
-    weekly = crash_prob.dropna()
+def high_variance_spells(high_var_prob: pd.Series, threshold: float = 0.5,
+                         min_weeks: int = 4) -> list[IndicatorEvent]:
+    """Spells of at least ``min_weeks`` weeks with weekly ``high_var_prob > threshold``
+    (event kind ``"high_variance"``)."""
+    weekly = high_var_prob.dropna()
     high = weekly.to_numpy() > threshold
     if not high.any():
         return []
@@ -160,7 +176,7 @@ def crash_spells(crash_prob: pd.Series, threshold: float = 0.5,
             continue
         ongoing = b == len(high)
         out.append(IndicatorEvent(
-            kind="crash_regime", start=weekly.index[a].date(),
+            kind="high_variance", start=weekly.index[a].date(),
             end=None if ongoing else weekly.index[b - 1].date(), ongoing=bool(ongoing),
             attrs={"weeks": int(b - a), "max_prob": float(weekly.iloc[a:b].max())},
         ))
@@ -174,8 +190,8 @@ class RegimeParams(Params):
     fit_start: date | None = Field(date(1985, 1, 1), description="first week used to fit the "
                                    "regime model (None: all)")
     em_iter: int = Field(60, ge=1, description="EM iterations of the Markov-switching fit")
-    crash_threshold: float = Field(0.5, gt=0, lt=1, description="high-variance probability "
-                                   "above which a week counts as in that regime")
+    high_var_threshold: float = Field(0.5, gt=0, lt=1, description="high-variance "
+                                      "probability above which a week counts as in that state")
     min_weeks: int = Field(4, ge=1, description="shortest high-variance spell reported, weeks")
     start: date | None = Field(date(1995, 1, 1), description="first stored date (None: all)")
     daily_days: int = Field(504, ge=0, description="the last this many trading days are stored "
@@ -187,8 +203,8 @@ class RegimeStates(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    calm: float
-    crash: float
+    low_variance: float
+    high_variance: float
 
 
 class RegimeMeta(Meta):
@@ -204,11 +220,18 @@ class RegimeMeta(Meta):
     probability: str | None = None
     last_date: date | None = None
     drawdown: float | None = None
-    crash_prob: float | None = None
+    high_var_prob: float | None = None
+    members: list[str] = Field(default_factory=list)
 
 
 def compute(ctx: ComputeContext, key: str, params: RegimeParams) -> IndicatorResult[RegimeMeta]:
-    price = key_series(ctx.source, ctx.universe, key)
+    basket = None
+    if key in ctx.universe.baskets:
+        members = list(ctx.universe.baskets[key])
+        basket = basket_frame({m: close_series(ctx.source, m) for m in members})
+        price = basket["level"].rename(key)
+    else:
+        price = key_series(ctx.source, ctx.universe, key)
     if price.empty:
         return IndicatorResult(pd.DataFrame(), RegimeMeta(
             missing=f"no prices for {key}: load them with `bubblewatch ingest`"))
@@ -216,24 +239,32 @@ def compute(ctx: ComputeContext, key: str, params: RegimeParams) -> IndicatorRes
         price, vol_window=params.vol_window,
         fit_start=None if params.fit_start is None else params.fit_start.isoformat(),
         em_iter=params.em_iter)
+    if basket is not None:
+        frame["n_members"] = basket["n_members"].reindex(frame.index)
+        frame["coverage"] = frame["n_members"] / len(members)
     fields: dict[str, Any] = {"max_drawdown": float(frame["drawdown"].min()),
                               "peak_date": price.idxmax().date()}
+    if basket is not None:
+        fields["members"] = members
     events: list[IndicatorEvent] = []
     if fit is None:
         fields["note"] = note
     else:
         fields.update({
-            "weekly_mean_pct": RegimeStates(calm=fit.means[0], crash=fit.means[1]),
-            "weekly_vol_pct": RegimeStates(calm=fit.vols[0], crash=fit.vols[1]),
-            "persistence": RegimeStates(calm=fit.persistence[0], crash=fit.persistence[1]),
+            "weekly_mean_pct": RegimeStates(low_variance=fit.means[0],
+                                            high_variance=fit.means[1]),
+            "weekly_vol_pct": RegimeStates(low_variance=fit.vols[0], high_variance=fit.vols[1]),
+            "persistence": RegimeStates(low_variance=fit.persistence[0],
+                                        high_variance=fit.persistence[1]),
             "loglike": fit.loglike, "weeks": fit.nobs,
             "probability": "filtered (uses returns up to each week; full-sample parameters)",
         })
-        events = crash_spells(fit.crash_prob, params.crash_threshold, params.min_weeks)
+        events = high_variance_spells(fit.high_var_prob, params.high_var_threshold,
+                                      params.min_weeks)
     last = frame.dropna(how="all").iloc[-1]
     fields.update({"last_date": frame.index[-1].date(), "drawdown": float(last["drawdown"]),
-                   "crash_prob": None if pd.isna(last["crash_prob"])
-                   else float(last["crash_prob"])})
+                   "high_var_prob": None if pd.isna(last["high_var_prob"])
+                   else float(last["high_var_prob"])})
     out = thin(trim(frame, params.start).dropna(how="all"), params.daily_days)
     return IndicatorResult(out, RegimeMeta(**fields), tuple(events))
 
@@ -243,8 +274,9 @@ INDICATOR = Indicator(
     title="Regime & drawdown",
     description=(
         "Drawdown from the running peak, 63-day realised volatility, and the filtered "
-        "probability of the high-variance ('crash') state of a two-regime Markov-switching "
-        "model of weekly returns (Hamilton 1989; statsmodels MarkovRegression)."
+        "probability of the high-variance state of a two-state Markov-switching model of "
+        "weekly returns (Hamilton 1989; statsmodels MarkovRegression). The high-variance "
+        "state is volatility, not direction: its mean return can be positive (melt-ups)."
     ),
     columns={
         "drawdown": Column("Drawdown from peak", "fraction, -0.5 = half way down",
@@ -252,9 +284,13 @@ INDICATOR = Indicator(
         "realised_vol": Column("Realised volatility", "fraction a year",
                                "annualised standard deviation of daily log returns over the "
                                "volatility window"),
-        "crash_prob": Column("High-variance regime probability", "probability 0-1",
-                             "filtered probability of the high-variance state of a two-regime "
-                             "model of weekly returns (carried forward to days)"),
+        "high_var_prob": Column("High-variance state probability", "probability 0-1",
+                                "filtered probability of the high-variance state of a "
+                                "two-state model of weekly returns (carried forward to days)"),
+        "n_members": Column("Basket members in the day's return", "count",
+                            "(baskets) members with a return that day"),
+        "coverage": Column("Basket coverage", "fraction 0-1",
+                           "(baskets) members in the day's return / declared members"),
     },
     params=RegimeParams,
     meta=RegimeMeta,

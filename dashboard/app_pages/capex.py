@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import charts as ch
 from dashboard import data, ui
 from dashboard import transforms as tf
+from indicators.coverage import short_name
 
 ctx = ui.context()
 url = ctx.url
@@ -74,18 +75,31 @@ else:
         quarterly = tf.to_usd_bn(total["capex_q"].dropna(), unit).to_frame("hyperscalers")
 
     last = total.ffill().iloc[-1] if not total.empty else pd.Series(dtype=float)
+    coverage = meta.coverage_label if meta is not None else None
+    partial = meta is not None and meta.coverage is not None and meta.coverage < 1.0
     c1, c2, c3, c4 = st.columns(4)
     if ttm is not None and not ttm.empty:
         c1.metric("Hyperscaler capex (TTM)", f"{ttm.iloc[-1]:,.0f} USD bn",
-                  help=f"trailing four calendar quarters to {ttm.index[-1]:%Y-%m-%d}")
+                  help=f"trailing four calendar quarters to {ttm.index[-1]:%Y-%m-%d}; "
+                       f"covers {coverage or 'unknown members'}")
+    n_yoy = int(last["n_members_yoy"]) if pd.notna(last.get("n_members_yoy")) else None
     for col, field, label in ((c2, "capex_ttm_yoy", "Growth y/y (TTM)"),
                               (c3, "capex_to_revenue", "Capex / revenue"),
                               (c4, "capex_to_ocf", "Capex / operating cash flow")):
         if field in last.index and pd.notna(last[field]):
             col.metric(label, f"{100 * last[field]:+.0f} %" if field.endswith("yoy")
-                       else f"{100 * last[field]:.0f} %")
-    if meta is not None and meta.note:
-        st.caption(meta.note)
+                       else f"{100 * last[field]:.0f} %",
+                       help=(f"over the {n_yoy} companies with trailing capex in both years"
+                             if field.endswith("yoy") and n_yoy else
+                             "trailing capex over the same companies' trailing figure"))
+    if coverage:
+        (st.warning if partial else st.caption)(
+            f"**Coverage: {coverage}.** "
+            + ("A partial total: every figure here covers these companies only, and growth "
+               "compares the same companies in both years. "
+               if partial else "Growth compares the same companies in both years. ")
+            + (f"Load the others' companyfacts (`{ui.CMD_INGEST}`) to complete it."
+               if partial else ""), **({"icon": ":material/pie_chart:"} if partial else {}))
 
     if quarterly.empty:
         ui.missing_indicator("capex", "hyperscalers")
@@ -95,8 +109,9 @@ else:
         ttm_recent = ttm[ttm.index >= start] if ttm is not None else None
         frame = (pd.concat([q_recent, ttm_recent.rename("hyperscalers_ttm")], axis=1, sort=True)
                  if ttm_recent is not None else q_recent)
-        ui.chart(ch.capex_chart(q_recent, ttm_recent), frame, "capex-hyperscalers",
-                 key="capex_q", about={**ui.about_run(info), "unit": "USD bn"})
+        ui.chart(ch.capex_chart(q_recent, ttm_recent, coverage=coverage), frame,
+                 "capex-hyperscalers", key="capex_q",
+                 about={**ui.about_run(info), "unit": "USD bn", "coverage": coverage})
     ui.run_caption(info)
 
     st.subheader("Then and now: telecom carriers vs hyperscalers")
@@ -106,15 +121,35 @@ else:
     elif ttm is None or ttm.empty:
         st.info("No hyperscaler trailing-four-quarter series to compare with.")
     else:
-        both = pd.concat([telecom, ttm.rename("Hyperscalers, trailing 4 quarters")], axis=1,
-                         sort=True)
-        ui.chart(ch.capex_vs_telecom(ttm, telecom), both, "capex-telecom-vs-hyperscalers",
-                 key="capex_vs_telecom", about={"unit": "USD bn"})
+        ttm_name = "Hyperscalers, trailing 4 quarters" + (f" ({coverage})" if coverage else "")
+        both = pd.concat([telecom, ttm.rename(ttm_name)], axis=1, sort=True)
+        ref_total = meta.reference_total if meta is not None else None
+        annual = None
+        if ref_total is not None:
+            when_total = pd.Timestamp(max(ref_total.fiscal_years.values()))
+            annual = (when_total, ref_total.value / 1e3,
+                      f"Latest fiscal years, {ref_total.label} (reference table)")
+            both.loc[when_total, annual[2]] = annual[1]
+        ui.chart(ch.capex_vs_telecom(ttm, telecom, coverage=coverage, annual_total=annual),
+                 both, "capex-telecom-vs-hyperscalers", key="capex_vs_telecom",
+                 about={"unit": "USD bn", "coverage": coverage})
         series, when = telecom.max().idxmax(), telecom.max(axis=1).idxmax()
         peak_tel = float(telecom[series].max())
         st.caption(f"Hyperscalers' trailing four quarters to {ttm.index[-1]:%Y-%m-%d}: "
-                   f"{ttm.iloc[-1]:,.0f} USD bn, {ttm.iloc[-1] / peak_tel:.2f}× the largest "
-                   f"telecom figure ({series}, {peak_tel:,.0f} USD bn in {when:%Y}).")
+                   f"{ttm.iloc[-1]:,.0f} USD bn ({coverage or 'coverage unknown'}), "
+                   f"{ttm.iloc[-1] / peak_tel:.2f}× the largest telecom figure ({series}, "
+                   f"{peak_tel:,.0f} USD bn in {when:%Y})"
+                   + (": a partial total set against a sector total, not like with like."
+                      if partial else "."))
+        if ref_total is not None:
+            years = ", ".join(f"{short_name(m)} {d:%Y-%m}"
+                              for m, d in ref_total.fiscal_years.items())
+            st.caption(f"Like with like, annual against annual: the latest fiscal years of "
+                       f"{ref_total.label} in the reference table sum to "
+                       f"**{ref_total.value / 1e3:,.0f} USD bn** (fiscal years ending {years}), "
+                       f"{ref_total.value / 1e3 / peak_tel:.2f}× the largest telecom figure.")
+        if meta is not None and meta.telecom_comparison:
+            st.caption(meta.telecom_comparison)
         if not figures.empty:
             with st.expander("Sources of the telecom figures"):
                 st.dataframe(figures, hide_index=True, key="telecom_sources",
@@ -144,13 +179,33 @@ else:
     else:
         gmeta = data.run_meta(url, "revenue_gap", gkey)
         gunit = gmeta.unit if gmeta is not None else None
+        label = gmeta.ai_revenue_label if gmeta is not None else None
         shown = pd.DataFrame({c: tf.to_usd_bn(gap[c].dropna(), gunit) for c in cols})
         last = shown.ffill().iloc[-1]
-        mcols = st.columns(len(cols))
-        for col, (name, v) in zip(mcols, last.items(), strict=True):
-            col.metric(GAP_LABELS[name], f"{v:,.0f} USD bn a year")
+        mcols = st.columns(len(cols) + 1)
+        for col, (name, v) in zip(mcols, last.items(), strict=False):
+            col.metric(GAP_LABELS[name], f"{v:,.0f} bn",
+                       help="USD bn a year" + (f"; covers {label}"
+                                               if name == "ai_revenue_reported" and label
+                                               else ""))
+        if gmeta is not None and gmeta.gap_share is not None:
+            mcols[-1].metric("Not covered by reported AI revenue",
+                             f"{100 * gmeta.gap_share:.1f} %",
+                             help="(required - reported AI revenue) / required; read with "
+                                  "the coverage")
+        if label:
+            partial = (gmeta.ai_revenue_coverage or 0) < 1.0
+            (st.warning if partial else st.caption)(
+                f"**Reported AI revenue: {label}.** "
+                + ("Members without a reported AI-revenue figure are not counted as zero but "
+                   "left out, so the reported sum understates AI revenue and the gap is an "
+                   "upper bound." if partial else ""),
+                **({"icon": ":material/pie_chart:"} if partial else {}))
         ui.chart(ch.series_chart(shown, title="Required vs reported AI revenue (annualised)",
-                                 y_title="USD bn a year", unit="USD bn", labels=GAP_LABELS,
+                                 y_title="USD bn a year", unit="USD bn",
+                                 labels={**GAP_LABELS, "ai_revenue_reported":
+                                         f"Reported AI revenue ({label})" if label
+                                         else "Reported AI revenue"},
                                  colors={"required_revenue": ch.AI_COLOR,
                                          "ai_revenue_reported": ch.DOTCOM_COLOR}),
                  gap, f"revenue-gap-{gkey}", key="revenue_gap", about=ui.about_run(ginfo))
@@ -158,4 +213,18 @@ else:
         if params:
             st.caption("Assumptions (indicator parameters): "
                        + ", ".join(f"{k} = {v}" for k, v in params.items()))
+        inputs = gmeta.sequoia_inputs if gmeta is not None else None
+        if inputs is not None:
+            st.markdown(
+                f"**Sequoia's inputs** — run-rate = Data Center quarter × "
+                f"{inputs.run_rate_quarters:g}; × {inputs.tco_multiplier:g} for the rest of "
+                f"the data-centre cost; × {inputs.margin_multiplier:g} for the end user's "
+                "margin"
+                + (f"; scenario AI revenue {inputs.assumed_ai_revenue / 1e3:,.0f} USD bn"
+                   if inputs.assumed_ai_revenue is not None else "") + ".")
+            if inputs.published:
+                st.dataframe(pd.DataFrame([f.model_dump() for f in inputs.published]),
+                             hide_index=True, key="sequoia_inputs",
+                             column_config={"source": st.column_config.TextColumn(
+                                 width="large")})
         ui.run_caption(ginfo)

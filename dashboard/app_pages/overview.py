@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import charts as ch
 from dashboard import chrome, data, ui
 from dashboard import transforms as tf
-from indicators.composite import score_band
+from indicators.composite import provenance_table
 
 ctx = ui.context()
 url = ctx.url
@@ -20,70 +20,140 @@ inv = data.inventory(url)
 st.title("Where does the AI cycle stand against the dot-com peak?")
 
 # --------------------------------------------------------------------------- composite score
+READING_NAMES = {"headline": "like for like", "ai_only": "AI only", "stress": "stress",
+                 "excluded": "not scored"}
+
+
+def fmt_range(lo: float | None, hi: float | None) -> str:
+    return f"{lo:.0f}-{hi:.0f}" if lo is not None and hi is not None else "–"
+
+
+def mc_band(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The stored 5-95% band of the headline as ``lo``/``hi`` (None if not stored)."""
+    if not {"score_p05", "score_p95"} <= set(frame.columns):
+        return None
+    return frame[["score_p05", "score_p95"]].set_axis(["lo", "hi"], axis=1)
+
+
 ai = data.indicator(url, "composite", "ai")
 dc = data.indicator(url, "composite", "dotcom")
-if ai.empty or "score" not in ai.columns:
+meta = data.run_meta(url, "composite", "ai")
+latest = meta.latest if meta is not None else None
+if ai.empty or "score" not in ai.columns or latest is None:
     ui.missing_indicator("composite", "ai")
 else:
     info = data.run_info(url, "composite", "ai") or {}
-    meta = data.run_meta(url, "composite", "ai")
-    peak_day = pd.Timestamp((info.get("params") or {}).get("dotcom_peak_date") or tf.DOTCOM_PEAK)
-    ai_s = ai["score"].dropna()
-    ai_date, ai_score = ai_s.index[-1], float(ai_s.iloc[-1])
-    peak = tf.score_at(dc["score"], peak_day) if "score" in dc.columns else None
-    dc_max = None
-    if "score" in dc.columns and not dc["score"].dropna().empty:
-        era = tf.wide_between(dc[["score"]], *tf.DOTCOM_ERA)["score"].dropna()
-        if not era.empty:
-            dc_max = (pd.Timestamp(era.idxmax()), float(era.max()))
-    peak_txt = f"{peak[1]:.0f}" if peak else "–"
-    st.markdown(
-        f"## AI composite **:orange[{ai_score:.0f}]** vs dot-com peak **:blue[{peak_txt}]**"
-    )
+    peak = meta.dotcom_peak_reading
+    head = meta.readings.get("headline", [])
+    ai_only = meta.readings.get("ai_only", [])
+    peak_txt = f"{peak.score:.0f}" if peak is not None and peak.score is not None else "–"
+    ai_txt = f"{latest.score:.0f}" if latest.score is not None else "–"
+    st.markdown(f"## Like for like: AI **:orange[{ai_txt}]** vs dot-com peak "
+                f"**:blue[{peak_txt}]**")
     st.caption(
-        f"AI cohort score on {ai_date:%Y-%m-%d} ({score_band(ai_score)} risk), against the "
-        f"dot-com cohort's score at the Nasdaq peak of {peak_day:%Y-%m-%d}"
-        + (f" (read on {peak[0]:%Y-%m-%d})" if peak else " (not computed: run "
-           f"`{ui.CMD_COMPUTE} composite`)") + ". 0 = calm, 100 = the most bubble-like reading.")
+        f"Bubble-risk score (0 = calm, 100 = the most bubble-like) on the components both "
+        f"cohorts have: {', '.join(f'`{n}`' for n in head) or 'none'}. AI cohort on "
+        f"{latest.date:%Y-%m-%d}: **{latest.band}**, 5-95% of "
+        f"{meta.uncertainty.draws} draws of weights and bounds "
+        f"{fmt_range(latest.score_p05, latest.score_p95)}"
+        + (f"; dot-com cohort at the Nasdaq peak ({peak.date:%Y-%m-%d}): **{peak.band}**, "
+           f"{fmt_range(peak.score_p05, peak.score_p95)}" if peak is not None else "")
+        + (f". In {100 * meta.uncertainty.share_ai_below_dotcom_peak:.0f}% of the draws the AI "
+           "reading is below the dot-com peak's."
+           if meta.uncertainty.share_ai_below_dotcom_peak is not None else "."))
     left, right = st.columns([2, 3])
     with left:
-        fig = ch.score_gauge(ai_score, peak[1] if peak else None, title="AI bubble-risk score",
-                             as_of=f"{ai_date:%Y-%m-%d}")
+        fig = ch.score_gauge(latest.score if latest.score is not None else 0.0,
+                             peak.score if peak is not None else None,
+                             title="Like-for-like bubble-risk score",
+                             as_of=f"{latest.date:%Y-%m-%d}")
         st.plotly_chart(fig, key="chart_gauge", config=ui.PLOTLY_CONFIG)
-        m1, m2, m3 = st.columns(3)
-        m1.metric("AI today", f"{ai_score:.0f}",
-                  delta=(f"{ai_score - peak[1]:+.0f} vs peak" if peak else None),
-                  delta_color="inverse")
+        m1, m2 = st.columns(2)
+        m1.metric("AI today (like for like)", ai_txt,
+                  delta=(f"{latest.score - peak.score:+.0f} vs peak"
+                         if peak is not None and latest.score is not None
+                         and peak.score is not None else None),
+                  delta_color="inverse",
+                  help=f"band {latest.band}; uncertainty 5-95% "
+                       f"{fmt_range(latest.score_p05, latest.score_p95)}; coverage "
+                       f"{100 * (latest.coverage or 0):.0f}% of the weight")
         m2.metric("Dot-com peak", peak_txt,
-                  help=f"dot-com cohort score on {peak[0]:%Y-%m-%d}" if peak else None)
-        m3.metric("Dot-com max", f"{dc_max[1]:.0f}" if dc_max else "–",
-                  help=f"highest dot-com reading, on {dc_max[0]:%Y-%m-%d}" if dc_max else None)
+                  help=(f"dot-com cohort on {peak.date:%Y-%m-%d}; 5-95% "
+                        f"{fmt_range(peak.score_p05, peak.score_p95)}") if peak else None)
+        m3, m4 = st.columns(2)
+        m3.metric("AI-only sub-score",
+                  f"{latest.ai_only:.0f}" if latest.ai_only is not None else "–",
+                  help="components without a dot-com counterpart, not in the headline: "
+                       + (", ".join(ai_only) or "none") + "; 5-95% "
+                       + fmt_range(latest.ai_only_p05, latest.ai_only_p95) + "; coverage "
+                       + f"{100 * (latest.ai_only_coverage or 0):.0f}% of the weight")
+        m4.metric("Stress", f"{latest.stress:.0f}" if latest.stress is not None else "–",
+                  delta=(f"{latest.stress - peak.stress:+.0f} vs dot-com peak"
+                         if peak is not None and peak.stress is not None
+                         and latest.stress is not None else None),
+                  delta_color="off",
+                  help="drawdown, volatility and the high-variance state: high in busts as "
+                       "well as manias, so never part of the bubble score; 5-95% "
+                       + fmt_range(latest.stress_p05, latest.stress_p95))
+        st.caption(f"AI-only sub-score {latest.ai_only or 0:.0f} "
+                   f"({fmt_range(latest.ai_only_p05, latest.ai_only_p95)}) on "
+                   f"{', '.join(ai_only) or 'no component'}; stress {latest.stress or 0:.0f} "
+                   f"({fmt_range(latest.stress_p05, latest.stress_p95)}).")
     with right:
-        table = tf.component_table(ai, dc, meta.weights if meta else {}, peak_day)
+        prov = provenance_table(latest, peak)
+        chart_rows = prov[prov["reading"] != "excluded"]
+        table = pd.DataFrame({
+            "component": [f"{c} · {READING_NAMES.get(r, r)}"
+                          for c, r in zip(chart_rows["component"], chart_rows["reading"],
+                                          strict=True)],
+            "weight": chart_rows["weight"], "ai": chart_rows["ai_score"].astype(float),
+            "dotcom_peak": chart_rows["dotcom_score"].astype(float),
+            "ai_date": chart_rows["ai_as_of"], "dotcom_date": chart_rows["dotcom_as_of"]})
         if table.empty:
             st.info("The composite run stored no components.")
         else:
-            ui.chart(ch.components_chart(table), table, "composite-components", key="components",
+            ui.chart(ch.components_chart(table), prov, "composite-components", key="components",
                      about=ui.about_run(info))
-    if "score_common" in ai.columns and "score_common" in dc.columns:
-        common_ai = tf.score_at(ai["score_common"], ai_date)
-        common_dc = tf.score_at(dc["score_common"], peak_day)
-        if common_ai and common_dc:
-            st.caption(f"Like for like (only the price-based components both cohorts have): "
-                       f"AI {common_ai[1]:.0f} vs dot-com peak {common_dc[1]:.0f}.")
-    missing = meta.missing_components if meta else {}
+    shown = prov.assign(reading=prov["reading"].map(READING_NAMES))[
+        ["component", "reading", "weight", "ai_score", "ai_coverage", "ai_as_of",
+         "ai_age_days", "ai_stale", "dotcom_score", "dotcom_coverage", "ai_why"]]
+    with st.expander("Components: coverage, as-of date and age", expanded=False):
+        st.dataframe(shown, hide_index=True, key="composite_provenance",
+                     column_config={
+                         "ai_score": st.column_config.NumberColumn("AI score", format="%.0f"),
+                         "dotcom_score": st.column_config.NumberColumn("dot-com peak",
+                                                                       format="%.0f"),
+                         "ai_coverage": st.column_config.NumberColumn("AI coverage",
+                                                                      format="percent"),
+                         "dotcom_coverage": st.column_config.NumberColumn("dot-com coverage",
+                                                                          format="percent"),
+                         "ai_age_days": st.column_config.NumberColumn("age (days)"),
+                         "ai_why": st.column_config.TextColumn("why not scored",
+                                                               width="large")})
+    missing = {**meta.missing_components}
     if missing:
-        items = missing.items()
-        st.caption("Components without data, left out of the AI score (weights rescaled): "
-                   + "; ".join(f"`{m}`" + (f" ({why})" if why else "") for m, why in items)
+        st.caption("Not scored for the AI cohort: "
+                   + "; ".join(f"`{m}` ({why})" for m, why in missing.items())
                    + f". Run `{ui.CMD_COMPUTE}` after loading the data they need.")
+    stale = [c.name for c in latest.components if c.stale]
+    if stale:
+        st.warning("Stale inputs left out until they are refreshed: " + ", ".join(stale),
+                   icon=":material/schedule:")
     ui.run_caption(info)
-    hist = pd.DataFrame({"ai": ai["score"]})
+    extra = {"AI-only sub-score": ai.get("ai_only"), "AI stress": ai.get("stress"),
+             "Dot-com stress": dc.get("stress")}
+    hist = pd.DataFrame({"ai": ai["score"], "ai_p05": ai.get("score_p05"),
+                         "ai_p95": ai.get("score_p95"), "ai_only": ai.get("ai_only"),
+                         "ai_stress": ai.get("stress")})
     if "score" in dc.columns:
-        hist = hist.join(dc["score"].rename("dotcom"), how="outer")
+        hist = hist.join(pd.DataFrame({"dotcom": dc["score"], "dotcom_p05": dc.get("score_p05"),
+                                       "dotcom_p95": dc.get("score_p95"),
+                                       "dotcom_stress": dc.get("stress")}), how="outer")
     with st.expander("Score history", expanded=False):
         ui.chart(ch.score_history(ai["score"], dc["score"] if "score" in dc.columns else None,
-                                  peak=peak_day),
+                                  peak=pd.Timestamp(meta.compared_dates.get("dotcom")
+                                                    or tf.DOTCOM_PEAK),
+                                  ai_band=mc_band(ai), dotcom_band=mc_band(dc), extra=extra),
                  hist, "composite-score-history", key="score_history", about=ui.about_run(info))
 
 st.divider()

@@ -3,6 +3,7 @@ out without stopping the others."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 from pathlib import Path
 
@@ -227,3 +228,29 @@ def test_default_band_rule_uses_the_composite_score_bands() -> None:
     assert [score_band(s) for s in (0.0, 19.9, 20.0, 46.3, 60.0, 80.0, 100.0)] == [
         "low", "low", "moderate", "elevated", "high", "extreme", "extreme"]
     assert score_band(float("nan")) == "no reading"
+
+
+def test_band_rules_name_their_same_inputs_change_field() -> None:
+    """The default band rules tell input arrivals from moves; a wrong field is refused."""
+    from indicators.composite import INDICATOR
+
+    book = parse(default_rules_text())
+    for rid, field in (("composite-ai-band", "score_change_same_inputs"),
+                       ("composite-ai-only-band", "ai_only_change_same_inputs")):
+        r = book.rule(rid)
+        assert r.same_inputs_change_field == field and field in INDICATOR.columns
+    bad = parse("""\
+[[rules]]
+id = "b"
+indicator = "composite"
+key = "ai"
+type = "band"
+field = "score"
+bands = [50.0]
+same_inputs_change_field = "nope"
+""")
+    (p,) = bad.problems
+    assert p.field == "same_inputs_change_field" and "no field 'nope'" in p.message
+    # the field is part of what decides firing: changing it resets the stored state
+    r = book.rule("composite-ai-band")
+    assert replace(r, same_inputs_change_field=None).hash != r.hash

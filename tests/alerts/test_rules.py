@@ -190,3 +190,67 @@ def test_no_data_and_errors_do_not_stop_other_rules() -> None:
     notes = {o.rule_id: o.note for o in res.outcomes}
     assert notes["empty"].startswith("no data") and notes["good"] == "fired"
     assert [a.rule_id for a in res.alerts] == ["good"]
+
+
+BAND = rule("band", bands=(20.0, 40.0, 60.0), labels=("low", "moderate", "elevated", "high"),
+            hysteresis=2.0, same_inputs_change_field="d")
+
+
+def walk_with_changes(r: Rule, vals: list[float], changes: list[float]
+                      ) -> list[tuple[bool, str]]:
+    """Like :func:`walk`, with the same-inputs change series; (fired, note) per day."""
+    state: RuleState | None = None
+    out = []
+    for i in range(1, len(vals) + 1):
+        o = evaluate_rule(r, "ai", RuleInput(values=series(vals[:i]),
+                                             same_inputs_change=series(changes[:i])), state)
+        state = o.state
+        out.append((o.alert is not None, o.note))
+    return out
+
+
+def test_band_change_from_an_arriving_input_alone_is_not_an_alert() -> None:
+    # day 3: a component arrives and lifts the score from 38 to 45 (moderate -> elevated)
+    # although on unchanged inputs it moved by +0.5 only; day 4: a real move of +16
+    vals = [25.0, 37.5, 45.0, 61.0]
+    changes = [float("nan"), 12.5, 0.5, 16.0]
+    got = walk_with_changes(BAND, vals, changes)
+    assert [f for f, _ in got] == [True, False, False, True]
+    assert "silent: inputs changed" in got[2][1] and "would be 38," in got[2][1]
+    # without the change field the arrival is an alert: the difference is the field
+    plain = replace(BAND, same_inputs_change_field=None)
+    assert [f for f, _ in walk_with_changes(plain, vals, changes)] == [T, F, T, T]
+
+
+def test_a_real_move_on_an_arrival_day_still_alerts() -> None:
+    # the arrival adds 3 points, the reading itself moves +8 the same day: both cross 40
+    got = walk_with_changes(BAND, [25.0, 35.0, 46.0], [float("nan"), 10.0, 8.0])
+    assert [f for f, _ in got] == [T, F, T]
+
+
+def test_staleness_dropping_the_band_is_silent_and_gaps_add_up() -> None:
+    # day 3: a component goes stale and the score falls 45.5 -> 36 with no move on unchanged
+    # inputs; day 5: it is back (+4); days 4 and 5 are evaluated together: +1 and +1 on
+    # unchanged inputs, 36 + 2 = 38 is still 'moderate', so the return to 'elevated' is
+    # the input's doing too
+    vals = [45.0, 45.5, 36.0, 37.0, 42.0]
+    changes = [float("nan"), 0.5, 0.0, 1.0, 1.0]
+    state = None
+    seen = []
+    for upto in (1, 2, 3, 5):
+        o = evaluate_rule(BAND, "ai", RuleInput(values=series(vals[:upto]),
+                                                same_inputs_change=series(changes[:upto])),
+                          state)
+        state = o.state
+        seen.append((o.alert is not None, o.state.condition))
+    assert seen == [(T, "elevated"), (F, "elevated"), (F, "moderate"), (F, "elevated")]
+    # had the reading itself risen 5 points over those two days, the change would alert
+    o = evaluate_rule(BAND, "ai", RuleInput(values=series(vals), same_inputs_change=series(
+        [*changes[:3], 2.5, 2.5])), replace(state, condition="moderate",
+                                            as_of=D0 + timedelta(days=2)))
+    assert o.alert is not None and o.alert.condition == "elevated"
+
+
+def test_missing_same_inputs_changes_fall_back_to_alerting() -> None:
+    got = walk_with_changes(BAND, [25.0, 45.0], [float("nan"), float("nan")])
+    assert [f for f, _ in got] == [T, T]

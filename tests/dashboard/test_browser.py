@@ -75,7 +75,7 @@ def test_overview_and_analog_in_chromium(dashboard_db, tmp_path):
             times["overview_cold_s"] = time.monotonic() - t0
             main = page.locator("[data-testid='stMain']")
             ai, peak = round(facts["ai_score"]), round(facts["dotcom_peak_score"])
-            expect(main.get_by_text(f"AI composite {ai} vs dot-com peak {peak}")).to_be_visible()
+            expect(main.get_by_text(f"Like for like: AI {ai} vs dot-com peak {peak}")).to_be_visible()
             expect(main.get_by_text("Score components")).to_be_visible()
             expect(main.get_by_text("Data freshness")).to_be_visible()
             expect(main.get_by_text("NVDA: explosive episode started")).to_be_visible()

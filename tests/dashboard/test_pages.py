@@ -47,16 +47,31 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     at = app("overview")
     text = page_text(at)
     ai, peak = round(facts["ai_score"]), round(facts["dotcom_peak_score"])
-    assert f"AI composite **:orange[{ai}]** vs dot-com peak **:blue[{peak}]**" in text
-    assert metric(at, "AI today") == str(ai)
+    assert f"Like for like: AI **:orange[{ai}]** vs dot-com peak **:blue[{peak}]**" in text
+    assert metric(at, "AI today (like for like)") == str(ai)
     assert metric(at, "Dot-com peak") == str(peak)
+    # the AI-only sub-score and the stress reading sit beside it, never folded in
+    assert metric(at, "AI-only sub-score") == f"{facts['ai_only_score']:.0f}"
+    assert metric(at, "Stress") == f"{facts['ai_stress']:.0f}"
+    # the band and the uncertainty band of both sides
+    lo, hi = facts["ai_score_band"]
+    assert f"**{facts['ai_band']}**, 5-95% of" in text and f"{lo:.0f}-{hi:.0f}" in text
     assert "Score components" in chart_titles(at)
     for name, why in facts["composite_missing"].items():  # every missing component named
         assert f"`{name}` ({why})" in text
+    # the provenance table: every component, with its coverage and as-of date
+    prov = frame_with(at, "component", "reading", "ai_coverage", "ai_as_of", "ai_age_days")
+    assert set(prov["component"]) == set(facts["composite_components"])
+    headline = set(prov.loc[prov["reading"] == "like for like", "component"])
+    assert headline == set(facts["composite_headline"])
     # the gauge carries the dot-com peak as its threshold mark
     gauge = next(s for s in chart_specs(at) if s["data"][0]["type"] == "indicator")
     assert gauge["data"][0]["gauge"]["threshold"]["value"] == pytest.approx(
         facts["dotcom_peak_score"])
+    # the score history downloads carry the uncertainty band
+    hist = read_back(downloads(at.download_button(key="dl_score_history_csv")), "csv")
+    assert {"ai", "ai_p05", "ai_p95", "ai_only", "ai_stress", "dotcom", "dotcom_p95"} <= set(
+        hist.columns)
     # active alerts: the open PSY episode, not the composite alert whose state moved on
     assert "NVDA: explosive episode started" in text
     assert "composite.score 81" not in text
@@ -159,16 +174,31 @@ def test_lppls_confidence_and_tc(app, dashboard_db, downloads):
 def test_capex_and_revenue_gap(app, dashboard_db):
     _, facts = dashboard_db
     at = app("capex")
+    text = page_text(at)
     assert metric(at, "Hyperscaler capex") == f"{facts['hyperscaler_capex_ttm_bn']:,.0f} USD bn"
+    # the total is Alphabet's alone in the test data, and says so wherever it is shown
+    label = facts["hyperscaler_coverage_label"]
+    assert label == "Alphabet only: 1 of 5 hyperscalers"
+    assert f"Coverage: {label}." in text
     titles = chart_titles(at)
-    assert "Hyperscaler capex: by quarter and trailing four quarters" in titles
+    assert f"Hyperscaler capex: by quarter and trailing four quarters<br><sup>{label}</sup>" \
+        in titles
     assert "Build-out spending then and now" in titles
     then_now = chart_specs(at)[titles.index("Build-out spending then and now")]
     telecom = next(t for t in then_now["data"]
                    if t["type"] == "bar" and t["name"] == "US carriers, equipment")
     assert values(telecom["y"]).max() == pytest.approx(facts["telecom_us_equipment_peak_bn"])
+    assert any(a.get("text", "").endswith(label) for a in then_now["layout"]["annotations"])
+    assert "a partial total set against a sector total, not like with like" in text
+    total = next(t for t in then_now["data"] if t["name"].startswith("Latest fiscal years"))
+    assert values(total["y"])[0] == pytest.approx(facts["hyperscaler_reference_total_bn"])
+    # revenue gap: reported AI revenue with its coverage, and Sequoia's inputs
     assert "Required vs reported AI revenue (annualised)" in titles
-    assert "tco_multiplier = 2.0" in page_text(at)
+    assert f"Reported AI revenue: {facts['ai_revenue_label']}." in text
+    assert "tco_multiplier = 2.0" in text and "Sequoia's inputs" in text
+    keys = set().union(*[set(df.value["key"]) for df in at.dataframe
+                         if {"key", "value", "label", "source"} <= set(df.value.columns)])
+    assert {"sequoia_dc_run_rate_2024", "sequoia_required_revenue_2024"} <= keys
 
 
 def test_valuation_and_vendor_financing(app, dashboard_db):

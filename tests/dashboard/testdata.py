@@ -33,7 +33,14 @@ def expected_facts(url: str) -> dict[str, Any]:
         dc = repo.indicator_wide(s, "composite", "dotcom")["score"].dropna()
         facts["ai_score"] = float(ai.iloc[-1])
         facts["dotcom_peak_score"] = float(dc[:"2000-03-10"].iloc[-1])
-        facts["composite_missing"] = dict(_meta(s, "composite", "ai").missing_components)
+        cmeta = _meta(s, "composite", "ai")
+        facts["composite_missing"] = dict(cmeta.missing_components)
+        facts["composite_headline"] = list(cmeta.readings["headline"])
+        facts["composite_components"] = list(cmeta.rules)
+        facts["ai_only_score"] = cmeta.latest.ai_only
+        facts["ai_stress"] = cmeta.latest.stress
+        facts["ai_band"] = cmeta.latest.band
+        facts["ai_score_band"] = (cmeta.latest.score_p05, cmeta.latest.score_p95)
         for pair in ("nvda_csco", "ai_dotcom_basket"):
             best = _meta(s, "analog", pair).best_match
             facts[f"best_{pair}"] = best.dotcom_date
@@ -47,8 +54,11 @@ def expected_facts(url: str) -> dict[str, Any]:
             "pos_tc_median_days" in tc) else 0
         total = repo.indicator_wide(s, "capex", "hyperscalers")
         facts["hyperscaler_capex_ttm_bn"] = float(total["capex_ttm"].dropna().iloc[-1] / 1e3)
-        facts["hyperscaler_members_with_data"] = _meta(s, "capex", "hyperscalers"
-                                                       ).members_with_data
+        hmeta = _meta(s, "capex", "hyperscalers")
+        facts["hyperscaler_members_with_data"] = hmeta.members_with_data
+        facts["hyperscaler_coverage_label"] = hmeta.coverage_label
+        facts["hyperscaler_reference_total_bn"] = hmeta.reference_total.value / 1e3
+        facts["ai_revenue_label"] = _meta(s, "revenue_gap", "NVDA").ai_revenue_label
         tel = repo.indicator_wide(s, "capex", "telecom")
         facts["telecom_us_equipment_peak_bn"] = float(tel["us_equipment_spending"].max() / 1e3)
         facts["csco_peak_pe"] = _meta(s, "valuation", "NVDA").csco_peak_pe

@@ -14,6 +14,7 @@ from indicators.capex import (
     quarters,
     total_frame,
 )
+from indicators.coverage import coverage_label
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
 from ingest.quarterly import annual_series
@@ -71,16 +72,49 @@ def test_total_aligns_fiscal_calendars_and_waits_for_late_filers() -> None:
     b = _q(["2024-04-28", "2024-07-28", "2024-10-27", "2025-01-26"], [1, 2, 3, 4])
     empty = a.iloc[0:0]
     total, info = total_frame({"A": (a, empty, empty), "B": (b, empty, empty)})
-    assert info["members_with_data"] == ["A", "B"]
+    assert info.members_with_data == ("A", "B")
     # B's quarter Jan 29 - Apr 28 has its midpoint in Q1; so Q1 2024 = 10 + 1
     assert total.loc["2024-03-31", "capex_q"] == 11
     assert total.loc["2024-12-31", "capex_q"] == 13 + 4
     assert total.loc["2024-12-31", "capex_ttm"] == 10 + 11 + 12 + 13 + 1 + 2 + 3 + 4
     assert pd.Timestamp("2025-03-31") not in total.index  # B has not reported that quarter
-    assert (total["n_companies"] == 2).all()
+    assert (total["n_members"].dropna() == 2).all() and (total["coverage"].dropna() == 1.0).all()
     mid = calendar_quarter_end(pd.Series(pd.to_datetime(["2024-06-01"])),
                                pd.Series(pd.to_datetime(["2024-08-31"])))
     assert mid.iloc[0] == pd.Timestamp("2024-09-30")  # Oracle-style Jun-Aug quarter -> Q3
+
+
+def test_growth_is_over_the_same_members_and_coverage_is_stored() -> None:
+    quarter_ends = pd.date_range("2022-03-31", periods=12, freq="QE").strftime("%Y-%m-%d")
+    a = _q(list(quarter_ends), [10.0] * 4 + [11.0] * 4 + [12.0] * 4)
+    b = _q(list(quarter_ends[4:]), [50.0] * 8)  # B's figures begin a year later
+    empty = a.iloc[0:0]
+    total, info = total_frame({"A": (a, empty, empty), "B": (b, empty, empty)},
+                              ["A", "B", "C"])
+    q = pd.Timestamp(quarter_ends[7])  # B's first full trailing year
+    assert total.loc[q, "capex_ttm"] == 44 + 200
+    assert total.loc[q, "n_members"] == 2 and total.loc[q, "coverage"] == pytest.approx(2 / 3)
+    # B has no year-ago figure: growth is A's alone, not (244 / 40 - 1)
+    assert total.loc[q, "capex_ttm_yoy"] == pytest.approx(44 / 40 - 1)
+    assert total.loc[q, "n_members_yoy"] == 1
+    last = pd.Timestamp(quarter_ends[-1])
+    assert total.loc[last, "capex_ttm_yoy"] == pytest.approx((48 + 200) / (44 + 200) - 1)
+    assert total.loc[last, "n_members_yoy"] == 2
+    # the quarter's growth compares the same companies too
+    assert total.loc[pd.Timestamp(quarter_ends[4]), "capex_yoy"] == pytest.approx(11 / 10 - 1)
+    # before B's first full year only A is in the trailing sum
+    assert total.loc[pd.Timestamp(quarter_ends[5]), "n_members"] == 1
+    assert info.ttm_members[q] == ("A", "B") and info.spans["C"].first is None
+    assert str(info.spans["B"].first) == quarter_ends[4]
+
+
+def test_coverage_label_says_what_a_partial_total_holds() -> None:
+    five = ["MSFT", "GOOGL", "AMZN", "META", "ORCL"]
+    assert coverage_label(["GOOGL"], five, "hyperscalers") == "Alphabet only: 1 of 5 hyperscalers"
+    assert coverage_label(five, five, "hyperscalers") == "all 5 hyperscalers"
+    assert coverage_label(["GOOGL", "MSFT"], five, "hyperscalers") == (
+        "Microsoft, Alphabet: 2 of 5 hyperscalers (no data for Amazon, Meta Platforms, Oracle)")
+    assert coverage_label([], five, "hyperscalers") == "no data: 0 of 5 hyperscalers"
 
 
 def test_capex_frame_needs_contiguous_quarters_for_ttm() -> None:
@@ -94,6 +128,18 @@ def test_hyperscalers_and_telecom_keys(ctx: ComputeContext) -> None:
     assert total.meta.members_with_data == ["GOOGL"]
     assert set(total.meta.members_missing) == {"MSFT", "AMZN", "META", "ORCL"}
     assert total.frame.loc["2024-12-31", "capex_ttm"] == pytest.approx(52535)
+    # Alphabet alone is labelled as such, and its comparison with telecom says so
+    assert total.meta.coverage_label == "Alphabet only: 1 of 5 hyperscalers"
+    assert (total.frame["coverage"].dropna() == 0.2).all() and total.meta.coverage == 0.2
+    assert "a partial total, not the sector" in total.meta.telecom_comparison
+    # the like-for-like annual figure: every member's latest fiscal year in the reference table
+    ref = ctx.source.reference()
+    annual = ref[(ref["metric"] == "capex") & ref["entity"].isin(total.meta.members)]
+    latest = annual.sort_values("period_end").groupby("entity")["value"].last()
+    assert total.meta.reference_total.value == pytest.approx(latest.sum())
+    assert total.meta.reference_total.label == "all 5 hyperscalers"
+    assert total.meta.reference_total_vs_telecom_equipment_2000 == pytest.approx(
+        latest.sum() / 110000)
     telecom = INDICATOR.compute(ctx, "telecom", INDICATOR.parse_params()).frame
     assert telecom.loc["2000-12-31", "na_wireline_capex"] == 92000
     assert telecom.loc["2001-12-31", "na_wireline_capex_yoy"] == pytest.approx(66 / 92 - 1)

@@ -8,7 +8,7 @@ import pytest
 from bubblewatch.core.universe import default_universe
 from indicators.frame_source import FrameSource
 from indicators.registry import ComputeContext
-from indicators.revenue_gap import INDICATOR, reported_ai_revenue
+from indicators.revenue_gap import INDICATOR, reported_ai_revenue, reported_ai_revenue_frame
 from ingest.reference import reference_frames
 from tests.conftest import load_shared_facts
 
@@ -59,3 +59,46 @@ def test_reported_ai_revenue_is_annualised_and_point_in_time() -> None:
     assert s.iloc[5] == pytest.approx(1212.8 * 365 / 91)  # Q2 2025 from 2025-08-14
     assert reported_ai_revenue(figures, ["nobody"], dates).isna().all()
 
+
+
+def test_gap_is_measured_against_reported_ai_revenue_with_its_coverage(
+        ctx: ComputeContext) -> None:
+    res = INDICATOR.compute(ctx, "NVDA", INDICATOR.parse_params())
+    f, meta = res.frame, res.meta
+    figures = ctx.source.reference()
+    reported = reported_ai_revenue(figures, ["CRWV"], pd.DatetimeIndex(f.index))
+    # only CoreWeave reports: the sum is CoreWeave's, labelled as 1 of the 6 members
+    assert f["ai_revenue_reported"].dropna().equals(reported.dropna().rename(
+        "ai_revenue_reported").astype(float))
+    assert f["gap_share"].iloc[-1] == pytest.approx(
+        1 - reported.iloc[-1] / f["required_revenue"].iloc[-1])
+    has = f["ai_revenue_reported"].notna()
+    assert (f.loc[has, "ai_revenue_n_members"] == 1).all()
+    assert (f.loc[~has, "ai_revenue_n_members"] == 0).all() and (~has).any()
+    assert f["ai_revenue_coverage"].dropna().eq(1 / 6).all()
+    assert meta.ai_revenue_label == "CoreWeave only: 1 of 6 AI-revenue members"
+    assert meta.ai_revenue_members_with_data == ["CRWV"]
+    # the assumption is a separate scenario, no longer the scored gap
+    assert f["gap_share_assumed"].iloc[-1] == pytest.approx(
+        1 - 100000 / f["required_revenue"].iloc[-1])
+    # Sequoia's inputs are stored: the multipliers in use and the published figures
+    inputs = meta.sequoia_inputs
+    assert (inputs.tco_multiplier, inputs.margin_multiplier) == (2.0, 2.0)
+    assert {"sequoia_dc_run_rate_2024", "sequoia_required_revenue_2024"} <= {
+        p.key for p in inputs.published}
+    # the members are a parameter
+    crwv = INDICATOR.compute(ctx, "NVDA", INDICATOR.parse_params(
+        {"ai_revenue_members": ["CRWV"]})).meta
+    assert crwv.ai_revenue_label == "CoreWeave (1 of 1 AI-revenue members)"
+
+
+def test_a_member_without_figures_is_never_counted_as_zero() -> None:
+    figures, _ = reference_frames()
+    dates = pd.DatetimeIndex(["2023-01-31", "2025-08-14"])
+    f = reported_ai_revenue_frame(figures, ["CRWV", "MSFT:ai_revenue"], dates)
+    assert f["MSFT:ai_revenue"].isna().all()
+    assert f["n_members"].tolist() == [0, 1] and f["coverage"].tolist() == [0, 0.5]
+    assert pd.isna(f["total"].iloc[0])  # nobody had reported: no figure, not zero
+    assert f["total"].iloc[1] == pytest.approx(1212.8 * 365 / 91)
+    with pytest.raises(Exception, match="ENTITY or ENTITY:metric"):
+        INDICATOR.parse_params({"ai_revenue_members": ["CRWV revenue"]})
