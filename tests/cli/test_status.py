@@ -23,7 +23,10 @@ def test_status_json_reports_rows_dates_and_last_runs(seeded_db_url: str, monkey
     assert by_symbol["^GSPC"]["first_date"] == "1927-12-30"
     assert by_symbol["NVDA"]["facts"] > 0 and by_symbol["CSCO"]["facts"] == 0
     assert data["jobs"]["ingest_prices"]["status"] == "ok"
-    assert data["jobs"]["compute"] is None or "status" in data["jobs"]["compute"]
+    assert data["jobs"]["compute"] is None  # the seeded database was never computed
+    ingest = data["jobs"]["ingest_prices"]
+    assert ingest["rows"] == sum(r["price_rows"] for r in data["symbols"])  # every row loaded
+    assert ingest["finished_at"] >= ingest["started_at"]
 
 
 def test_init_is_idempotent(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
