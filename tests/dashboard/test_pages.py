@@ -43,6 +43,11 @@ def sessions_behind() -> int:
                                holidays=holidays))
 
 
+def sidebar_table(at) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The sidebar's compact freshness table (source, status, behind)."""
+    return next(df.value for df in at.sidebar.dataframe)
+
+
 def frame_with(at, *columns: str) -> pd.DataFrame:
     """The first dataframe shown that has all ``columns``."""
     for df in at.dataframe:
@@ -86,7 +91,7 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     assert behind["Prices (XNYS)"] == behind["Indicators"] == f"{sessions_behind()} sessions"
     assert status["Alert delivery"] == "failed"  # the planted failed delivery
     assert all(t == "never" or t.endswith(" UTC") for t in fresh["last_success"])
-    sidebar = frame_with(at, "source", "status", "behind")
+    sidebar = sidebar_table(at)
     assert sidebar["source"].tolist()[:2] == ["Prices (XNYS)", "Fundamentals"]
     assert "Data is stale" in text and f"{sessions_behind()} sessions behind" in text
     # the movers window selector changes the chart and the URL
@@ -361,7 +366,7 @@ def test_alerts_never_evaluated_are_not_an_all_clear(use_db, empty_db_url, compu
     assert fresh.loc["Alert evaluation", "status"] == "never"
     assert fresh.loc["Alert delivery", "status"] == "never"
     assert fresh.loc["Indicators", "status"] == ("missing" if db == "empty" else "stale")
-    sidebar = frame_with(at, "source", "status", "behind").set_index("source")
+    sidebar = sidebar_table(at).set_index("source")
     assert sidebar.loc["Alert evaluation", "status"] == "never"
 
 

@@ -302,32 +302,31 @@ def up(
         close_stale_runs(url)
         lease = take_lease(url)
         server = None
-        try:
-            from dashboard.server import start_dashboard, stop_dashboard, wait_until_ready
+        from dashboard.server import start_dashboard, stop_dashboard, wait_until_ready
 
-            log_file = settings.data_dir / "dashboard.log"
-            server = start_dashboard(settings, host=h, port=p, log_file=log_file)
-            console.print(f"bubblewatch up on {escape(masked_url(url))}", highlight=False,
-                          soft_wrap=True)
+        try:
             try:
+                log_file = settings.data_dir / "dashboard.log"
+                server = start_dashboard(settings, host=h, port=p, log_file=log_file)
+                console.print(f"bubblewatch up on {escape(masked_url(url))}", highlight=False,
+                              soft_wrap=True)
                 if backfill:
                     with lease_kept(lease):
                         _up_backfill(settings, from_dir)
                 fresh = _up_freshness(settings)
                 waited = wait_until_ready(server, h, p, timeout=180)
-            except KeyboardInterrupt as exc:
+                _print_next_runs(settings)
+                shown = "127.0.0.1" if h in ("0.0.0.0", "") else h
+                console.print(f"dashboard on [bold]http://{shown}:{p}[/] (answering; "
+                              f"{time.monotonic() - t_start:.0f} s after the start, server log "
+                              f"{escape(str(log_file))}); Ctrl-C or SIGTERM stops the dashboard "
+                              "and the scheduler", highlight=False, soft_wrap=True)
+                log.debug("dashboard ready after %.1f s of waiting; %d sources not fresh",
+                          waited, len(fresh.problems()))
+                abandoned = run_scheduler(settings, lease=lease)
+            except KeyboardInterrupt as exc:  # a stop before the scheduler ran
                 interrupted = (f"stopped by {exc}" if isinstance(exc, StopSignal)
                                else "stopped by Ctrl-C")
-                return
-            _print_next_runs(settings)
-            shown = "127.0.0.1" if h in ("0.0.0.0", "") else h
-            console.print(f"dashboard on [bold]http://{shown}:{p}[/] (answering; "
-                          f"{time.monotonic() - t_start:.0f} s after the start, server log "
-                          f"{escape(str(log_file))}); Ctrl-C or SIGTERM stops the dashboard and "
-                          "the scheduler", highlight=False, soft_wrap=True)
-            log.debug("dashboard ready after %.1f s of waiting; %d sources not fresh", waited,
-                      len(fresh.problems()))
-            abandoned = run_scheduler(settings, lease=lease)
         finally:
             with signals_held():
                 if server is not None:
@@ -337,7 +336,8 @@ def up(
                     err_console.print(
                         f"{interrupted} before the scheduler started; what was written is kept "
                         "(each item in its own transaction) and the next `bubblewatch up` goes "
-                        "on from there; dashboard stopped, lease released", highlight=False, soft_wrap=True)
+                        "on from there; dashboard stopped, lease released", highlight=False,
+                        soft_wrap=True)
     if abandoned:
         exit_now(0)
 
