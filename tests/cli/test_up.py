@@ -20,13 +20,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_lifecycle import free_port
+from tests.cli.test_lifecycle import dashboard_answers, free_port
 from tests.conftest import SHARED_DATA
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR, _wait_rendered
 
@@ -63,7 +61,7 @@ class Up:
         for line in stream:
             if into is self.out and line.startswith("dashboard on http"):
                 port = int(re.search(r":(\d+) ", line).group(1))  # type: ignore[union-attr]
-                self.answering_when_printed = answers(port)
+                self.answering_when_printed = dashboard_answers(port)
             into.append(line.rstrip("\n"))
 
     def wait_for_line(self, prefix: str) -> str:
@@ -85,14 +83,6 @@ class Up:
         for t in self.threads:
             t.join(timeout=10)
         return code
-
-
-def answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 @pytest.fixture()
