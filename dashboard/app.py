@@ -1,7 +1,8 @@
 """bubblewatch dashboard: the Streamlit entrypoint.
 
 Run with ``bubblewatch dashboard`` (or ``streamlit run dashboard/app.py``).
-Sets the shared chrome (page config, sidebar, the stale-data banner), then
+Sets the shared chrome (page config, sidebar with the data-freshness table,
+the stale-data banner), then
 hands over to the selected page in ``app_pages/``. Reads the database named by
 the settings (``BUBBLEWATCH_DATABASE_URL``) and never writes to it. Invalid
 settings, an unreachable database and a database error on any page show one
@@ -55,6 +56,7 @@ try:
                        f"`{masked_url(url)}` has no bubblewatch tables. Then load data with "
                        f"`{ui.CMD_INGEST}` (or `{ui.CMD_INGEST_DIR}`) and `{ui.CMD_COMPUTE}`.")
     else:
+        chrome.freshness_sidebar(url)
         chrome.stale_banner(url)
         page.run()
 except (SQLAlchemyError, sqlite3.Error, BubblewatchError) as exc:

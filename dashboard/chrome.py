@@ -1,6 +1,11 @@
-"""Shared chrome around every page: the sidebar, the stale-data banner, the
-data-freshness panel, plain text for user-written words, and the one message a
-page shows when the database fails."""
+"""Shared chrome around every page: the sidebar (with its data-freshness
+table), the stale-data banner, the data-freshness panel, the alerts'
+all-clear (only for alerts evaluated on current data), plain text for
+user-written words, and the one message a page shows when the database fails.
+
+Freshness is computed once, below the dashboard, by
+:func:`db.freshness.freshness_report` (data age against the trading calendar);
+``bubblewatch status`` prints the same rows and phrases."""
 
 from __future__ import annotations
 
@@ -11,10 +16,12 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import streamlit as st
 
+from bubblewatch.core.calendar import format_time
 from bubblewatch.core.errors import BubblewatchError
 from bubblewatch.core.settings import Settings
 from dashboard import data, ui
-from dashboard.transforms import FreshnessRule, business_days_between, freshness_status
+from dashboard.transforms import freshness_frame, stale_banner_text
+from db.freshness import EVALUATION, PRICES
 from db.session import explain, masked_url, scrub
 
 log = logging.getLogger(__name__)
@@ -28,21 +35,9 @@ _BEFORE_TEXT = re.compile(r"([:.])(?=\S)")
 #: A list item, heading or rule at the very start.
 _LEADING = re.compile(r"^([-+=]|\d+(?=\.))")
 
-#: Jobs whose last success tells how fresh each source is, and what refreshes it.
-FRESHNESS_RULES: tuple[FreshnessRule, ...] = (
-    FreshnessRule("ingest_prices", "Prices", 4 * 24, "bubblewatch ingest --source yahoo"),
-    FreshnessRule("ingest_fundamentals", "Fundamentals (SEC EDGAR)", 8 * 24,
-                  "bubblewatch ingest --source edgar"),
-    FreshnessRule("compute", "Indicators", 4 * 24, ui.CMD_COMPUTE),
-    FreshnessRule("alerts_evaluate", "Alert evaluation", 4 * 24, ui.CMD_ALERTS_CHECK),
-    FreshnessRule("alerts_deliver", "Alert delivery", 24, ui.CMD_ALERTS_SEND),
-)
-
-#: Business days after which the newest price counts as stale.
-MAX_PRICE_AGE_BDAYS = 3
-
-#: Background colour of each freshness status in the table.
-STATUS_COLOR = {"ok": "#DFF2E1", "stale": "#FCE8C8", "failed": "#F8D0CD", "missing": "#ECECEC"}
+#: Background colour of each freshness status in the tables.
+STATUS_COLOR = {"ok": "#DFF2E1", "partial": "#FCE8C8", "stale": "#FCE8C8", "failed": "#F8D0CD",
+                "missing": "#ECECEC", "never": "#ECECEC"}
 
 
 def plain(text: object) -> str:
@@ -96,54 +91,98 @@ def sidebar(settings: Settings, url: str) -> None:
 
 
 def price_age(url: str) -> tuple[date | None, int | None]:
-    """Newest price date in the database and its age in business days."""
-    last = data.inventory(url)["price_last_date"]
-    if last is None:
+    """Newest price in the database and how many trading sessions it lags
+    the last session closed on its exchange (None, None without prices)."""
+    report = data.freshness(url)
+    newest = report.newest_price
+    if newest is None:
         return None, None
-    return last, business_days_between(last, today())
+    behind = [r.behind for r in report.of(PRICES) if r.newest == newest and r.behind is not None]
+    return newest, min(behind, default=None)
 
 
 def stale_banner(url: str) -> None:
-    """One warning line on every page when data is stale or missing."""
-    inv = data.inventory(url)
-    if inv["price_rows"] == 0:
-        st.warning(f"**No prices in the database.** Run `{ui.CMD_INGEST}` "
-                   f"(or `{ui.CMD_INGEST_DIR}` offline), then `{ui.CMD_COMPUTE}`.",
+    """One warning line on every page when data is stale, missing or never
+    evaluated (the same phrases as ``bubblewatch status``)."""
+    report = data.freshness(url)
+    if not report.has_prices:
+        st.warning(f"**No prices in the database.** Run `bubblewatch up` (or `{ui.CMD_INGEST}`, "
+                   f"or `{ui.CMD_INGEST_DIR}` offline, then `{ui.CMD_COMPUTE}`).",
                    icon=":material/warning:")
         return
-    last, age = price_age(url)
-    problems = []
-    if age is not None and age > MAX_PRICE_AGE_BDAYS:
-        problems.append(f"newest price is {last:%Y-%m-%d} ({age} business days old)")
-    if inv["indicator_runs"] == 0:
-        problems.append(f"no indicators computed (run `{ui.CMD_COMPUTE}`)")
-    if problems:
-        st.warning("**Data is stale:** " + "; ".join(problems)
-                   + f". Refresh with `{ui.CMD_INGEST}` and `{ui.CMD_COMPUTE}`"
-                     " (or keep `bubblewatch up` running).", icon=":material/warning:")
+    text = stale_banner_text(report)
+    if text:
+        st.warning(plain_code(text), icon=":material/warning:")
+
+
+def plain_code(text: str) -> str:
+    """``text`` whose only Markdown is its own ``**bold**`` head and
+    `` `commands` ``: everything between them is escaped with :func:`plain`
+    (the details quote run-log errors and file names)."""
+    parts = re.split(r"(\*\*[^*]+\*\*|`[^`]+`)", text)
+    return "".join(p if (p.startswith("**") and p.endswith("**")) or
+                   (p.startswith("`") and p.endswith("`")) else _plain_keep_space(p)
+                   for p in parts)
+
+
+def _plain_keep_space(part: str) -> str:
+    out = plain(part)
+    lead = " " if part[:1].isspace() else ""
+    tail = " " if part[-1:].isspace() else ""
+    return lead + out + tail
+
+
+def freshness_sidebar(url: str) -> None:
+    """A compact freshness table in the sidebar: one row per source (the
+    companies folded into one fundamentals row)."""
+    report = data.freshness(url)
+    view = freshness_frame(report.summary)[["source", "status", "behind"]]
+    with st.sidebar:
+        st.caption(f"Data freshness at {format_time(report.now)}")
+        st.dataframe(_styled(view), hide_index=True, key="freshness_sidebar")
+
+
+def _styled(view: pd.DataFrame):  # type: ignore[no-untyped-def]
+    return view.style.map(lambda v: f"background-color: {STATUS_COLOR.get(v, '')}"
+                          if v in STATUS_COLOR else "", subset=["status"])
 
 
 def freshness_panel(url: str) -> pd.DataFrame:
-    """Per source: status, last successful run, age and the command that refreshes it."""
-    runs = data.freshness(url, tuple(r.job for r in FRESHNESS_RULES))
-    status = freshness_status(runs, FRESHNESS_RULES, datetime.now(UTC))
-    last, age = price_age(url)
-    view = status.assign(
-        last_success=status["last_success"].map(
-            lambda t: "never" if t is None or pd.isna(t) else f"{pd.Timestamp(t):%Y-%m-%d %H:%M} UTC"),
-        age=status["age_h"].map(lambda h: "–" if pd.isna(h) else
-                                (f"{h:.0f} h" if h < 48 else f"{h / 24:.0f} days")),
-    )[["source", "status", "last_success", "age", "last_error", "command"]]
-    styled = view.style.map(lambda v: f"background-color: {STATUS_COLOR.get(v, '')}"
-                            if v in STATUS_COLOR else "", subset=["status"])
-    st.dataframe(styled, hide_index=True, key="freshness_table",
-                 column_config={"last_error": st.column_config.TextColumn("last error",
-                                                                           width="medium")})
-    if last is not None:
-        st.caption(f"Newest price in the database: {last:%Y-%m-%d} "
-                   f"({age} business days ago).")
-    bad = status[status["status"] != "ok"]
-    if not bad.empty:
-        st.caption("Not fresh: " + ", ".join(
-            f"{r.source} ({r.status}; run `{r.command}`)" for r in bad.itertuples()))
-    return status
+    """Per source (prices per exchange, fundamentals per company, indicators,
+    alert evaluation and delivery): status, newest data date against the date
+    expected from the trading calendar, how far behind, last success and the
+    command that refreshes it."""
+    report = data.freshness(url)
+    view = freshness_frame(report.rows)
+    st.dataframe(_styled(view), hide_index=True, key="freshness_table",
+                 column_config={
+                     "last_success": st.column_config.TextColumn("last success"),
+                     "detail": st.column_config.TextColumn("detail", width="large")})
+    newest, behind = price_age(url)
+    st.caption(f"Measured at {format_time(report.now)}: the newest data of each source against "
+               "the date it should have reached (prices, indicators and alerts: the last "
+               "trading session closed on the exchange's calendar; fundamentals: the SEC "
+               "filing deadlines)."
+               + (f" Newest price {newest:%Y-%m-%d}, {behind} trading sessions behind."
+                  if newest is not None and behind is not None else ""))
+    return view
+
+
+def alerts_all_clear(url: str) -> None:
+    """What to show when no alert is active: an all-clear only when the
+    alerts were evaluated on current data; otherwise say they were never
+    evaluated, or on what old data the last evaluation ran."""
+    row = data.freshness(url).of(EVALUATION)[0]
+    if row.status in ("never", "missing") or row.newest is None:
+        st.info("**Alerts never evaluated.** No rule has been checked against the data yet, so "
+                "this is not an all-clear. Run `bubblewatch alerts check` (`bubblewatch up` "
+                "does it after filling the database).", icon=":material/hourglass_empty:")
+    elif row.ok:
+        st.success(f"No active alerts: no rule's condition holds on the data to "
+                   f"{row.newest:%Y-%m-%d} (evaluated {format_time(row.last_run)}).",
+                   icon=":material/check_circle:")
+    else:
+        st.warning(f"No active alerts at the last evaluation ({format_time(row.last_run)}, on "
+                   f"data to {row.newest:%Y-%m-%d}), which is {row.status}: "
+                   f"{plain(row.detail)}. Run `bubblewatch alerts check` once the data is "
+                   "current.", icon=":material/schedule:")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bubblewatch.core.settings import Settings, get_settings
 from db import queries as dq
 from db import repo
+from db.freshness import FreshnessReport
 from db.session import get_engine
 from indicators import registry
 from indicators.registry import Meta
@@ -166,9 +167,11 @@ def reference_events(url: str) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- operations
 @st.cache_data(ttl=min(TTL, 60), show_spinner=False)
-def freshness(url: str, jobs: tuple[str, ...]) -> pd.DataFrame:
+def freshness(url: str) -> FreshnessReport:
+    """Every source's data age now (:func:`db.freshness.freshness_report`, the
+    one computation ``bubblewatch status`` prints too)."""
     with read_session(url) as s:
-        return dq.freshness(s, jobs)
+        return dq.freshness(s, settings().universe)
 
 
 @st.cache_data(ttl=min(TTL, 60), show_spinner=False)

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO
 
 from bubblewatch.core.errors import BubblewatchError
 from bubblewatch.core.settings import Settings
@@ -77,8 +78,8 @@ def _pdeathsig_hook() -> Callable[[], None] | None:
 
 
 def start_dashboard(settings: Settings, *, host: str | None = None, port: int | None = None,
-                    env: Mapping[str, str] | None = None, quiet: bool = False
-                    ) -> subprocess.Popen[bytes]:
+                    env: Mapping[str, str] | None = None, quiet: bool = False,
+                    log_file: Path | None = None) -> subprocess.Popen[bytes]:
     """Start the Streamlit server in the background and return its process.
 
     Parameters
@@ -91,17 +92,27 @@ def start_dashboard(settings: Settings, *, host: str | None = None, port: int | 
         Extra environment variables for the server.
     quiet
         Discard the server's output instead of sharing this terminal.
+    log_file
+        Append the server's output to this file instead (its folder is
+        created); ``quiet`` is then ignored.
 
     The server runs in its own process group so that :func:`stop_dashboard`
     can stop it (and nothing else) cleanly; on Linux it is also told to stop if
     this process dies without calling :func:`stop_dashboard`.
     """
     cmd = streamlit_command(settings, host=host, port=port)
-    out = subprocess.DEVNULL if quiet else None
+    out: int | IO[bytes] | None = subprocess.DEVNULL if quiet else None
     try:
-        return subprocess.Popen(cmd, env=child_env(settings, env), stdout=out, stderr=out,
-                                start_new_session=True,
-                                preexec_fn=_pdeathsig_hook())  # noqa: PLW1509 - one syscall
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            out = log_file.open("ab")
+        try:
+            return subprocess.Popen(cmd, env=child_env(settings, env), stdout=out, stderr=out,
+                                    start_new_session=True,
+                                    preexec_fn=_pdeathsig_hook())  # noqa: PLW1509 - one syscall
+        finally:
+            if log_file is not None and out is not None and not isinstance(out, int):
+                out.close()  # the child has its own copy
     except OSError as exc:
         raise DashboardError(f"cannot start the dashboard ({' '.join(cmd[:4])}): {exc}") from exc
 

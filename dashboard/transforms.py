@@ -9,12 +9,14 @@ database as the compute job stored it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from bubblewatch.core.calendar import format_time
+from db.freshness import Freshness, FreshnessReport
 
 #: The Nasdaq Composite's record close of the dot-com era (5,048.62 on 2000-03-10).
 DOTCOM_PEAK = date(2000, 3, 10)
@@ -67,70 +69,38 @@ def top_movers(
 
 
 # --------------------------------------------------------------------------- freshness
-@dataclass(frozen=True, slots=True)
-class FreshnessRule:
-    """A job and how old its last success may be before the data counts as stale."""
-
-    job: str
-    label: str
-    max_age_h: float
-    command: str
+#: Columns of the freshness table, as shown.
+FRESHNESS_COLUMNS = ["source", "status", "newest", "expected", "behind", "last_success",
+                     "detail", "command"]
 
 
-def freshness_status(
-    runs: pd.DataFrame, rules: Sequence[FreshnessRule], now: datetime
-) -> pd.DataFrame:
-    """Status per source from the run log.
-
-    Parameters
-    ----------
-    runs
-        :func:`db.queries.freshness` output.
-    rules
-        Expected jobs with their maximum age.
-    now
-        Current time (timezone-aware).
-
-    Returns
-    -------
-    DataFrame
-        ``source, job, status`` (``ok``, ``stale``, ``failed``, ``missing``),
-        ``last_success`` (UTC), ``age_h``, ``last_status``, ``last_error``,
-        ``command`` (what refreshes it).
-    """
-    now_ts = pd.Timestamp(now)
-    now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
-    by_job = {r["job"]: r for r in runs.to_dict("records")} if not runs.empty else {}
-    recs = []
-    for rule in rules:
-        r = by_job.get(rule.job)
-        ok = r.get("last_ok_finished") if r else None
-        ok = None if ok is None or pd.isna(ok) else pd.Timestamp(ok)
-        age = (now_ts - ok).total_seconds() / 3600.0 if ok is not None else np.nan
-        last_status = r.get("last_status") if r else None
-        if ok is None:
-            status = "failed" if last_status == "failed" else "missing"
-        elif age > rule.max_age_h:
-            status = "stale"
-        elif last_status == "failed":
-            status = "failed"
-        else:
-            status = "ok"
-        recs.append({
-            "source": rule.label, "job": rule.job, "status": status, "last_success": ok,
-            "age_h": age, "last_status": last_status,
-            "last_error": (r.get("last_error") if r else None), "command": rule.command,
-        })
-    return pd.DataFrame(recs, columns=["source", "job", "status", "last_success", "age_h",
-                                       "last_status", "last_error", "command"])
+def freshness_frame(rows: Sequence[Freshness]) -> pd.DataFrame:
+    """The freshness rows of :func:`db.freshness.freshness_report` as a table:
+    ``source`` (``Prices (XNYS)``), ``status``, ``newest`` and ``expected``
+    (dates), ``behind`` (``68 sessions``), ``last_success`` (with its time
+    zone, or ``never``), ``detail``, ``command``."""
+    recs = [{
+        "source": r.label, "status": r.status,
+        "newest": f"{r.newest:%Y-%m-%d}" if r.newest else "–",
+        "expected": f"{r.expected:%Y-%m-%d}" if r.expected else "–",
+        "behind": r.behind_text, "last_success": format_time(r.last_run),
+        "detail": r.detail, "command": r.command,
+    } for r in rows]
+    return pd.DataFrame(recs, columns=FRESHNESS_COLUMNS)
 
 
-def business_days_between(start: date, end: date) -> int:
-    """Weekdays after ``start`` up to and including ``end`` (0 if ``end <= start``)."""
-    if end <= start:
-        return 0
-    one = np.timedelta64(1, "D")
-    return int(np.busday_count(np.datetime64(start) + one, np.datetime64(end) + one))
+def stale_banner_text(report: FreshnessReport) -> str | None:
+    """The stale-data banner: ``**Data is stale:** ...`` naming every source
+    that is not fresh (the summary rows; ``bubblewatch status`` prints the
+    same phrases), or None when all are."""
+    problems = report.problems()
+    if not problems:
+        return None
+    stale = any(r.status in ("stale", "failed") for r in report.summary)
+    head = "Data is stale" if stale else "Data is incomplete"
+    return (f"**{head}** (at {format_time(report.now)}): " + "; ".join(problems)
+            + ". Refresh with `bubblewatch up`, which fills what is missing and keeps it "
+              "current.")
 
 
 # --------------------------------------------------------------------------- composite

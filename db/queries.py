@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import MetaData, Table, func, inspect, select
 from sqlalchemy.orm import Session
 
+from bubblewatch.core.universe import Universe
+from db.freshness import FreshnessReport, freshness_report
 from db.models import (
     FundamentalFact,
     IndicatorEventRow,
@@ -40,8 +42,6 @@ MASK = "••••••"
 
 CATALOG_COLUMNS = ["indicator", "key", "params_hash", "params", "as_of", "first_date",
                    "last_date", "rows", "meta", "computed_at"]
-FRESHNESS_COLUMNS = ["job", "last_status", "last_started", "last_finished", "last_ok_finished",
-                     "last_error", "runs"]
 
 
 def has_core_schema(session: Session) -> bool:
@@ -171,44 +171,14 @@ def indicator_event_counts(session: Session) -> dict[tuple[str, str], int]:
 
 
 # --------------------------------------------------------------------------- run log
-def freshness(session: Session, jobs: Sequence[str] = ()) -> pd.DataFrame:
-    """Per job: the status and times of its last run, and when it last succeeded.
-
-    Parameters
-    ----------
-    jobs
-        Jobs to report even if they never ran (their times are empty); every
-        job found in the run log is reported as well.
-
-    Returns
-    -------
-    DataFrame
-        ``job, last_status, last_started, last_finished, last_ok_finished
-        (status ok or partial), last_error, runs`` (times timezone-aware UTC).
-    """
-    names = list(dict.fromkeys([*jobs, *session.scalars(select(RunLog.job).distinct())]))
-    recs = []
-    for job in names:
-        last = session.scalar(
-            select(RunLog).where(RunLog.job == job)
-            .order_by(RunLog.started_at.desc(), RunLog.id.desc()).limit(1)
-        )
-        ok = session.scalar(
-            select(func.max(RunLog.finished_at)).where(
-                RunLog.job == job, RunLog.status.in_(["ok", "partial"])
-            )
-        )
-        runs = session.scalar(select(func.count()).where(RunLog.job == job)) or 0
-        recs.append({
-            "job": job,
-            "last_status": last.status if last else None,
-            "last_started": _utc(last.started_at) if last else None,
-            "last_finished": _utc(last.finished_at) if last else None,
-            "last_ok_finished": _utc(ok),
-            "last_error": last.error if last else None,
-            "runs": int(runs),
-        })
-    return pd.DataFrame(recs, columns=FRESHNESS_COLUMNS)
+def freshness(session: Session, universe: Universe, now: datetime | None = None
+              ) -> FreshnessReport:
+    """How fresh each source's data is at ``now``: the newest data date
+    against the date the trading calendar (or the SEC filing deadlines)
+    expects, per exchange, company and alert stage. See
+    :func:`db.freshness.freshness_report`, which ``bubblewatch status``
+    prints as well, so the dashboard and the command line agree."""
+    return freshness_report(session, universe, now)
 
 
 def run_history(session: Session, limit: int = 50) -> pd.DataFrame:
@@ -294,9 +264,3 @@ def _mask_value(v: Any) -> Any:
         return [_mask_value(x) for x in v]
     return v
 
-
-def _utc(ts: Any) -> pd.Timestamp | None:
-    if ts is None:
-        return None
-    t = pd.Timestamp(ts)
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")

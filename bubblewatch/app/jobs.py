@@ -9,16 +9,23 @@ the database exactly as it was.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bubblewatch.core.errors import BubblewatchError, IngestError, SourceUnavailableError
+from bubblewatch.core.errors import (
+    BubblewatchError,
+    ConfigError,
+    IngestError,
+    SourceUnavailableError,
+)
 from bubblewatch.core.settings import Settings
 from bubblewatch.core.universe import Universe
 from db import repo
+from db.freshness import EVALUATION, INDICATORS, PRICES, FreshnessReport
 from db.migrate import require_current, upgrade
 from db.runlog import RunRecorder, record_run
 from db.session import session_scope
@@ -82,8 +89,6 @@ def _universe(settings: Settings, symbols: Sequence[str] | None) -> Universe:
         try:
             return u.subset(symbols)
         except KeyError as exc:
-            from bubblewatch.core.errors import ConfigError
-
             raise ConfigError(str(exc.args[0])) from None
     return u
 
@@ -307,3 +312,299 @@ def _write_bar_chunks(url: str, symbol: str, source: str,
 def _write_facts(url: str, rows: Sequence[FactRow]) -> UpsertCounts:
     with session_scope(url) as s:
         return repo.upsert_facts(s, rows)
+
+
+# --------------------------------------------------------------------------- backfill
+#: The steps of a backfill, in order.
+BACKFILL_STEPS = ("init", "prices", "fundamentals", "compute", "alerts")
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One step of a backfill: ``status`` is ``ok``, ``partial`` (some items
+    failed), ``failed``, or ``skipped`` (not needed, or not possible: the
+    summary says why); ``errors`` holds one line per failed item."""
+
+    step: str
+    status: str
+    summary: str
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+    written: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillPlan:
+    """Why a backfill is needed (None: the data is current) and where from."""
+
+    reason: str | None
+    from_dir: Path | None = None
+
+    @property
+    def needed(self) -> bool:
+        return self.reason is not None
+
+
+@dataclass
+class BackfillReport:
+    """What a backfill did, step by step."""
+
+    plan: BackfillPlan
+    steps: list[StepResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status in ("ok", "skipped") for s in self.steps)
+
+    def step(self, name: str) -> StepResult | None:
+        return next((s for s in self.steps if s.step == name), None)
+
+
+def plan_backfill(fresh: FreshnessReport, from_dir: Path | None = None) -> BackfillPlan:
+    """Whether ``up`` must fill the database before it serves it.
+
+    The database needs a backfill when it holds no prices, or when the
+    newest price of an exchange is more than
+    :data:`db.freshness.PRICE_LAG_SESSIONS` session behind the last session
+    that closed there (``stale``, ``failed`` or ``missing`` in
+    :func:`db.freshness.freshness_report`); with a folder given, always (the
+    user asked to load it). One current session behind is not stale: the
+    scheduler's next daily run brings it.
+    """
+    if from_dir is not None:
+        return BackfillPlan(f"loading {from_dir}", from_dir)
+    if not fresh.has_prices:
+        return BackfillPlan("the database holds no prices yet")
+    behind = [r for r in fresh.of(PRICES) if r.status in ("stale", "failed", "missing")]
+    if behind:
+        return BackfillPlan("; ".join(f"prices ({r.scope}) end {r.newest:%Y-%m-%d}, "
+                                      f"{r.behind_text} behind {r.expected:%Y-%m-%d}"
+                                      if r.newest and r.expected else f"prices ({r.scope}) "
+                                      f"{r.status}" for r in behind))
+    return BackfillPlan(None)
+
+
+StepHook = Callable[[str, str], None]
+
+
+def backfill(settings: Settings, plan: BackfillPlan, *, on_step: StepHook | None = None,
+             on_done: Callable[[StepResult], None] | None = None,
+             on_item: Progress | None = None, show_progress: bool = True,
+             fetch: Callable | None = None, edgar_client: object | None = None
+             ) -> BackfillReport:
+    """Fill the database: reference data, prices and fundamentals for the
+    universe, indicators, then alert evaluation (each step in the run log).
+
+    Parameters
+    ----------
+    settings
+        Database, universe and sources.
+    plan
+        From :func:`plan_backfill`: a folder to load, or the live sources.
+    on_step
+        Called with ``(step, what it is about to do)`` before each step.
+    on_done
+        Called with each step's :class:`StepResult` as soon as it is known.
+    on_item
+        Called after each price file, symbol or companyfacts document.
+    show_progress
+        Let the compute job draw its progress bar (on a terminal only).
+    fetch, edgar_client
+        Replace yfinance and the SEC client (tests; see :func:`ingest_yahoo`
+        and :func:`ingest_edgar`).
+
+    Returns
+    -------
+    BackfillReport
+        Each step's outcome with one line per failed item. A source that
+        cannot be reached (no network, DNS failure) is one failed step and a
+        source the settings refuse (the placeholder SEC User-Agent) one
+        skipped step; the steps after it go on with what the database has.
+        Every item is written in its own transaction, so a failure leaves
+        nothing half-written.
+
+    Notes
+    -----
+    Compute runs when this backfill wrote data, or when the indicators are
+    missing or end before the newest price; alert evaluation when compute
+    ran, or when the alerts were never evaluated or are behind. Evaluation
+    is :func:`alerts.service.evaluate_job` as the scheduler runs it: rules
+    evaluated for the first time fire on the current state, and what a
+    subscriber is sent on its first evaluation is the alerts package's rule
+    (an onboarding digest of the current state, not one message per
+    condition).
+    """
+    report = BackfillReport(plan)
+    t_all = time.perf_counter()
+
+    def done(res: StepResult) -> None:
+        report.steps.append(res)
+        if on_done:
+            on_done(res)
+
+    def run(step: str, what: str, work: Callable[[], list[StepResult]]) -> None:
+        if on_step:
+            on_step(step, what)
+        t0 = time.perf_counter()
+        try:
+            results = work()
+        except SourceUnavailableError as exc:
+            results = [StepResult(step, "failed", _one_line(str(exc)))]
+        except ConfigError as exc:
+            results = [StepResult(step, "skipped", _one_line(str(exc)))]
+        except BubblewatchError as exc:
+            results = [StepResult(step, "failed", _one_line(str(exc)))]
+        took = time.perf_counter() - t0
+        for i, res in enumerate(results):  # one load serving two steps is timed once
+            done(replace(res, seconds=took if i == 0 else 0.0))
+
+    run("init", "creating the tables and loading the reference data",
+        lambda: [_init_step(settings)])
+    if plan.from_dir is not None:
+        folder = plan.from_dir
+        run("prices", f"loading price files and companyfacts from {folder}",
+            lambda: _folder_steps(settings, folder, on_item))
+    else:
+        run("prices", "downloading daily prices (Yahoo Finance, Nasdaq as fallback)",
+            lambda: [_ingest_step("prices", _logged(settings, "ingest_prices", "yahoo", lambda:
+                                                    ingest_yahoo(settings, fetch=fetch,
+                                                                 on_item=on_item)),
+                                  "symbols")])
+        run("fundamentals", "downloading SEC companyfacts",
+            lambda: [_ingest_step("fundamentals",
+                                  _logged(settings, "ingest_fundamentals", "edgar", lambda:
+                                          ingest_edgar(settings, client=edgar_client,
+                                                       on_item=on_item)),
+                                  "companies")])
+    written = sum(s.written for s in report.steps if s.step in ("prices", "fundamentals"))
+    fresh = _freshness(settings)
+    ind = fresh.of(INDICATORS)[0]
+    behind_prices = (ind.newest is not None and fresh.newest_price is not None
+                     and ind.newest < fresh.newest_price)
+    if not fresh.has_prices:
+        done(StepResult("compute", "skipped", "no prices to compute from"))
+    elif written or ind.newest is None or behind_prices:
+        run("compute", "computing every indicator",
+            lambda: [_compute_step(settings, show_progress)])
+    else:
+        done(StepResult("compute", "skipped", "the indicators reach the newest price"))
+    fresh = _freshness(settings)
+    ind, ev = fresh.of(INDICATORS)[0], fresh.of(EVALUATION)[0]
+    computed = report.step("compute")
+    since = ind.last_run is not None and (ev.last_run is None or ind.last_run > ev.last_run)
+    if ind.newest is None:
+        done(StepResult("alerts", "skipped", "no indicators to evaluate"))
+    elif ((computed is not None and computed.status in ("ok", "partial")) or since
+          or ev.status in ("never", "failed")):
+        run("alerts", "evaluating the alert rules", lambda: [_alerts_step(settings)])
+    else:
+        done(StepResult("alerts", "skipped", "the alerts were evaluated on the newest "
+                                             "indicators"))
+    report.seconds = time.perf_counter() - t_all
+    return report
+
+
+def _logged(settings: Settings, job: str, item: str, work: Callable[[], IngestReport]
+            ) -> IngestReport:
+    """Run an ingest job; a refusal before it opened its run (source
+    unreachable, settings refused) is still recorded in the run log as a
+    failed run of ``job``, so the freshness table says what failed."""
+    url = settings.resolved_database_url
+    started = datetime.now(UTC)
+    try:
+        return work()
+    except BubblewatchError as exc:
+        with session_scope(url) as s:
+            last = repo.last_run(s, job)
+            opened = last is not None and _aware(last.started_at) >= started
+        if not opened:
+            try:
+                with record_run(url, job) as rec:
+                    rec.fail(item, _one_line(str(exc)))
+            except Exception as record_exc:  # noqa: BLE001 - the refusal matters more
+                log.warning("could not record the failure of %s: %s", job, record_exc)
+        raise
+
+
+def _aware(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+def _freshness(settings: Settings) -> FreshnessReport:
+    from db.freshness import freshness_report
+
+    with session_scope(settings.resolved_database_url) as s:
+        return freshness_report(s, settings.universe)
+
+
+def _init_step(settings: Settings) -> StepResult:
+    counts = init_db(settings)
+    new = sum(c.inserted for c in counts.values())
+    what = ", ".join(f"{c.written + c.unchanged} {name.replace('_', ' ')}"
+                     for name, c in counts.items())
+    return StepResult("init", "ok", f"{what} ({new} new)", written=new)
+
+
+def _status(errors: Sequence[str], done: int) -> str:
+    if not errors:
+        return "ok"
+    return "partial" if done else "failed"
+
+
+def _ingest_step(step: str, rep: IngestReport, noun: str) -> StepResult:
+    t = rep.total
+    errors = tuple(err if err.startswith(item) else f"{item}: {err}"
+                   for item, err in rep.errors.items())
+    via: dict[str, int] = {}
+    for src in rep.sources.values():
+        via[src] = via.get(src, 0) + 1
+    served = f" (served by {', '.join(f'{k} {n}' for k, n in via.items())})" if via else ""
+    return StepResult(step, _status(errors, len(rep.counts)),
+                      f"{len(rep.counts)} {noun} loaded, {t.inserted} rows new, {t.updated} "
+                      f"updated, {len(errors)} failed{served}", errors, tuple(rep.warnings),
+                      written=t.inserted + t.updated)
+
+
+def _folder_steps(settings: Settings, folder: Path, on_item: Progress | None
+                  ) -> list[StepResult]:
+    """Load the folder once; its price files and companyfacts files are
+    reported as the prices and the fundamentals step."""
+    rep = ingest_from_dir(settings, folder, on_item=on_item)
+    prices, funds = IngestReport("ingest_prices"), IngestReport("ingest_fundamentals")
+    for item, c in rep.counts.items():
+        (funds if item.endswith(".json") else prices).counts[item] = c
+    for item, err in rep.errors.items():
+        (funds if item.endswith(".json") else prices).errors[item] = err
+    prices.warnings.extend(rep.warnings)
+    out = [_ingest_step("prices", prices, "price files")]
+    if funds.counts or funds.errors:
+        out.append(_ingest_step("fundamentals", funds, "companyfacts files"))
+    else:
+        out.append(StepResult("fundamentals", "skipped",
+                              f"no companyfacts files (CIK##########.json) in {folder / 'edgar'}"))
+    return out
+
+
+def _compute_step(settings: Settings, show_progress: bool) -> StepResult:
+    from indicators.compute import run_compute
+
+    rep = run_compute(settings, show_progress=show_progress)
+    errors = tuple(f"{item}: {_one_line(err)}" for item, err in rep.errors.items())
+    empty = sum(1 for item in rep.rows if item in rep.notes)
+    return StepResult("compute", _status(errors, len(rep.rows)),
+                      f"{len(rep.rows)} results ({empty} without data), {rep.total_rows} values "
+                      f"written, {len(errors)} failed", errors, written=rep.total_rows)
+
+
+def _alerts_step(settings: Settings) -> StepResult:
+    from alerts.service import evaluate_job
+
+    rep = evaluate_job(settings)
+    errors = tuple(f"{rule}/{key}: {_one_line(msg)}" for rule, key, msg in rep.evaluation.errors)
+    problems = tuple(_one_line(str(p)) for p in rep.problems)
+    n = len(rep.evaluation.outcomes)
+    return StepResult("alerts", _status(errors, n),
+                      f"{n} rule/key pairs evaluated, {len(rep.alerts)} alert(s) fired, "
+                      f"{rep.queued} deliveries queued", errors, problems, written=rep.new_events)

@@ -39,7 +39,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -161,6 +163,53 @@ class Lease:
             repo.release_lock(s, self.name, self.owner)
 
 
+def locked_error(lease: Lease) -> JobLockedError:
+    """The error for a lease another scheduler holds."""
+    return JobLockedError(
+        f"another bubblewatch scheduler ({lease.holder() or 'unknown'}) is already "
+        f"running against {masked_url(lease.url)}; stop it first (a scheduler on another "
+        f"machine that died is replaced after {int(LEASE_S)} s)"
+    )
+
+
+def take_lease(url: str) -> Lease:
+    """Take the single-instance lease for this process.
+
+    Raises
+    ------
+    JobLockedError
+        Another scheduler holds it.
+    """
+    lease = Lease(url)
+    if not lease.acquire():
+        raise locked_error(lease)
+    return lease
+
+
+@contextmanager
+def lease_kept(lease: Lease) -> Iterator[None]:
+    """Renew ``lease`` every :data:`HEARTBEAT_S` seconds from a background
+    thread while the block runs (work done under the lease before the
+    scheduler and its heartbeat start: the backfill of ``up``)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                lease.acquire()
+            except SQLAlchemyError as exc:  # a busy database: the next beat tries again
+                log.warning("could not renew the scheduler lease: %s",
+                            explain(exc, lease.url) or type(exc).__name__)
+
+    thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 # --------------------------------------------------------------------------- jobs
 def daily_job(settings: Settings) -> None:
     """Prices, then indicators, then alert evaluation."""
@@ -262,9 +311,21 @@ def build_scheduler(settings: Settings, lease: Lease, scheduler: BaseScheduler |
     return sched
 
 
-def run_scheduler(settings: Settings) -> bool:
-    """Take the single-instance lock and run the scheduler until Ctrl-C,
-    SIGTERM or SIGHUP; then release the lock.
+def next_runs(settings: Settings, now: datetime | None = None) -> list[tuple[str, str, datetime]]:
+    """``(job id, job name, next run time)`` of each scheduled job after
+    ``now``, times in ``scheduler.timezone`` (the lease heartbeat left out)."""
+    tz = settings.scheduler.timezone
+    now = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz))
+    sched = build_scheduler(settings, Lease(settings.resolved_database_url),
+                            scheduler=BlockingScheduler(timezone=tz))
+    return [(job.id, job.name, job.trigger.get_next_fire_time(None, now))
+            for job in sched.get_jobs() if job.id != "heartbeat"]
+
+
+def run_scheduler(settings: Settings, lease: Lease | None = None) -> bool:
+    """Take the single-instance lock (or renew ``lease``, taken earlier by
+    this process) and run the scheduler until Ctrl-C, SIGTERM or SIGHUP;
+    then release the lock.
 
     Returns
     -------
@@ -283,14 +344,10 @@ def run_scheduler(settings: Settings) -> bool:
     with stop_on_signals():
         require_current(url)
         close_stale_runs(url)
-        lease, activity = Lease(url), Activity()
+        lease, activity = lease or Lease(url), Activity()
         sched = build_scheduler(settings, lease, activity=activity)
         if not lease.acquire():
-            raise JobLockedError(
-                f"another bubblewatch scheduler ({lease.holder() or 'unknown'}) is already "
-                f"running against {masked_url(url)}; stop it first (a scheduler on another "
-                f"machine that died is replaced after {int(LEASE_S)} s)"
-            )
+            raise locked_error(lease)
         abandoned: list[str] = []
         why = "stopped"
         try:

@@ -24,7 +24,9 @@ class Instrument:
 
     ``fiscal_year_end`` is the month (1-12) in which the company's fiscal year
     usually ends, for display only: periods are always keyed on their real
-    start and end dates from the filings.
+    start and end dates from the filings. ``exchange`` is the ISO 10383 code
+    of the exchange whose trading calendar dates its prices (see
+    :mod:`bubblewatch.core.calendar`); US listings follow the NYSE's, ``XNYS``.
     """
 
     symbol: str
@@ -35,6 +37,7 @@ class Instrument:
     fiscal_year_note: str = "calendar year"
     listed: date | None = None
     is_index: bool = False
+    exchange: str = "XNYS"
 
     @property
     def file_stem(self) -> str:
@@ -151,7 +154,8 @@ def universe_from_config(cfg: Mapping[str, Any] | None) -> Universe:
     """Build a universe from the ``[universe]`` TOML table, defaults elsewhere.
 
     Recognised keys: ``instruments`` (list of tables with ``symbol``, ``name``,
-    ``cohorts``, optional ``cik``, ``fiscal_year_end``, ``listed``, ``is_index``)
+    ``cohorts``, optional ``cik``, ``fiscal_year_end``, ``listed``, ``is_index``,
+    ``exchange``)
     replaces the defaults; ``extra_instruments`` adds to them; ``symbols`` keeps
     only those; ``baskets`` (name -> list) and ``market_index`` override.
     """
@@ -193,4 +197,5 @@ def _from_table(t: Mapping[str, Any]) -> Instrument:
         fiscal_year_note=str(t.get("fiscal_year_note", "")),
         listed=date.fromisoformat(str(listed)) if listed else None,
         is_index=bool(t.get("is_index", str(t["symbol"]).startswith("^"))),
+        exchange=str(t.get("exchange", "XNYS")).upper(),
     )

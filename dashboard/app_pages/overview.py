@@ -191,9 +191,8 @@ with col_alerts:
                        "The alert tables do not exist yet: run `bubblewatch db-upgrade` first.")
     else:
         active = tf.active_alerts(tables["alert_event"], tables.get("alert_state"))
-        if active.empty:
-            st.success("No active alerts: no rule's condition holds right now.",
-                       icon=":material/check_circle:")
+        if active.empty:  # an all-clear only for alerts evaluated on current data
+            chrome.alerts_all_clear(url)
             st.caption(f"Alerts are evaluated by `{ui.CMD_ALERTS_CHECK}` after each compute.")
         else:
             sev = {"critical": "red", "warning": "orange", "info": "blue"}

@@ -157,7 +157,10 @@ def test_up_stops_dashboard_and_scheduler_and_starts_again(
         db_path: Path, tmp_path: Path, sig: int) -> None:
     port = free_port()
     for round_ in (1, 2):
-        proc = start(["up"], db_path, tmp_path, BUBBLEWATCH_DASHBOARD__PORT=str(port))
+        # --no-backfill: the empty database is served as it is (no live source is asked;
+        # tests/cli/test_up.py covers the backfill)
+        proc = start(["up", "--no-backfill"], db_path, tmp_path,
+                     BUBBLEWATCH_DASHBOARD__PORT=str(port))
         try:
             holds_lease(proc, db_path)
             wait_for("dashboard health", lambda: dashboard_answers(port), proc)

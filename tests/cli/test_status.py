@@ -27,6 +27,27 @@ def test_status_json_reports_rows_dates_and_last_runs(seeded_db_url: str, monkey
     ingest = data["jobs"]["ingest_prices"]
     assert ingest["rows"] == sum(r["price_rows"] for r in data["symbols"])  # every row loaded
     assert ingest["finished_at"] >= ingest["started_at"]
+    # data age per symbol in trading sessions; every time with its zone
+    assert by_symbol["NVDA"]["exchange"] == "XNYS" and by_symbol["NVDA"]["status"] == "stale"
+    assert by_symbol["GLW"]["sessions_behind"] > by_symbol["NVDA"]["sessions_behind"] > 60
+    assert data["jobs"]["ingest_prices"]["started_at"].endswith("+00:00")
+    fresh = {(r["source"], r["scope"]): r for r in data["freshness"]}
+    assert fresh[("Prices", "XNYS")]["behind"] == by_symbol["NVDA"]["sessions_behind"]
+    assert fresh[("Alert evaluation", "all")]["status"] == "never"
+    assert fresh[("Fundamentals", "CSCO")]["status"] == "missing"
+    assert any(p.startswith("prices (XNYS) stale") for p in data["problems"])
+
+
+def test_status_table_names_what_is_not_fresh(seeded_db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BUBBLEWATCH_DATABASE_URL", seeded_db_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["status"])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "data freshness at " in result.stdout and " UTC" in result.stdout
+    assert "not fresh prices (XNYS) stale: newest 2026-08-21" in result.stdout
+    assert "not fresh alert evaluation never: alerts never evaluated" in result.stdout
 
 
 def test_init_is_idempotent(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,28 @@ from tests.dashboard.conftest import (
 from tests.dashboard.testdata import PLANTED_WEBHOOK
 
 
+def sessions_behind() -> int:
+    """NYSE sessions from the shared files' last price (2026-08-21) to the last
+    session closed now, counted with numpy and the exchange's published holidays."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from bubblewatch.core.calendar import sessions
+
+    last_closed = sessions("XNYS").last_closed(datetime.now(UTC))
+    holidays = ["2026-09-07", "2026-11-26", "2026-12-25", "2027-01-01", "2027-01-18",
+                "2027-02-15", "2027-03-26", "2027-05-31", "2027-06-18", "2027-07-05",
+                "2027-09-06", "2027-11-25", "2027-12-24"]
+    return int(np.busday_count("2026-08-22", np.datetime64(last_closed) + 1,
+                               holidays=holidays))
+
+
+def sidebar_table(at) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The sidebar's compact freshness table (source, status, behind)."""
+    return next(df.value for df in at.sidebar.dataframe)
+
+
 def frame_with(at, *columns: str) -> pd.DataFrame:
     """The first dataframe shown that has all ``columns``."""
     for df in at.dataframe:
@@ -75,11 +97,18 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     # active alerts: the open PSY episode, not the composite alert whose state moved on
     assert "NVDA: explosive episode started" in text
     assert "composite.score 81" not in text
-    # freshness: the compute run is ok, the alert jobs never ran
+    # freshness is data age: computed minutes ago on prices that end 2026-08-21, months
+    # before today, so stale with the age in trading sessions, as `bubblewatch status` says
     fresh = frame_with(at, "source", "status", "command")
     status = dict(zip(fresh["source"], fresh["status"], strict=True))
-    assert status["Indicators"] == "ok" and status["Alert delivery"] == "missing"
-    assert "Data is stale" in text  # the shared price files end months before today
+    behind = dict(zip(fresh["source"], fresh["behind"], strict=True))
+    assert status["Prices (XNYS)"] == "stale" and status["Indicators"] == "stale"
+    assert behind["Prices (XNYS)"] == behind["Indicators"] == f"{sessions_behind()} sessions"
+    assert status["Alert delivery"] == "failed"  # the planted failed delivery
+    assert all(t == "never" or t.endswith(" UTC") for t in fresh["last_success"])
+    sidebar = sidebar_table(at)
+    assert sidebar["source"].tolist()[:2] == ["Prices (XNYS)", "Fundamentals"]
+    assert "Data is stale" in text and f"{sessions_behind()} sessions behind" in text
     # the movers window selector changes the chart and the URL
     assert "Top movers (1w)" in chart_titles(at)
     at.button_group(key="w_movers").set_value("1m").run()
@@ -344,3 +373,70 @@ def test_uninitialised_database_says_run_init(use_db, tmp_path):
     assert not at.exception
     assert "`bubblewatch init`" in " ".join(i.value for i in at.info)
     assert not at.get("plotly_chart")
+
+
+def _overview(url: str, use_db):  # type: ignore[no-untyped-def]
+    from streamlit.testing.v1 import AppTest
+
+    use_db(url)
+    at = AppTest.from_file(str(APP), default_timeout=90).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("db", ["empty", "computed"])
+def test_alerts_never_evaluated_are_not_an_all_clear(use_db, empty_db_url, computed_db_url, db):
+    """No alert state: the Overview says the alerts were never evaluated, the
+    freshness tables say ``never``; nothing green about alerts."""
+    at = _overview(empty_db_url if db == "empty" else computed_db_url, use_db)
+    infos = " ".join(i.value for i in at.info)
+    assert "**Alerts never evaluated.**" in infos and "not an all-clear" in infos
+    assert not any("No active alerts" in s.value for s in at.success)
+    fresh = frame_with(at, "source", "status", "command").set_index("source")
+    assert fresh.loc["Alert evaluation", "status"] == "never"
+    assert fresh.loc["Alert delivery", "status"] == "never"
+    assert fresh.loc["Indicators", "status"] == ("missing" if db == "empty" else "stale")
+    sidebar = sidebar_table(at).set_index("source")
+    assert sidebar.loc["Alert evaluation", "status"] == "never"
+
+
+def test_no_active_alert_on_stale_data_is_not_green(use_db, dashboard_db, tmp_path):
+    """Alerts evaluated, none holds now, but on data months old: a warning
+    naming the evaluation's date, not a green all-clear."""
+    import sqlite3
+
+    src = dashboard_db[0].removeprefix("sqlite:///")
+    dst = tmp_path / "no-active.sqlite"
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+        b.execute("UPDATE alert_state SET condition = 'none' WHERE rule_id = 'nvda_psy_start'")
+    at = _overview(f"sqlite:///{dst}", use_db)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "No active alerts at the last evaluation" in warnings
+    assert "on data to 2026-08-21" in warnings and "stale" in warnings
+    assert not any("No active alerts" in s.value for s in at.success)
+
+
+def test_status_and_dashboard_agree_on_freshness(app, dashboard_db, monkeypatch):
+    """`bubblewatch status` and the Overview's freshness table are one
+    computation: same sources, statuses and ages on the shared data."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from bubblewatch.app.cli import app as cli
+
+    at = app("overview")
+    shown = frame_with(at, "source", "status", "command")
+    result = CliRunner().invoke(cli, ["status", "--json"])  # same settings as the app
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)["freshness"]
+    as_cli = [(r["source"] if r["scope"] == "all" else f"{r['source']} ({r['scope']})",
+               r["status"], "–" if r["behind"] is None else r["behind"]) for r in printed]
+    as_app = [(s, st, b if b == "–" else int(b.split()[0]))
+              for s, st, b in zip(shown["source"], shown["status"], shown["behind"],
+                                  strict=True)]
+    assert as_cli == as_app
+    prices = next(r for r in printed if r["source"] == "Prices")
+    assert prices["status"] == "stale" and prices["behind"] == sessions_behind()
+    assert prices["unit"] == "sessions" and prices["newest"] == "2026-08-21"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
@@ -11,7 +11,7 @@ from db import queries as dq
 from db import repo
 from db.session import session_scope
 from indicators import registry
-from tests.conftest import SHARED_DATA, load_shared_prices
+from tests.conftest import SHARED_DATA, computed_settings, load_shared_prices
 from tests.dashboard.testdata import PLANTED_WEBHOOK
 
 
@@ -44,9 +44,10 @@ def test_inventory_and_coverage(dashboard_db):
 
 def test_catalog_and_freshness(dashboard_db):
     url, _ = dashboard_db
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
     with session_scope(url) as s:
         cat = dq.indicator_catalog(s)
-        fresh = dq.freshness(s, ["compute", "alerts_deliver"]).set_index("job")
+        fresh = dq.freshness(s, computed_settings(url).universe, now)
         hist = dq.run_history(s)
     row = cat[(cat["indicator"] == "psy") & (cat["key"] == "CSCO")].iloc[0]
     with session_scope(url) as s:
@@ -54,10 +55,13 @@ def test_catalog_and_freshness(dashboard_db):
     assert row["last_date"] == stored.index.max().date()
     meta = registry.get("psy").read_meta(row["meta"])  # the catalog carries the typed metadata
     assert meta.test is not None and meta.test.last_date == row["last_date"]
-    assert fresh.loc["compute", "last_status"] == "ok"
-    assert fresh.loc["compute", "last_ok_finished"].tzinfo is not None
-    assert fresh.loc["alerts_deliver", "runs"] == 0
-    assert {"ingest_prices", "ingest_fundamentals"} <= set(fresh.index)  # found in the log
+    # data age, not job age: computed today on prices that end 2026-08-21
+    (ind,) = fresh.of("Indicators")
+    assert ind.last_run is not None and ind.last_run.tzinfo is not None
+    assert (ind.status, ind.newest, ind.behind) == ("stale", date(2026, 8, 21), 68)
+    # the planted alert rows: states (evaluated), a failed delivery
+    assert fresh.of("Alert evaluation")[0].newest == date(2026, 8, 21)
+    assert fresh.of("Alert delivery")[0].status == "failed"
     assert hist["started_at"].is_monotonic_decreasing
 
 

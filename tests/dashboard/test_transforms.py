@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from dashboard import transforms as tf
+from db.freshness import EVALUATION, FUNDAMENTALS, PRICES, Freshness, FreshnessReport
 from tests.conftest import load_shared_prices
 
 
@@ -32,29 +33,40 @@ def test_top_movers_sorted_by_absolute_move():
     assert out.set_index("symbol").loc["UP", "1w"] == pytest.approx((130 / closes["UP"].iloc[-6] - 1) * 100)
 
 
-def test_freshness_status_rules():
-    now = datetime(2026, 11, 21, 12, tzinfo=UTC)
-    runs = pd.DataFrame([
-        {"job": "a", "last_status": "ok", "last_ok_finished": pd.Timestamp("2026-11-21 06:00", tz="UTC"),
-         "last_error": None},
-        {"job": "b", "last_status": "ok", "last_ok_finished": pd.Timestamp("2026-11-01", tz="UTC"),
-         "last_error": None},
-        {"job": "c", "last_status": "failed", "last_ok_finished": None, "last_error": "boom"},
-        {"job": "e", "last_status": "failed", "last_ok_finished": pd.Timestamp("2026-11-21", tz="UTC"),
-         "last_error": "late"},
-    ])
-    rules = [tf.FreshnessRule(j, j.upper(), 24, f"run {j}") for j in "abcde"]
-    out = tf.freshness_status(runs, rules, now).set_index("job")
-    assert out["status"].to_dict() == {"a": "ok", "b": "stale", "c": "failed", "d": "missing",
-                                       "e": "failed"}
-    assert out.loc["a", "age_h"] == pytest.approx(6.0)
-    assert out.loc["d", "command"] == "run d"
+def _row(source: str, scope: str, status: str, **kw) -> Freshness:  # type: ignore[no-untyped-def]
+    base = {"newest": None, "expected": None, "behind": None, "unit": "sessions",
+            "last_run": None, "detail": f"{source} detail", "command": f"refresh {source}"}
+    return Freshness(source, scope, status, **{**base, **kw})
 
 
-def test_business_days_between():
-    assert tf.business_days_between(date(2026, 8, 21), date(2026, 8, 24)) == 1  # Fri -> Mon
-    assert tf.business_days_between(date(2026, 8, 21), date(2026, 8, 21)) == 0
-    assert tf.business_days_between(date(2026, 8, 21), date(2026, 9, 4)) == 10
+def test_freshness_frame_and_banner():
+    now = datetime(2026, 11, 29, 11, 23, tzinfo=UTC)
+    rows = (
+        _row(PRICES, "XNYS", "stale", newest=date(2026, 8, 21), expected=date(2026, 11, 27),
+             behind=68, last_run=datetime(2026, 11, 29, 9, 5, tzinfo=UTC)),
+        _row(FUNDAMENTALS, "NVDA", "ok", newest=date(2026, 4, 26), behind=0, unit="quarters"),
+        _row(FUNDAMENTALS, "CSCO", "missing", unit="quarters"),
+        _row(EVALUATION, "all", "never"),
+    )
+    report = FreshnessReport(now, rows, ())
+    view = tf.freshness_frame(report.rows)
+    assert list(view.columns) == tf.FRESHNESS_COLUMNS
+    first = view.iloc[0].to_dict()
+    assert first["source"] == "Prices (XNYS)" and first["behind"] == "68 sessions"
+    assert first["newest"] == "2026-08-21" and first["last_success"] == "2026-11-29 09:05 UTC"
+    assert view.iloc[3]["last_success"] == "never" and view.iloc[3]["behind"] == "–"
+    # the sidebar's rows: the companies folded into one, partial (one current, one never)
+    summary = tf.freshness_frame(report.summary)
+    assert list(summary["source"]) == ["Prices (XNYS)", "Fundamentals", "Alert evaluation"]
+    assert list(summary["status"]) == ["stale", "partial", "never"]
+    text = tf.stale_banner_text(report)
+    assert text is not None and text.startswith("**Data is stale** (at 2026-11-29 11:23 UTC)")
+    assert "prices (XNYS) stale: Prices detail" in text
+    assert "alert evaluation never" in text and "never loaded: CSCO" in text
+    # nothing stale, only never evaluated: incomplete, not stale
+    only = FreshnessReport(now, rows[1:2] + rows[3:], ())
+    assert tf.stale_banner_text(only).startswith("**Data is incomplete**")
+    assert tf.stale_banner_text(FreshnessReport(now, rows[1:2], ())) is None
 
 
 def test_component_table_reads_dotcom_at_peak():
