@@ -691,6 +691,64 @@ def sequences_serial_python(paths, minw, lag, ic, bsadf, badf):
 sequences_serial = jit(sequences_serial_python)
 
 
+def tail_bsadf_lag0_python(paths, minw, ntail, out):
+    """BSADF (lag 0) of every row of ``paths`` at its last ``ntail`` points
+    only, into ``out`` (``reps x ntail``; point ``k`` is observation
+    ``n - ntail + k``).
+
+    For each end row the window sums are accumulated afresh from the end back
+    to row 0, centred on the lagged level at the end, so each (start, end)
+    pair costs O(1) and nothing cancels: O(ntail * n) per path instead of the
+    O(n^2) of :func:`sequences_python`, for readers of the last few points
+    (the Phillips-Shi horizon bootstrap). Serial (one thread), as kernels run
+    inside workers must be. A window whose regressor has no variation or
+    that fits perfectly is skipped, as in :func:`block_lag0_python`.
+    """
+    reps = paths.shape[0]
+    nrow = paths.shape[1] - 1
+    for p in range(reps):
+        y = paths[p]
+        for k in range(ntail):
+            e = nrow - ntail + k
+            c = y[e]
+            sx = 0.0
+            sd = 0.0
+            sxx = 0.0
+            sxd = 0.0
+            sdd = 0.0
+            nm = -1.0
+            dm = 0.0
+            for r in range(e, -1, -1):
+                xv = y[r] - c
+                dv = y[r + 1] - y[r]
+                sx += xv
+                sd += dv
+                sxx += xv * xv
+                sxd += xv * dv
+                sdd += dv * dv
+                m = e - r + 1
+                if m < minw:
+                    continue
+                il = 1.0 / m
+                u = sx * il
+                cxx = sxx - sx * u
+                cxd = sxd - sd * u
+                cdd = sdd - sd * sd * il
+                den = cxx * cdd - cxd * cxd
+                num = cxd * abs(cxd) * (m - 2.0)
+                if cxx > 0.0 and den > 0.0 and num * dm > nm * den:
+                    nm = num
+                    dm = den
+            if dm > 0.0:
+                q = nm / dm
+                out[p, k] = math.sqrt(q) if q >= 0.0 else -math.sqrt(-q)
+            else:
+                out[p, k] = np.nan
+
+
+tail_bsadf_lag0 = jit(tail_bsadf_lag0_python)
+
+
 # --------------------------------------------------------------------------- #
 # Critical values: bootstrap paths and quantiles                              #
 # --------------------------------------------------------------------------- #

@@ -584,15 +584,21 @@ def wb_horizon_cv(
     paths = np.empty((reps, length))
     kernels.wb_paths(0.0, np.ascontiguousarray(np.diff(z)[:lag]), phi, resid, idx, mult, paths)
     npts = length - minw - lag
-    bsadf = np.empty((reps, npts))
-    badf = np.empty((reps, npts))
-    if reps * length * length < _PARALLEL_MIN_PAIRS:  # threads cost more than they save
-        kernels.sequences_serial(paths, minw, lag, kernels.IC_FIXED, bsadf, badf)
+    if lag == 0:
+        # only the last ``horizon`` points are read: O(horizon * length) per path
+        tail = np.empty((reps, horizon))
+        kernels.tail_bsadf_lag0(paths, minw, horizon, tail)
     else:
-        kernels.sequences(paths, minw, lag, kernels.IC_FIXED, 1, bsadf, badf)
+        bsadf = np.empty((reps, npts))
+        badf = np.empty((reps, npts))
+        if reps * length * length < _PARALLEL_MIN_PAIRS:  # threads cost more than they save
+            kernels.sequences_serial(paths, minw, lag, kernels.IC_FIXED, bsadf, badf)
+        else:
+            kernels.sequences(paths, minw, lag, kernels.IC_FIXED, 1, bsadf, badf)
+        tail = bsadf[:, npts - horizon:]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN
-        peak = np.nanmax(bsadf[:, npts - horizon:], axis=1)
+        peak = np.nanmax(tail, axis=1)
         return np.nanquantile(peak, LEVELS)
 
 

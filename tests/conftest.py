@@ -111,12 +111,17 @@ def seeded_db_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -
 #: hyperscaler with real SEC facts, and the indices. Baskets keep all their members.
 COMPUTED_SYMBOLS = ("NVDA", "GOOGL", "AMD", "CSCO", "INTC", "^GSPC", "^IXIC")
 #: Cheaper parameters for the computed test database (fewer replications, a shorter
-#: LPPLS span); everything else is the default run.
+#: LPPLS span and Trust resampling, monitors from 2005); everything else is the default run.
 COMPUTED_OVERRIDES = {
     "psy": {"reps": 200},
     "psy_valuation": {"reps": 200},
-    "lppls": {"span": 60, "step": 20},
+    "lppls": {"span": 60, "step": 20, "trust_resamples": 2},
     "regime": {"em_iter": 30},
+    "monitor_ps2020": {"reps": 19, "start": "2005-01-01"},
+    "monitor_hb": {"start": "2005-01-01"},
+    "monitor_ahltz": {"start": "2005-01-01"},
+    "monitor_bd": {"start": "2005-01-01"},
+    "cohort_psy": {"reps": 19},
 }
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts as ch
 from dashboard import data, ui
+from dashboard import lppls_view as lv
 from dashboard import transforms as tf
 
 ctx = ui.context()
@@ -15,7 +16,9 @@ url = ctx.url
 st.title("LPPLS bubble confidence")
 st.caption("Log-periodic power law singularity fits (Filimonov & Sornette 2013) over windows "
            "of 125 to 750 trading days ending on each date; the confidence indicator is the "
-           "share of fits passing the ETH Zurich Financial Crisis Observatory filters.")
+           "share of fits passing the ETH Zurich Financial Crisis Observatory filters, the "
+           "Trust indicator (diamonds) the share of resampled series whose fits still pass "
+           "the stricter Trust filter (median over the windows).")
 
 picked = ui.pick_series(url, "lppls", "Symbol", key="symbol")
 if picked is None:
@@ -44,9 +47,18 @@ if tc is not None and not tc.empty:
               help=f"median tc of the qualified fits ending {tc.index[-1]:%Y-%m-%d}, counted "
                    "from that date")
 
+trust = lv.latest_trust(conf)
+if trust is not None:
+    t1, t2 = st.columns(2)
+    t1.metric(f"Positive-bubble Trust ({trust[0]:%Y-%m-%d})", f"{100 * trust[1]:.0f} %",
+              help="median over the windows of the share of resampled series whose fit "
+                   "(B<0) passes the Trust filter; computed on the latest date of each run "
+                   "unless trust_on=all")
+    t2.metric("Negative-bubble Trust", f"{100 * trust[2]:.0f} %")
+
 frame = conf.join(price.rename("close"), how="outer")
-ui.chart(ch.lppls_chart(price, conf, symbol=symbol), frame, f"lppls-{symbol}", key="lppls",
-         about=ui.about_run(info))
+ui.chart(lv.add_trust(ch.lppls_chart(price, conf, symbol=symbol), conf), frame,
+         f"lppls-{symbol}", key="lppls", about=ui.about_run(info))
 ui.run_caption(info)
 
 st.subheader("Critical-time distribution")

@@ -262,11 +262,26 @@ def _explosive(rng: np.random.Generator, n: int, te: int, rho: float = 1.05) -> 
     return x
 
 
+def _slow_long_run_variance(u: np.ndarray) -> tuple[float, int]:
+    """Bartlett long-run variance with the Andrews (1991) AR(1) bandwidth
+    capped at rho = 0.7 (Kurozumi 2002), written as plain loops."""
+    m = len(u)
+    num = sum(u[t] * u[t - 1] for t in range(1, m))
+    den = sum(u[t - 1] ** 2 for t in range(1, m))
+    rho = max(-0.7, min(0.7, num / den))
+    band = min(math.floor(1.1447 * (4 * rho ** 2 * m / ((1 + rho) ** 2 * (1 - rho) ** 2))
+                          ** (1 / 3)), m - 1)
+    total = sum(v * v for v in u) / m
+    for j in range(1, band + 1):
+        gamma = sum(u[t] * u[t - j] for t in range(j, m)) / m
+        total += 2 * (1 - j / (band + 1)) * gamma
+    return total, band
+
+
 def test_coexplosive_statistic_matches_slow_reference() -> None:
     rng = np.random.default_rng(1)
     x = _explosive(rng, 120, 60)
     y = 2.0 + 0.7 * np.concatenate([np.full(2, x[0]), x[:-2]]) + rng.standard_normal(120)
-    res = coexplosive_test(y, x, lag=2, reps=99)
     yy, xx = y[2:], x[:-2]
     xm = np.column_stack([np.ones(118), xx])
     u = yy - xm @ np.linalg.lstsq(xm, yy, rcond=None)[0]
@@ -274,9 +289,40 @@ def test_coexplosive_statistic_matches_slow_reference() -> None:
     for v in u:
         part += v
         total += part * part
-    expected = total / (118 ** 2 * float(np.mean(u * u)))
-    assert res.statistic == pytest.approx(expected, rel=1e-10)
+    lrv, band = _slow_long_run_variance(u)
+    res = coexplosive_test(y, x, lag=2, reps=99)
+    assert res.variance == "long_run" and res.bandwidth == band
+    assert res.statistic == pytest.approx(total / (118 ** 2 * lrv), rel=1e-10)
+    short = coexplosive_test(y, x, lag=2, reps=99, variance="short_run")
+    assert short.statistic == pytest.approx(total / (118 ** 2 * float(np.mean(u * u))),
+                                            rel=1e-10)
     assert res.nobs == 118 and res.slope == pytest.approx(0.7, abs=0.05)
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    e = rng.standard_normal(n)
+    u = np.empty(n)
+    u[0] = e[0]
+    for t in range(1, n):
+        u[t] = phi * u[t - 1] + e[t]
+    return u
+
+
+def test_coexplosive_size_with_serially_correlated_residuals() -> None:
+    """Tied series whose deviations persist (AR(1) with 0.5): divided by the
+    short-run variance the statistic rejects the true null far too often; the
+    long-run variance brings the rate back near its nominal 5%."""
+    rng = np.random.default_rng(21)
+    mc = 150
+    rej = {"long_run": 0, "short_run": 0}
+    for _ in range(mc):
+        x = _explosive(rng, 120, 70)
+        y = 1 + 0.8 * x + _ar1(rng, 120, 0.5)
+        for v in rej:
+            rej[v] += coexplosive_test(y, x, lag=0, reps=99, seed=None, variance=v).reject
+    band = Z_TOL * math.sqrt(0.05 * 0.95 / mc)
+    assert rej["long_run"] / mc < 0.05 + band + 0.03  # documented: about 8% at phi = 0.5
+    assert rej["short_run"] / mc > 0.25  # documented: about 40%
 
 
 def test_coexplosive_lag_selection_recovers_the_lead() -> None:
@@ -302,7 +348,9 @@ def test_coexplosive_size_and_power() -> None:
     band = Z_TOL * math.sqrt(0.05 * 0.95 / mc)
     assert abs(size_h / mc - 0.05) < band
     assert abs(size_het / mc - 0.05) < band
-    assert power / mc > 0.8
+    # the long-run variance costs power: about half of the unrelated bubbles are
+    # told apart (benchmarks/sim_coexplosive.py), never most of them
+    assert 0.3 < power / mc < 0.75
 
 
 def test_cohort_reading_on_a_common_bubble_and_on_random_walks() -> None:
