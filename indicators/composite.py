@@ -86,6 +86,13 @@ COMPONENTS: tuple[Component, ...] = (
               "0 when half the required AI revenue is covered, 100 when none is"),
 )
 COMMON = ("runup", "psy", "lppls", "vol", "regime")
+#: People's names of the components (dashboard bars, alerts, export headers).
+COMPONENT_LABELS: dict[str, str] = {
+    "runup": "Two-year run-up", "psy": "Explosive price episodes (PSY)",
+    "lppls": "LPPLS bubble confidence", "vol": "Volatility", "regime": "Crash-regime probability",
+    "valuation": "Valuation against own history", "capex": "Capex growth",
+    "earnings_quality": "Receivables drift (DSO)", "revenue_gap": "AI revenue gap",
+}
 
 #: Risk bands of the score: the lower edges of every band but the first, and the
 #: band names. The dashboard and the default ``composite-ai-band`` alert rule use them.
@@ -375,8 +382,8 @@ INDICATOR = Indicator(
                                "the same over the price-based components both cohorts have"),
         "coverage": Column("Coverage", "fraction 0-1",
                            "share of the total weight whose component had data"),
-        **{f"c_{c.name}": Column(f"Component: {c.name}", "score 0-100",
-                                 f"{c.source} mapped to 0-100 ({c.rule}); weight {c.weight}")
+        **{f"c_{c.name}": Column(COMPONENT_LABELS[c.name], "score 0-100",
+                                 f"{c.rule}; weight {c.weight:.2f} of the score")
            for c in COMPONENTS},
     },
     params=CompositeParams,
