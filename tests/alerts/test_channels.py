@@ -28,9 +28,11 @@ def message(target: str, channel: str = "email"):  # type: ignore[no-untyped-def
 
 def test_rendering_escapes_and_links() -> None:
     m = message("a@example.org")
-    assert VIEW.link == (
-        "http://dash.local:8501/explosiveness?indicator=psy&key=%5EIXIC&symbol=%5EIXIC")
-    assert dashboard_link("http://d/", "composite", "ai") == "http://d/?indicator=composite&key=ai&symbol=ai"
+    assert VIEW.link == "http://dash.local:8501/explosiveness?symbol=%5EIXIC"
+    assert dashboard_link("http://d/", "composite", "ai") == "http://d/?symbol=ai"
+    assert dashboard_link("http://d", "analog", "nvda_csco") == "http://d/analog?pair=nvda_csco"
+    # no public address configured: no link at all (never a 127.0.0.1 one)
+    assert dashboard_link(None, "psy", "NVDA") == ""
     assert "&lt;b&gt;explosive&lt;/b&gt; &amp; rising" in m.html and "<b>explosive" not in m.html
     assert "Figure:    2.31" in m.text and "Threshold: 1.48" in m.text
     section = m.blocks[1]["text"]["text"]
