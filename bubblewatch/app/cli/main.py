@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -17,11 +18,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bubblewatch.app.cli.common import cli_errors, split_list
+from bubblewatch.app.cli.common import App, cli_errors, split_list, utc_text
 from bubblewatch.core.console import configure_logging, console, err_console, progress
 from bubblewatch.core.settings import get_settings
 
-app = typer.Typer(
+app = App(
     name="bubblewatch",
     help="Watch the AI build-out against the dot-com build-out: ingest, compute, alert, show.",
     no_args_is_help=True,
@@ -37,7 +38,8 @@ class Source(str, Enum):
 
 @app.callback()
 def main(
-    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+    log_level: Annotated[str | None, typer.Option(
+        metavar="LEVEL", help="DEBUG, INFO, WARNING or ERROR.")] = None,
 ) -> None:
     with cli_errors():
         configure_logging(log_level or get_settings().log_level)
@@ -72,9 +74,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 def ingest(
     source: Annotated[Source, typer.Option(help="Live source to pull from.")] = Source.all,
     from_dir: Annotated[Path | None, typer.Option(
-        "--from-dir", help="Load DIR/prices/*.csv and DIR/edgar/CIK*.json instead (offline).",
+        "--from-dir", metavar="DIR", help="Load DIR/prices/*.csv and DIR/edgar/CIK*.json instead (offline).",
         file_okay=False)] = None,
-    symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols (default: all).")] = None,
+    symbols: Annotated[str | None, typer.Option(
+        metavar="A,B", help="Comma-separated symbols (default: all).")] = None,
     full: Annotated[bool, typer.Option(help="Re-download full history (Yahoo).")] = False,
 ) -> None:
     """Pull prices and fundamentals into the database (idempotent)."""
@@ -156,8 +159,8 @@ def status(
                             "last_date": last.isoformat() if last else None, "facts": nf})
         jobs = {
             job: None if r is None else {
-                "status": r.status, "started_at": r.started_at.isoformat(),
-                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "status": r.status, "started_at": _iso_utc(r.started_at),
+                "finished_at": _iso_utc(r.finished_at) if r.finished_at else None,
                 "rows": r.rows, "error": r.error,
             }
             for job, r in runs.items()
@@ -174,16 +177,23 @@ def status(
                           row["last_date"] or "-", str(row["facts"]))
         console.print(table)
         jt = Table(title="last runs")
-        for col in ("job", "status", "started", "rows", "error"):
+        for col in ("job", "status", "started (UTC)", "rows", "error"):
             jt.add_column(col)
         for job, r in jobs.items():
             if r is None:
                 jt.add_row(job, "never", "-", "-", "")
             else:
                 colour = {"ok": "green", "partial": "yellow"}.get(r["status"], "red")
-                jt.add_row(job, f"[{colour}]{r['status']}[/]", r["started_at"][:19], str(r["rows"]),
+                jt.add_row(job, f"[{colour}]{r['status']}[/]",
+                           utc_text(runs[job].started_at).removesuffix(" UTC"), str(r["rows"]),
                            (r["error"] or "")[:80])
         console.print(jt)
+
+
+def _iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with the zone (``+00:00``); a naive time is taken as UTC."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat(timespec="seconds")
 
 
 @app.command()
