@@ -1,9 +1,12 @@
-"""Shared chrome around every page: the sidebar, the stale-data banner and
-the data-freshness panel."""
+"""Shared chrome around every page: the favicon (drawn here, so nothing is
+fetched from the internet), the sidebar, the stale-data banner and the
+data-freshness panel."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -26,8 +29,25 @@ FRESHNESS_RULES: tuple[FreshnessRule, ...] = (
 #: Business days after which the newest price counts as stale.
 MAX_PRICE_AGE_BDAYS = 3
 
+#: Headers of the freshness table.
+FRESHNESS_COLUMNS = {"source": "Source", "status": "Status", "last_success": "Last success",
+                     "age": "Age", "last_error": "Last error", "command": "Refresh with"}
+
 #: Background colour of each freshness status in the table.
 STATUS_COLOR = {"ok": "#DFF2E1", "stale": "#FCE8C8", "failed": "#F8D0CD", "missing": "#ECECEC"}
+
+
+@cache
+def favicon() -> Any:
+    """The page icon: a small bubble drawn in memory (Streamlit would fetch a
+    ``:material/...:`` or emoji icon from a font CDN)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((6, 6, 58, 58), fill=(228, 87, 46, 255))
+    draw.ellipse((18, 16, 30, 28), fill=(255, 255, 255, 200))
+    return img
 
 
 def today() -> date:
@@ -80,15 +100,16 @@ def freshness_panel(url: str) -> pd.DataFrame:
     last, age = price_age(url)
     view = status.assign(
         last_success=status["last_success"].map(
-            lambda t: "never" if t is None or pd.isna(t) else f"{pd.Timestamp(t):%Y-%m-%d %H:%M} UTC"),
+            lambda t: "never" if t is None or pd.isna(t) else ui.when(t)),
         age=status["age_h"].map(lambda h: "–" if pd.isna(h) else
                                 (f"{h:.0f} h" if h < 48 else f"{h / 24:.0f} days")),
+        last_error=status["last_error"].map(lambda e: e if isinstance(e, str) and e else "–"),
     )[["source", "status", "last_success", "age", "last_error", "command"]]
+    view = ui.table_view(view, FRESHNESS_COLUMNS)
     styled = view.style.map(lambda v: f"background-color: {STATUS_COLOR.get(v, '')}"
-                            if v in STATUS_COLOR else "", subset=["status"])
+                            if v in STATUS_COLOR else "", subset=["Status"])
     st.dataframe(styled, hide_index=True, key="freshness_table",
-                 column_config={"last_error": st.column_config.TextColumn("last error",
-                                                                           width="medium")})
+                 column_config={"Last error": st.column_config.TextColumn(width="medium")})
     if last is not None:
         st.caption(f"Newest price in the database: {last:%Y-%m-%d} "
                    f"({age} business days ago).")

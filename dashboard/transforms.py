@@ -8,6 +8,7 @@ database as the compute job stored it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from indicators.vocabulary import component_label
 
 #: The Nasdaq Composite's record close of the dot-com era (5,048.62 on 2000-03-10).
 DOTCOM_PEAK = date(2000, 3, 10)
@@ -163,8 +166,9 @@ def component_table(
     Returns
     -------
     DataFrame
-        ``component, weight, ai, dotcom_peak, ai_date, dotcom_date`` with
-        scores 0-100 (NaN where a side has no value).
+        ``component, label, weight, ai, dotcom_peak, ai_date, dotcom_date`` with
+        scores 0-100 (NaN where a side has no value); ``label`` is the
+        component's name for people (its composite column label).
     """
     weights = dict(weights or {})
     names = sorted({c[2:] for c in [*ai.columns, *dotcom.columns] if str(c).startswith("c_")},
@@ -175,30 +179,63 @@ def component_table(
         a = score_at(ai[col], ai.index.max()) if col in ai.columns and not ai.empty else None
         d = score_at(dotcom[col], peak) if col in dotcom.columns and not dotcom.empty else None
         recs.append({
-            "component": n, "weight": weights.get(n, np.nan),
+            "component": n, "label": component_label(n), "weight": weights.get(n, np.nan),
             "ai": a[1] if a else np.nan, "dotcom_peak": d[1] if d else np.nan,
             "ai_date": a[0].date() if a else None, "dotcom_date": d[0].date() if d else None,
         })
-    return pd.DataFrame(recs, columns=["component", "weight", "ai", "dotcom_peak", "ai_date",
-                                       "dotcom_date"])
+    return pd.DataFrame(recs, columns=["component", "label", "weight", "ai", "dotcom_peak",
+                                       "ai_date", "dotcom_date"])
+
 
 
 # --------------------------------------------------------------------------- episodes
 #: Readable names of the stored episode attributes (``attr_<name>`` columns).
-EPISODE_COLUMNS = {"duration": "observations above cv", "peak_bsadf": "peak BSADF",
-                   "peak_stat": "peak statistic"}
+EPISODE_COLUMNS = {"duration": "Observations above the critical value",
+                   "peak_bsadf": "Peak BSADF", "peak_stat": "Peak statistic"}
+#: Readable names of the episode table's own columns.
+EPISODE_HEADERS = {"kind": "Direction", "start": "Start", "end": "End", "peak": "Peak",
+                   "ongoing": "Ongoing", "calendar days": "Calendar days"}
+#: How a PSY episode kind reads.
+EPISODE_KINDS = {"positive": "explosive rise", "negative": "explosive fall"}
 
 
 def episode_table(eps: pd.DataFrame) -> pd.DataFrame:
-    """Stored episodes as a table for people: newest first, ``attr_*`` columns
-    named in words, and ``calendar days`` from start to end (None while ongoing)."""
+    """Stored episodes as a table for people: newest first, every column
+    named in words, the direction in words, ``Calendar days`` from start to
+    end (empty while ongoing)."""
     view = eps.drop(columns=[c for c in ("indicator", "key") if c in eps.columns])
     days = [(pd.Timestamp(e) - pd.Timestamp(s)).days if e is not None and pd.notna(e) else None
             for s, e in zip(view["start"], view["end"], strict=True)]
     view = view.assign(**{"calendar days": days})
-    names = {c: EPISODE_COLUMNS.get(c[5:], c[5:].replace("_", " "))
+    if "kind" in view.columns:
+        view["kind"] = view["kind"].map(lambda k: EPISODE_KINDS.get(str(k), str(k)))
+    if "ongoing" in view.columns:
+        view["ongoing"] = view["ongoing"].map(lambda v: "yes" if bool(v) else "no")
+    names = {c: EPISODE_COLUMNS.get(c[5:], c[5:].replace("_", " ").capitalize())
              for c in view.columns if c.startswith("attr_")}
-    return view.rename(columns=names).sort_values("start", ascending=False)
+    view = view.sort_values("start", ascending=False)
+    return view.rename(columns={**names, **EPISODE_HEADERS})
+
+
+@dataclass(frozen=True, slots=True)
+class ExceedanceSummary:
+    """How often a statistic was above its critical value: ``above`` of
+    ``total`` observations, first and last such date."""
+
+    above: int
+    total: int
+    first: date | None
+    last: date | None
+
+
+def exceedances(stat: pd.Series, cv: pd.Series) -> ExceedanceSummary:
+    """Observations where ``stat`` (BSADF) is above ``cv`` (its critical value),
+    on the dates both have."""
+    both = pd.concat([stat.rename("s"), cv.rename("c")], axis=1).dropna()
+    hit = both.index[both["s"] > both["c"]]
+    return ExceedanceSummary(len(hit), len(both),
+                             hit.min().date() if len(hit) else None,
+                             hit.max().date() if len(hit) else None)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -280,6 +317,17 @@ def reference_series(ref: pd.DataFrame, *, entity: str | Sequence[str] | None = 
     out = ref[match(ref["entity"], entity) & match(ref["metric"], metric)].copy()
     out["period_end"] = pd.to_datetime(out["period_end"])
     return out.dropna(subset=["period_end"]).sort_values("period_end").set_index("period_end")
+
+
+def sources_in_words(ref: pd.DataFrame) -> pd.Series:
+    """The ``source`` of each reference figure with the keys of other figures
+    it was computed from (``csco_close_peak_2000``) replaced by their labels."""
+    if ref is None or ref.empty or "source" not in ref.columns:
+        return pd.Series(dtype=object)
+    labels = dict(zip(ref["key"].astype(str), ref["label"].astype(str), strict=True))
+    pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(labels, key=len,
+                                                                          reverse=True)) + r")\b")
+    return ref["source"].astype(str).map(lambda t: pattern.sub(lambda m: labels[m.group(1)], t))
 
 
 def to_calendar_quarter(series: pd.Series) -> pd.Series:

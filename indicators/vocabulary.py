@@ -75,6 +75,25 @@ def component_label(name: str) -> str:
     return component(name).label
 
 
+def words(indicator: str, text: str) -> str:
+    """``text`` (a stored note) with the indicator's machine field names
+    (``ret_2y_net``, ``runup.ret_2y``) replaced by their labels."""
+    cols = registry.get(indicator).columns
+
+    def dotted(m: re.Match[str]) -> str:
+        ind, fld = m.group(1), m.group(2)
+        try:
+            return label(ind, fld)
+        except Exception:  # noqa: BLE001 - not an indicator field: leave the text as it is
+            return m.group(0)
+
+    text = re.sub(r"(?<![\w./-])([a-z][a-z0-9_]+)\.([a-z][a-z0-9_]+)(?![\w(/-])", dotted, text)
+    for name in sorted(cols, key=len, reverse=True):
+        if "_" in name or any(ch.isdigit() for ch in name):
+            text = re.sub(rf"(?<![\w`-]){re.escape(name)}(?![\w`-])", cols[name].label, text)
+    return text
+
+
 # --------------------------------------------------------------------------- values
 def _pct(v: float, signed: bool) -> str:
     p = 100.0 * v
@@ -108,7 +127,8 @@ def format_value(unit: str, value: float | None) -> str:
     if low.startswith("1 = yes"):
         return "yes" if v >= 0.5 else "no"
     if low in ("days", "trading days") or low.startswith("trading days"):
-        return f"{v:,.0f} {'trading days' if low.startswith('trading') else 'days'}"
+        num = f"{v:,.1f}" if 0 < abs(v) < 10 else f"{v:,.0f}"
+        return f"{num} {'trading days' if low.startswith('trading') else 'days'}"
     if low == "count":
         return f"{v:,.0f}"
     if low in ("t-statistic", "log price", "log points") or low.startswith("ratio"):
@@ -125,8 +145,8 @@ def format_field(indicator: str, field: str, value: float | None) -> str:
 #: What a machine key looks like in text meant for people: ``a.b`` names,
 #: ``snake_case`` field names, and Python's or pandas' empty values.
 RAW_KEY_PATTERNS: dict[str, re.Pattern[str]] = {
-    "dotted key": re.compile(r"(?<![\w./-])[a-z][a-z0-9_]+\.[a-z][a-z0-9_]+(?![\w(/-])"),
-    "snake_case name": re.compile(r"(?<![\w./-])[a-z][a-z0-9]*_[a-z0-9_]+(?![\w/-])"),
+    "dotted key": re.compile(r"(?<![\w./@-])[a-z][a-z0-9_]+\.[a-z][a-z0-9_]+(?![\w(/-])"),
+    "snake_case name": re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*_[a-z0-9_]+(?![\w/@-])"),
     "None": re.compile(r"\bNone\b"),
     "nan": re.compile(r"(?<![\w.])(nan|NaN|NaT|<NA>)(?![\w])"),
     "field name": re.compile(r"(?<![\w./-])[a-z]{2,}[0-9]{2,}(?![\w/-])"),
@@ -134,8 +154,8 @@ RAW_KEY_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 _URL = re.compile(r"https?://\S+|mailto:\S+")
 #: Inline code people may see: commands and options they type, settings variables,
-#: file paths and the database URL.
-_COMMAND = re.compile(r"`(?:bubblewatch |BUBBLEWATCH_|--)[^`\n]*`|`[^`\n]*[/\\<][^`\n]*`")
+#: TOML tables of the rules file, file paths and the database URL.
+_COMMAND = re.compile(r"`(?:bubblewatch |BUBBLEWATCH_|--|\[)[^`\n]*`|`[^`\n]*[/\\<][^`\n]*`")
 
 
 def raw_keys(text: str) -> list[str]:

@@ -84,8 +84,7 @@ else:
         if field in last.index and pd.notna(last[field]):
             col.metric(label, f"{100 * last[field]:+.0f} %" if field.endswith("yoy")
                        else f"{100 * last[field]:.0f} %")
-    if meta is not None and meta.note:
-        st.caption(meta.note)
+    ui.note("capex", meta.note if meta is not None else None)
 
     if quarterly.empty:
         ui.missing_indicator("capex", "hyperscalers")
@@ -117,8 +116,9 @@ else:
                    f"telecom figure ({series}, {peak_tel:,.0f} USD bn in {when:%Y}).")
         if not figures.empty:
             with st.expander("Sources of the telecom figures"):
-                st.dataframe(figures, hide_index=True, key="telecom_sources",
-                             column_config={"source": st.column_config.TextColumn(width="large")})
+                ui.table(figures[["label", "value", "source"]], key="telecom_sources",
+                         names={"label": "Figure", "value": "Value", "source": "Source"},
+                         column_config={"Source": st.column_config.TextColumn(width="large")})
 
 st.divider()
 
@@ -127,10 +127,8 @@ st.subheader("The revenue gap (Sequoia: AI's $600B question)")
 st.caption("Nvidia data-centre revenue run-rate × 2 (the rest of the data-centre cost) × 2 "
            "(a 50 % gross margin for whoever sells AI) = the revenue AI must earn to pay for "
            "the build-out (Cahn, Sequoia 2024); against it the AI revenue actually reported.")
-GAP_LABELS = {"required_revenue": "Required AI revenue",
-              "ai_revenue_reported": "Reported AI revenue",
-              "dc_run_rate": "Nvidia data-centre run-rate",
-              "gap_assumed": "Gap (vs assumed AI revenue)"}
+GAP_LABELS = ui.labels("revenue_gap", ["required_revenue", "ai_revenue_reported", "dc_run_rate",
+                                        "gap_assumed"])
 gap_keys = data.keys_of(url, "revenue_gap")
 if not gap_keys:
     ui.missing_indicator("revenue_gap")
@@ -146,9 +144,11 @@ else:
         gunit = gmeta.unit if gmeta is not None else None
         shown = pd.DataFrame({c: tf.to_usd_bn(gap[c].dropna(), gunit) for c in cols})
         last = shown.ffill().iloc[-1]
-        mcols = st.columns(len(cols))
-        for col, (name, v) in zip(mcols, last.items(), strict=True):
-            col.metric(GAP_LABELS[name], f"{v:,.0f} USD bn a year")
+        st.caption(f"Latest quarter ({ui.day(gap.index.max())}), annualised, in USD bn a year:")
+        items = list(last.items())
+        for i in range(0, len(items), 2):  # two a row: the labels need the width
+            for col, (name, v) in zip(st.columns(2), items[i:i + 2], strict=False):
+                col.metric(GAP_LABELS[name], f"{v:,.0f}", help=ui.explain("revenue_gap", name))
         ui.chart(ch.series_chart(shown, title="Required vs reported AI revenue (annualised)",
                                  y_title="USD bn a year", unit="USD bn", labels=GAP_LABELS,
                                  colors={"required_revenue": ch.AI_COLOR,
@@ -156,6 +156,6 @@ else:
                  gap, f"revenue-gap-{gkey}", key="revenue_gap", about=ui.about_run(ginfo))
         params = (ginfo or {}).get("params") or {}
         if params:
-            st.caption("Assumptions (indicator parameters): "
-                       + ", ".join(f"{k} = {v}" for k, v in params.items()))
+            st.caption("Assumptions: " + "; ".join(
+                "{}: {}".format(*ui.param_text("revenue_gap", k, v)) for k, v in params.items()))
         ui.run_caption(ginfo)

@@ -75,7 +75,9 @@ else:
     if missing:
         items = missing.items()
         st.caption("Components without data, left out of the AI score (weights rescaled): "
-                   + "; ".join(f"`{m}`" + (f" ({why})" if why else "") for m, why in items)
+                   + "; ".join(ui.component_label(m)
+                               + (f" ({ui.words('composite', why)})" if why else "")
+                               for m, why in items)
                    + f". Run `{ui.CMD_COMPUTE}` after loading the data they need.")
     ui.run_caption(info)
     hist = pd.DataFrame({"ai": ai["score"]})

@@ -15,6 +15,7 @@ from dashboard.downloads import read_back
 from db.dashboard_queries import MASK, close_series
 from db.session import session_scope
 from indicators.analog import runup_start_position
+from indicators.vocabulary import component_label, words
 from tests.dashboard.conftest import (
     APP,
     PAGES,
@@ -52,17 +53,17 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     assert metric(at, "Dot-com peak") == str(peak)
     assert "Score components" in chart_titles(at)
     for name, why in facts["composite_missing"].items():  # every missing component named
-        assert f"`{name}` ({why})" in text
+        assert f"{component_label(name)} ({words('composite', why)})" in text
     # the gauge carries the dot-com peak as its threshold mark
     gauge = next(s for s in chart_specs(at) if s["data"][0]["type"] == "indicator")
     assert gauge["data"][0]["gauge"]["threshold"]["value"] == pytest.approx(
         facts["dotcom_peak_score"])
     # active alerts: the open PSY episode, not the composite alert whose state moved on
-    assert "NVDA: explosive episode started" in text
-    assert "composite.score 81" not in text
+    assert "NVIDIA (NVDA): explosive rise under way since 2026-05-22" in text
+    assert "Bubble-risk score 81 / 100" not in text
     # freshness: the compute run is ok, the alert jobs never ran
-    fresh = frame_with(at, "source", "status", "command")
-    status = dict(zip(fresh["source"], fresh["status"], strict=True))
+    fresh = frame_with(at, "Source", "Status", "Refresh with")
+    status = dict(zip(fresh["Source"], fresh["Status"], strict=True))
     assert status["Indicators"] == "ok" and status["Alert delivery"] == "missing"
     assert "Data is stale" in text  # the shared price files end months before today
     # the movers window selector changes the chart and the URL
@@ -103,7 +104,11 @@ def test_analog_pair_and_anchor_selectors(app, dashboard_db, downloads):
     # another anchor: named events, defaulting to the stored run's ChatGPT / Netscape IPO
     at.selectbox(key="w_anchor").set_value("event").run()
     assert at.query_params["anchor"] == "event"
-    assert any("chatgpt ↔ netscape_ipo" in t for t in chart_titles(at))
+    from ingest.reference import reference_events
+
+    titles = {e["key"]: e["title"] for e in reference_events()}
+    want = f"{titles['chatgpt']} ↔ {titles['netscape_ipo']}"  # the events by their titles
+    assert any(want in t for t in chart_titles(at)), chart_titles(at)
     # run-up starts: the analog indicator's rule on the same closes
     at.selectbox(key="w_anchor").set_value("runup").run()
     with session_scope(dashboard_db[0]) as s:
@@ -133,7 +138,36 @@ def test_explosiveness_symbol_and_critical_value(app, dashboard_db):
     at.button_group(key="w_cv").set_value("cv99").run()
     assert any(m.label == "99 % critical value" for m in at.metric)
     assert "99 % critical value" in {t["name"] for t in chart_specs(at)[0]["data"]}
-    assert len(frame_with(at, "kind", "start", "calendar days", "observations above cv")) == facts["psy_episodes_NVDA"]
+    episodes = frame_with(at, "Direction", "Start", "Calendar days",
+                          "Observations above the critical value")
+    assert len(episodes) == facts["psy_episodes_NVDA"]
+
+
+def test_explosiveness_says_why_cisco_has_no_episode(app, dashboard_db):
+    """CSCO's whole-sample GSADF does not reject, so exuber's rule dates no episode:
+    the page says so, with the figures of the stored test, how often BSADF was
+    above its critical value in the dates shown, and the options that would date
+    episodes."""
+    from db import repo
+    from indicators import registry
+
+    url, facts = dashboard_db
+    with session_scope(url) as s:
+        (run,) = repo.latest_runs(s, "psy", "CSCO")
+        wide = repo.indicator_wide(s, "psy", "CSCO")
+    test = registry.get("psy").read_meta(run.meta).test
+    assert facts["psy_episodes_CSCO"] == 0 and not test.rejected and test.require_rejection
+    at = app("explosiveness", symbol="CSCO")
+    at.slider(key="w_window").set_value((date(1998, 1, 1), date(2000, 12, 29))).run()
+    text = page_text(at)
+    both = wide.loc["1998-01-01":"2000-12-29", ["bsadf", "cv95"]].dropna()
+    above = int((both["bsadf"] > both["cv95"]).sum())
+    assert above > 0  # explosive weeks there were, yet no episode
+    assert "because the whole-sample test does not reject" in text
+    assert f"is {test.gsadf:.2f}, below its 95% critical value {test.gsadf_cv_at(0.95):.2f}" \
+        in text
+    assert f"in {above} of {len(both)} weeks" in text
+    assert "--param require_rejection=false" in text and "--param start=1995-01-01" in text
 
 
 def test_lppls_confidence_and_tc(app, dashboard_db, downloads):
@@ -168,13 +202,13 @@ def test_capex_and_revenue_gap(app, dashboard_db):
                    if t["type"] == "bar" and t["name"] == "US carriers, equipment")
     assert values(telecom["y"]).max() == pytest.approx(facts["telecom_us_equipment_peak_bn"])
     assert "Required vs reported AI revenue (annualised)" in titles
-    assert "tco_multiplier = 2.0" in page_text(at)
+    assert "Total data-centre cost per dollar of GPUs: 2.0" in page_text(at)
 
 
 def test_valuation_and_vendor_financing(app, dashboard_db):
     _, facts = dashboard_db
     at = app("valuation")
-    assert metric(at, "P/E (TTM)").endswith("×")
+    assert metric(at, "Trailing P/E").endswith("×")
     spec = chart_specs(at)[0]
     assert spec["layout"]["yaxis"]["type"] == "log"
     peak_pe = facts["csco_peak_pe"]
@@ -188,23 +222,23 @@ def test_valuation_and_vendor_financing(app, dashboard_db):
     # shown rounded to whole multiples: allow the rounding of today's P/E
     assert pe[1:] == pytest.approx([pe[0] / 0.75, pe[0] / 0.5, pe[0] / 0.25], abs=0.5 / 0.25 + 0.5)
     assert any(t.startswith("NVDA: DSO") for t in chart_titles(at))
-    dotcom = frame_with(at, "entity", "metric", "source_tag")
-    assert {"CSCO", "Lucent"} & set(dotcom["entity"])
-    assert dotcom["source"].str.startswith("http").all()
+    dotcom = frame_with(at, "Who", "Figure", "Source")
+    assert {"CSCO", "Lucent"} & set(dotcom["Who"])
+    assert dotcom["Source"].str.startswith("http").all()
 
 
 def test_alerts_page_masks_secrets(app):
     at = app("alerts")
     assert metric(at, "Active alerts") == "1"
     assert metric(at, "Failed") == "1"
-    deliveries = frame_with(at, "status", "subscriber", "target")
+    deliveries = frame_with(at, "Status", "Subscriber", "Target")
     shown = deliveries.astype(str).to_csv()
     assert "plantedSecretXYZ" not in shown and MASK in shown
     assert PLANTED_WEBHOOK not in page_text(at)
     # Slack targets are the name of an environment variable, which may be shown
-    assert "DESK_SLACK_WEBHOOK" in set(deliveries["target"])
+    assert "DESK_SLACK_WEBHOOK" in set(deliveries["Target"])
     at.multiselect(key="w_delivery_status").set_value(["sent"]).run()
-    assert set(frame_with(at, "status", "subscriber", "target")["status"]) == {"sent"}
+    assert set(frame_with(at, "Status", "Subscriber", "Target")["Status"]) == {"sent"}
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
