@@ -178,8 +178,11 @@ def _intro(events: Sequence[EventView], kind: str, subscriber: str) -> str:
 
 
 def _facts(e: EventView) -> list[tuple[str, str]]:
-    return [("Figure", e.value_text), ("Threshold", e.threshold_text),
-            ("As of", f"{e.as_of.isoformat()} ({DATE_NOTE})"), ("Severity", e.severity),
+    """Figure, threshold (when the rule has one), date, severity and rule."""
+    facts = [("Figure", e.value_text)]
+    if e.threshold_text and e.threshold_text not in ("no value", "n/a"):
+        facts.append(("Threshold", e.threshold_text))
+    return [*facts, ("As of", f"{e.as_of.isoformat()} ({DATE_NOTE})"), ("Severity", e.severity),
             ("Rule", e.rule_label or e.title)]
 
 
@@ -291,7 +294,7 @@ def _blocks(events: Sequence[EventView], key: str, subject: str, intro: str,
         head.append(_section(_mrkdwn(intro)))
     footer = [{"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(
         "bubblewatch" + (f" · <{public_url}|dashboard>" if public_url else "")
-        + f" · delivery `{key}`", SLACK_MAX_TEXT)}]}]
+        + f" · delivery {key}", SLACK_MAX_TEXT)}]}]
     body: list[dict[str, Any]] = []
     if len(events) <= SLACK_FULL_EVENTS:
         for e in events:
