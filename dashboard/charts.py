@@ -176,7 +176,8 @@ def components_chart(table: pd.DataFrame, *, ai_label: str = "AI today",
     and for the dot-com cohort at its peak. ``table`` is
     :func:`dashboard.transforms.component_table` output."""
     names = table["label"] if "label" in table.columns else table["component"]
-    labels = [f"{c} (weight {w:.0%})" if pd.notna(w) else str(c)
+    # wrapped, so the bars keep their width on a phone
+    labels = [wrap_title(f"{c} (weight {w:.0%})" if pd.notna(w) else str(c), 24)
               for c, w in zip(names, table["weight"], strict=True)]
     fig = go.Figure()
     fig.add_bar(y=labels, x=table["ai"], orientation="h", name=ai_label, marker_color=AI_COLOR,
@@ -191,7 +192,7 @@ def components_chart(table: pd.DataFrame, *, ai_label: str = "AI today",
     fig.update_xaxes(range=[0, 100])
     fig.update_yaxes(autorange="reversed")
     fig = _layout(fig, "Score components", y_title=None, x_title="Component score (0-100)",
-                  height=max(260, 60 + 44 * len(table)))
+                  height=max(260, 60 + 52 * len(table)))
     fig.update_layout(hovermode="closest")
     return fig
 

@@ -115,6 +115,8 @@ class ExportMeta(_Model):
     coverage: dict[str, Coverage] = Field(default_factory=dict)
     columns: dict[str, ColumnInfo] = Field(default_factory=dict)
     runs: dict[str, RunInfo] = Field(default_factory=dict)
+    #: Keys asked for that have no rows, with the stored reason and what fills them.
+    missing: dict[str, str] = Field(default_factory=dict)
     notes: dict[str, str] = Field(default_factory=dict)
 
     def plain(self) -> dict[str, Any]:
@@ -210,6 +212,7 @@ def _coverage(frame: pd.DataFrame) -> tuple[dict[str, Coverage], dict[str, list[
 def indicator_meta(name: str, frame: pd.DataFrame, runs: Mapping[str, Mapping[str, Any]],
                    *, as_of: date | str | None = None, keys: Sequence[str] | None = None,
                    notes: Mapping[str, Any] | None = None,
+                   missing: Mapping[str, str] | None = None,
                    exported_at: datetime | None = None) -> ExportMeta:
     """The metadata of an export of indicator ``name``.
 
@@ -227,6 +230,8 @@ def indicator_meta(name: str, frame: pd.DataFrame, runs: Mapping[str, Mapping[st
         The keys asked for (default: those of ``runs``).
     notes
         Anything else worth keeping with the data (chart anchors...), as text.
+    missing
+        Keys without rows -> why (``attrs["missing"]`` of :func:`indicators.api.load`).
     """
     from indicators import registry
 
@@ -256,7 +261,8 @@ def indicator_meta(name: str, frame: pd.DataFrame, runs: Mapping[str, Mapping[st
         keys=[str(k) for k in (keys if keys is not None else run_info)],
         as_of=_date(as_of), exported_at=exported_at or _now(),
         sampling=ind.sampling, sampling_observed=obs, coverage=cov, columns=cols,
-        runs=run_info, notes={str(k): _text(v) for k, v in (notes or {}).items()},
+        runs=run_info, missing={str(k): str(v) for k, v in (missing or {}).items()},
+        notes={str(k): _text(v) for k, v in (notes or {}).items()},
     )
 
 
@@ -285,7 +291,7 @@ def meta_of(frame: pd.DataFrame) -> ExportMeta:
         raise ValueError("the frame carries no indicator in attrs; load it with "
                          "indicators.load(...) or pass the metadata explicitly")
     return indicator_meta(name, frame, attrs.get("runs") or {}, as_of=attrs.get("as_of"),
-                          keys=attrs.get("keys"))
+                          keys=attrs.get("keys"), missing=attrs.get("missing"))
 
 
 def _now() -> datetime:
@@ -378,6 +384,8 @@ def csv_header(meta: ExportMeta) -> str:
                      f"{c.first} to {c.last}, {c.rows} rows")
     for k, r in plain["runs"].items():
         lines.append(f"run {k}: {json.dumps(r, ensure_ascii=False)}")
+    for k, why in meta.missing.items():
+        lines.append(f"no rows for {k}: {why}")
     for k, v in meta.notes.items():
         lines.append(f"note {k}: {v}")
     for name, c in meta.columns.items():
@@ -475,6 +483,8 @@ def about_rows(meta: ExportMeta) -> list[tuple[str, str]]:
             if r.get(f) not in (None, {}, ""):
                 v = r[f]
                 rows.append((f"{k} {f}", v if isinstance(v, str) else json.dumps(v)))
+    for k, why in meta.missing.items():
+        rows.append((f"no rows for {k}", why))
     for k, v in meta.notes.items():
         rows.append((f"note {k}", v))
     for name, c in meta.columns.items():

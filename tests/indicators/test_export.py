@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bubblewatch.core.settings import get_settings
 from indicators import registry
 from indicators.compute import run_compute
-from indicators.export import meta_of, read_csv_meta
+from indicators.export import meta_of, read_csv_meta, to_bytes
 from tests.conftest import make_settings
 
 
@@ -121,6 +121,8 @@ def test_load_says_why_instead_of_returning_nothing(url: str) -> None:
     every = indicators.load("capex", database_url=url)  # every key: the empty ones said why
     assert "AMZN" not in set(every["key"]) and "GOOGL" in set(every["key"])
     assert "no SEC EDGAR capex facts for AMZN" in every.attrs["missing"]["AMZN"]
+    head = read_csv_meta(to_bytes(every, "csv"))  # and the export says it too
+    assert head["no rows for AMZN"].startswith("no SEC EDGAR capex facts for AMZN")
 
 
 def test_the_dashboard_download_and_the_cli_describe_a_series_alike(url: str) -> None:
