@@ -177,7 +177,7 @@ def components_chart(table: pd.DataFrame, *, ai_label: str = "AI today",
     :func:`dashboard.transforms.component_table` output."""
     names = table["label"] if "label" in table.columns else table["component"]
     # wrapped, so the bars keep their width on a phone
-    labels = [wrap_title(f"{c} (weight {w:.0%})" if pd.notna(w) else str(c), 24)
+    labels = [wrap_title(f"{c} (weight\u00a0{w:.0%})" if pd.notna(w) else str(c), 24)
               for c, w in zip(names, table["weight"], strict=True)]
     fig = go.Figure()
     fig.add_bar(y=labels, x=table["ai"], orientation="h", name=ai_label, marker_color=AI_COLOR,

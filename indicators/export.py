@@ -429,7 +429,8 @@ def to_bytes(frame: pd.DataFrame, fmt: str, meta: ExportMeta | None = None) -> b
     if fmt == "csv":
         return (csv_header(meta) + _csv_table(table)).encode()
     if fmt == "json":
-        records = json.loads(table.to_json(orient="records", date_format="iso"))
+        records = json.loads(table.to_json(orient="records", date_format="iso",
+                                           double_precision=15))
         return json.dumps({"meta": meta.plain(), "data": records}, indent=1,
                           ensure_ascii=False).encode()
     buf = io.BytesIO()

@@ -45,7 +45,7 @@ def list_rules() -> None:
         t = Table(title=f"alert rules ({book.path})")
         for col in ("id", "rule", "indicator / field", "key", "type", "condition", "severity",
                     "cool-down"):
-            t.add_column(col)
+            t.add_column(col, no_wrap=col in ("id", "condition"))
         for r in book.rules:
             t.add_row(r.id, escape(r.label), r.indicator + (f" / {r.field}" if r.field else ""),
                       ",".join(r.keys), r.type, _condition_text(r),
