@@ -200,11 +200,16 @@ def note(indicator: str, text: str | None) -> None:
 
 
 # --------------------------------------------------------------------------- tables
-def table_view(df: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+def table_view(df: pd.DataFrame, names: Mapping[str, str] | None = None,
+               links: Sequence[str] = ()) -> pd.DataFrame:
     """``df`` for people: columns renamed (``names``; others keep theirs),
-    dates as ``YYYY-MM-DD``, moments in UTC with the zone, missing values ``–``."""
+    dates as ``YYYY-MM-DD``, moments in UTC with the zone, missing values ``–``;
+    a missing value of a ``links`` column is left empty (no link at all)."""
     out = df.copy()
     for c in out.columns:
+        if c in links:
+            out[c] = out[c].map(lambda v: v if isinstance(v, str) else "")
+            continue
         col = out[c]
         if isinstance(col.dtype, pd.DatetimeTZDtype):
             out[c] = col.map(when)
@@ -230,9 +235,9 @@ def _number(v: Any) -> str:
 
 
 def table(df: pd.DataFrame, *, key: str, names: Mapping[str, str] | None = None,
-          **kwargs: Any) -> pd.DataFrame:
+          links: Sequence[str] = (), **kwargs: Any) -> pd.DataFrame:
     """Show ``df`` with people's headers (see :func:`table_view`); returns what was shown."""
-    view = table_view(df, names)
+    view = table_view(df, names, links)
     st.dataframe(view, hide_index=True, key=key, **kwargs)
     return view
 

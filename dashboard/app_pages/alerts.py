@@ -61,14 +61,14 @@ else:
             "threshold_text": shown["threshold_text"].replace({"no value": "–", "n/a": "–"}),
             "holds": ["yes" if (r, k) in holds else "no"
                       for r, k in zip(shown["rule_id"], shown["key"], strict=True)],
-            "link": shown["link"].where(shown["link"].astype(str) != "", None),
+            "link": shown["link"].fillna(""),
             "created_at": pd.to_datetime(shown["created_at"], utc=True),
         })
         ui.table(view, key="alert_events", names={
             "as_of": "As of (New York)", "severity": "Severity", "title": "Alert",
             "rule": "Rule", "value_text": "Figure", "threshold_text": "Threshold",
             "holds": "Still holds", "link": "Chart", "created_at": "Recorded (UTC)"},
-            column_config={"Chart": st.column_config.LinkColumn("Chart", display_text="open")})
+            links=("link",), column_config={"Chart": st.column_config.LinkColumn("Chart", display_text="open")})
         if not ctx.settings.public_url:
             st.caption("Alerts carry no chart link: set `BUBBLEWATCH_PUBLIC_URL` to the address "
                        "people open the dashboard at.")
