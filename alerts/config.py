@@ -12,6 +12,15 @@ The file holds two arrays of tables::
     hysteresis = 0.1             # re-arm only once the value is back below 0.9
     severity = "warning"         # info | warning | critical
     cooldown_days = 5            # at most one alert per 5 days for (rule, key)
+    label = "Nvidia doubled in two years"      # optional: the rule's name for people
+    description = "What it means: ..."         # optional: one line for subscribers
+
+``label`` and ``description`` are what subscribers and the dashboard read.
+Without them the label is derived from the field's :class:`~indicators.registry.Column`
+(``"Two-year return at or above +100%"``) and the description is the
+column's explanation with its unit. ``format`` (a Python format spec such as
+``".1%"``) prints the figures; without it they are written in the field's unit
+(:func:`indicators.vocabulary.format_value`).
 
     [[subscribers]]
     name = "risk-desk"
@@ -20,6 +29,14 @@ The file holds two arrays of tables::
     rules = ["nvda-runup"]       # and/or severities = ["critical"]; neither = everything
     mode = "immediate"           # or "digest" (one message a day at digest_time)
     digest_time = "08:00"        # scheduler time zone
+
+Onboarding: a subscriber channel that has never been sent anything (a new
+subscriber, a new address or webhook) gets, at the first evaluation where
+anything it wants holds, **one onboarding digest of the current state** (every
+condition that holds now, each with the date it has held since) instead of one
+message per condition. After a long gap in evaluations (the previous one more
+than :data:`CATCH_UP_AFTER_DAYS` days earlier) every subscriber gets one such
+catch-up digest instead of a burst of separate alerts.
 
 Every problem is reported with the file, the line and the field. Loading is
 forgiving by default: a broken rule (or subscriber channel) is left out and
@@ -60,7 +77,7 @@ import os
 import re
 import tomllib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from hashlib import sha256
 from importlib import resources
@@ -69,6 +86,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bubblewatch.core.errors import ConfigError
+from indicators.vocabulary import format_value
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
@@ -82,8 +100,12 @@ MODES = ("immediate", "digest")
 #: Key meaning "every key the indicator was computed for".
 ALL_KEYS = "*"
 
+#: A gap between two evaluations longer than this (days) turns the alerts of the next
+#: one into one catch-up digest per subscriber channel (see the module docstring).
+CATCH_UP_AFTER_DAYS = 14
+
 _COMMON = {"id", "indicator", "key", "type", "severity", "cooldown_days", "description",
-           "enabled"}
+           "enabled", "label"}
 _ALLOWED: dict[str, set[str]] = {
     "above": {"field", "threshold", "threshold_field", "hysteresis", "format"},
     "below": {"field", "threshold", "threshold_field", "hysteresis", "format"},
@@ -123,7 +145,10 @@ class Rule:
     """One validated alert rule. See the module docstring for the types.
 
     ``keys`` is ``("*",)`` for every computed key. Thresholds are in the unit
-    of ``field``; ``format`` is a Python format spec used to print values.
+    of ``field``; ``format`` is a Python format spec used to print values (None:
+    written in the field's unit). ``label`` and ``description`` are for people
+    (derived from the field's column when the file gives none); ``field_label``,
+    ``unit`` and ``threshold_label`` come from the indicator's columns.
     """
 
     id: str
@@ -146,8 +171,13 @@ class Rule:
     recent_days: int = 7
     same_inputs_change_field: str | None = None
     description: str = ""
-    format: str = ".4g"
+    format: str | None = None
     line: int = 0
+    label: str = ""
+    field_label: str | None = None
+    unit: str | None = None
+    threshold_label: str | None = None
+    indicator_title: str = ""
 
     @property
     def hash(self) -> str:
@@ -159,10 +189,15 @@ class Rule:
         return sha256(repr(parts).encode()).hexdigest()[:16]
 
     def fmt(self, value: float | None) -> str:
-        """``value`` printed with the rule's format (``n/a`` for None/NaN)."""
+        """``value`` printed with the rule's format, else in the field's unit
+        (``"no value"`` for None/NaN)."""
         if value is None or not math.isfinite(value):
-            return "n/a"
-        return format(value, self.format)
+            return "no value"
+        if self.format is not None:
+            return format(value, self.format)
+        if self.unit is not None:
+            return format_value(self.unit, value)
+        return f"{value:,.4g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,10 +551,10 @@ def _parse_rule(chk: _Checker, indicators: Mapping[str, Indicator],
         severity = chk.string("severity", "warning", choices=SEVERITIES)
         cooldown = chk.integer("cooldown_days", 0)
         hysteresis = chk.number("hysteresis", 0.0, low=0.0)
-        fmt = chk.string("format", ".4g")
-        assert fmt is not None
+        fmt = chk.string("format")
         try:
-            format(1.5, fmt)
+            if fmt is not None:
+                format(1.5, fmt)
         except (ValueError, TypeError):
             raise chk.fail("format", f"{fmt!r} is not a Python format spec such as '.2f' or "
                            "'.1%'") from None
@@ -551,16 +586,72 @@ def _parse_rule(chk: _Checker, indicators: Mapping[str, Indicator],
             kw["direction"] = chk.string("direction", "both", choices=("up", "down", "both"))
             kw["same_inputs_change_field"] = chk.string("same_inputs_change_field")
             check_field("same_inputs_change_field", kw["same_inputs_change_field"])
+        given_label = chk.string("label")
+        given_description = chk.string("description")
         if chk.failed:
             return None
-        return Rule(
+        rule = Rule(
             id=rid, indicator=name, keys=keys, type=rtype, severity=severity or "warning",
             field=fld, threshold_field=tfield, hysteresis=hysteresis or 0.0,
-            cooldown_days=cooldown or 0, description=chk.string("description", "") or "",
-            format=fmt, line=chk.loc.line("rules", chk.index), **kw,
+            cooldown_days=cooldown or 0, format=fmt, line=chk.loc.line("rules", chk.index),
+            field_label=ind.columns[fld].label if fld in ind.columns else None,
+            unit=ind.columns[fld].unit if fld in ind.columns else None,
+            threshold_label=(ind.columns[tfield].label if tfield in ind.columns else None),
+            indicator_title=ind.title, **kw,
         )
+        return replace(rule, label=(given_label or default_label(rule)).strip(),
+                       description=(given_description or default_description(rule, ind)).strip())
     except _Bad:
         return None
+
+
+#: How an episode kind reads in a rule label (PSY stores ``positive``/``negative``).
+EPISODE_KIND_WORDS = {"positive": "explosive rise", "negative": "explosive fall"}
+
+
+def episode_words(kind: str) -> str:
+    """``"positive"`` -> ``"explosive rise"``; other kinds in words."""
+    return EPISODE_KIND_WORDS.get(kind, kind.replace("_", " "))
+
+
+def default_label(rule: Rule) -> str:
+    """The rule's name for people when the rules file gives no ``label``,
+    built from the field's column label and the threshold."""
+    what = rule.field_label or rule.indicator_title or rule.indicator
+    thr = rule.threshold_label or rule.fmt(rule.threshold)
+    typ = rule.type
+    if typ == "above":
+        return f"{what} at or above {thr}"
+    if typ == "below":
+        return f"{what} at or below {thr}"
+    if typ == "cross":
+        way = {"up": "rises above", "down": "falls below"}.get(rule.direction, "crosses")
+        return f"{what} {way} {thr}"
+    if typ == "change":
+        assert rule.threshold is not None
+        size = (f"{100 * rule.threshold:g}%" if rule.relative
+                else rule.fmt(rule.threshold).lstrip("+"))
+        way = {"up": "rises", "down": "falls"}.get(rule.direction, "moves")
+        return f"{what} {way} by {size} or more within {rule.days} days"
+    if typ == "percentile":
+        assert rule.threshold is not None
+        if rule.direction == "below":
+            return f"{what} in the bottom {rule.threshold:g}% of its history"
+        return f"{what} in the top {100 - rule.threshold:g}% of its history"
+    if typ in ("episode_start", "episode_end"):
+        verb = "begins" if typ == "episode_start" else "ends"
+        return f"{rule.indicator_title}: {episode_words(rule.kind)} {verb}"
+    return f"{what} changes band"
+
+
+def default_description(rule: Rule, ind: Indicator) -> str:
+    """What the rule's figure means, from the indicator's column (or its title
+    and description for episode rules), when the rules file gives none."""
+    if rule.field is not None and rule.field in ind.columns and rule.type not in (
+            "episode_start", "episode_end"):
+        col = ind.columns[rule.field]
+        return f"{col.label} ({col.unit}): {col.description}."
+    return ind.description
 
 
 def _parse_keys(chk: _Checker, ind: Indicator, universe: Universe | None) -> tuple[str, ...]:

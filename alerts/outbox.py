@@ -12,6 +12,12 @@ Delivery semantics: **at least once, with a stable idempotency key**.
    ``next_attempt_at``, or ``failed`` after a permanent error or
    ``max_attempts``) in another committed transaction.
 
+Grouping: an immediate row is one message; a subscriber's digest rows, due at
+its ``digest_time``, are one message; ``onboarding`` and ``catchup`` rows (the
+first message a subscriber channel ever gets, or the first after a long gap in
+evaluations; see :mod:`alerts.config`) are one message of the current state,
+due at once.
+
 A crash between 2 and 3 leaves rows in ``sending``; after ``stale_after_s``
 the next run sends them again *with the same key*, so the message is never
 dropped, and a receiver that honours the key (mail stores by ``Message-ID``,
@@ -79,9 +85,16 @@ class QueuedEvent:
     severity: str
 
 
+#: Delivery modes: a subscriber's own (``immediate``, ``digest``) and the one-off
+#: summaries of the current state (``onboarding``, ``catchup``).
+SUMMARY_MODES = ("onboarding", "catchup")
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Due rows sent as one message (one row, or a subscriber's digest)."""
+    """Due rows sent as one message (one row, a subscriber's digest, or an
+    onboarding / catch-up summary); ``kind`` is the message kind
+    (:data:`alerts.render.KINDS`)."""
 
     key: str
     ids: tuple[int, ...]
@@ -91,6 +104,7 @@ class Batch:
     target: str
     digest: bool
     attempts: int
+    kind: str = "alert"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,23 +148,50 @@ def next_digest_at(now: datetime, subscriber: Subscriber, tz: str) -> datetime:
     return at.astimezone(UTC)
 
 
+ChannelKey = tuple[str, str, str]  # (subscriber, channel kind, target)
+
+
 def plan_deliveries(events: Iterable[QueuedEvent], subscribers: Sequence[Subscriber],
-                    now: datetime, tz: str) -> list[dict[str, Any]]:
+                    now: datetime, tz: str, *, summary: Mapping[ChannelKey, str] | None = None,
+                    current: Iterable[QueuedEvent] = ()) -> list[dict[str, Any]]:
     """Outbox rows for ``events``: one per matching subscriber channel.
-    Immediate rows are due now; digest rows at the subscriber's next digest time."""
+
+    Immediate rows are due now; digest rows at the subscriber's next digest
+    time. A channel in ``summary`` (``(subscriber, kind, target) -> mode``,
+    ``onboarding`` or ``catchup``) gets instead, due now, one row per event
+    of ``current`` (every alert whose condition holds now) and of ``events``
+    that it wants: they are sent as one message of the current state.
+    """
+    summary = dict(summary or {})
+    current = list(current)
     rows: list[dict[str, Any]] = []
-    for ev in events:
-        for sub in subscribers:
-            if not sub.wants(ev.rule_id, ev.severity):
+    seen: set[tuple[int, ChannelKey]] = set()
+
+    def add(ev: QueuedEvent, sub: Subscriber, kind: str, target: str, mode: str,
+            due: datetime) -> None:
+        if (ev.event_id, (sub.name, kind, target)) in seen:
+            return
+        seen.add((ev.event_id, (sub.name, kind, target)))
+        rows.append({
+            "delivery_key": delivery_key(ev.dedupe_key, sub.name, kind, target),
+            "event_id": ev.event_id, "subscriber": sub.name, "channel": kind,
+            "target": target, "mode": mode, "status": alerts_repo.PENDING,
+            "attempts": 0, "next_attempt_at": due, "created_at": now,
+        })
+
+    events = list(events)
+    for sub in subscribers:
+        for ch in sub.channels:
+            mode = summary.get((sub.name, ch.kind, ch.target))
+            if mode is not None:
+                for ev in [*current, *events]:
+                    if sub.wants(ev.rule_id, ev.severity):
+                        add(ev, sub, ch.kind, ch.target, mode, now)
                 continue
             due = now if sub.mode == "immediate" else next_digest_at(now, sub, tz)
-            for ch in sub.channels:
-                rows.append({
-                    "delivery_key": delivery_key(ev.dedupe_key, sub.name, ch.kind, ch.target),
-                    "event_id": ev.event_id, "subscriber": sub.name, "channel": ch.kind,
-                    "target": ch.target, "mode": sub.mode, "status": alerts_repo.PENDING,
-                    "attempts": 0, "next_attempt_at": due, "created_at": now,
-                })
+            for ev in events:
+                if sub.wants(ev.rule_id, ev.severity):
+                    add(ev, sub, ch.kind, ch.target, sub.mode, due)
     return rows
 
 
@@ -165,8 +206,8 @@ def group_batches(rows: Iterable[Any]) -> list[Batch]:
     for r in rows:
         if r.batch_key:
             g = ("batch", r.batch_key)
-        elif r.mode == "digest":
-            g = ("digest", r.subscriber, r.channel, r.target)
+        elif r.mode == "digest" or r.mode in SUMMARY_MODES:
+            g = (r.mode, r.subscriber, r.channel, r.target)
         else:
             g = ("one", r.delivery_key)
         groups.setdefault(g, []).append(r)
@@ -179,21 +220,26 @@ def group_batches(rows: Iterable[Any]) -> list[Batch]:
             key = first.delivery_key
         else:
             key = sha256("|".join(sorted(m.delivery_key for m in members)).encode()).hexdigest()[:32]
+        modes = {m.mode for m in members}
+        kind = next((k for k in SUMMARY_MODES if k in modes), None) or (
+            "digest" if "digest" in modes or len(members) > 1 else "alert")
         batches.append(Batch(
             key=key, ids=tuple(m.id for m in members),
             event_ids=tuple(dict.fromkeys(m.event_id for m in members)),
             subscriber=first.subscriber, channel=first.channel, target=first.target,
-            digest=first.mode == "digest", attempts=max(m.attempts for m in members),
+            digest=kind != "alert", attempts=max(m.attempts for m in members), kind=kind,
         ))
     return batches
 
 
 # --------------------------------------------------------------------------- sending
-def event_view(e: Any) -> EventView:
-    """An :class:`EventView` of a stored ``alert_event`` row."""
+def event_view(e: Any, rule_labels: Mapping[str, str] | None = None) -> EventView:
+    """An :class:`EventView` of a stored ``alert_event`` row; ``rule_labels``
+    (rule id -> label) names its rule for people."""
     as_of = e.as_of if isinstance(e.as_of, date) else date.fromisoformat(str(e.as_of))
     return EventView(e.rule_id, e.key, e.indicator, e.field, e.severity, as_of, e.value_text,
-                     e.threshold_text, e.title, e.explanation, e.link)
+                     e.threshold_text, e.title, e.explanation, e.link,
+                     (rule_labels or {}).get(e.rule_id, ""))
 
 
 class _Lost(Exception):
@@ -207,15 +253,21 @@ def deliver_pending(
     now: datetime | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     on_result: Callable[[BatchResult], None] | None = None,
+    rule_labels: Mapping[str, str] | None = None,
+    public_url: str | None = None,
 ) -> DeliveryReport:
-    """Send every due delivery once (no waiting: failures are rescheduled)."""
+    """Send every due delivery once (no waiting: failures are rescheduled).
+
+    ``rule_labels`` (rule id -> label) and ``public_url`` (the dashboard's
+    address for people) go into the messages."""
     now = utc(now)
     stale_before = now - timedelta(seconds=policy.stale_after_s)
     with session_scope(url) as s:
         due = alerts_repo.due_deliveries(s, now, stale_before)
     results: list[BatchResult] = []
     for batch in group_batches(due):
-        result = _deliver_batch(url, batch, notifiers, now, stale_before, policy)
+        result = _deliver_batch(url, batch, notifiers, now, stale_before, policy,
+                                rule_labels, public_url)
         results.append(result)
         if on_result is not None:
             on_result(result)
@@ -223,13 +275,16 @@ def deliver_pending(
 
 
 def _deliver_batch(url: str, batch: Batch, notifiers: Mapping[str, Notifier], now: datetime,
-                   stale_before: datetime, policy: RetryPolicy) -> BatchResult:
+                   stale_before: datetime, policy: RetryPolicy,
+                   rule_labels: Mapping[str, str] | None = None,
+                   public_url: str | None = None) -> BatchResult:
     with session_scope(url) as s:
         events = alerts_repo.events_by_id(s, batch.event_ids)
     message = render_message(
-        [event_view(events[i]) for i in batch.event_ids if i in events],
+        [event_view(events[i], rule_labels) for i in batch.event_ids if i in events],
         key=batch.key, channel=batch.channel, target=batch.target,
-        subscriber=batch.subscriber, digest=batch.digest,
+        subscriber=batch.subscriber, digest=batch.digest, kind=batch.kind,
+        public_url=public_url,
     )
     try:
         with session_scope(url) as s:

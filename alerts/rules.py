@@ -8,6 +8,12 @@ transition of that condition, so re-running an evaluation on the same data
 fires nothing new. Rules look at the latest value only (the as-of date of the
 stored series); transitions in between two evaluations are not replayed.
 
+Wording: every alert names the key as people know it (``RuleInput.key_label``,
+``"NVIDIA (NVDA)"``), the field by its column label, the figure and threshold in
+the field's unit, the date the condition has held since (read back from the
+stored series) and, in a second paragraph, what it means (the rule's
+description). Dates are exchange trading days in New York.
+
 Cool-down: a transition that would fire less than ``cooldown_days`` after the
 previous alert of the same (rule, key) is held back, and the notified condition
 is left unchanged, so the alert fires after the cool-down if the condition
@@ -37,7 +43,7 @@ from hashlib import sha256
 
 import pandas as pd
 
-from alerts.config import Rule
+from alerts.config import Rule, episode_words
 
 ON, OFF = "on", "off"
 ABOVE, BELOW = "above", "below"
@@ -52,7 +58,9 @@ class RuleInput:
     (both indexed by date, ascending); ``events`` the indicator's episodes
     (``kind, start, end, ongoing``); ``as_of`` the last input date of the
     computation (used by episode rules); ``same_inputs_change`` the rule's
-    ``same_inputs_change_field`` (band rules, see the module docstring).
+    ``same_inputs_change_field`` (band rules, see the module docstring);
+    ``key_label`` the key as people read it (``"NVIDIA (NVDA)"``; the key
+    itself when None).
     """
 
     values: pd.Series | None = None
@@ -60,6 +68,7 @@ class RuleInput:
     events: pd.DataFrame | None = None
     as_of: date | None = None
     same_inputs_change: pd.Series | None = None
+    key_label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,7 @@ class _Measure:
     threshold: float | None = None  # reported threshold
     facts: str = ""
     extra: dict[str, object] = field(default_factory=dict)
+    since: date | None = None       # first day of the current run of the condition
 
 
 class _NoData(Exception):
@@ -191,7 +201,7 @@ def evaluate_rule(rule: Rule, key: str, data: RuleInput, state: RuleState | None
         held = replace(base, condition=prev)
         return Outcome(rule.id, key, held, None, f"held by cool-down until {until}",
                        meas.value, meas.threshold)
-    title, explanation = _describe(rule, key, meas, new, prev)
+    title, explanation = _describe(rule, data.key_label or key, meas, new, prev)
     alert = Alert(
         rule_id=rule.id, key=key, indicator=rule.indicator, field=rule.field,
         rule_type=rule.type, severity=rule.severity, as_of=meas.as_of, value=meas.value,
@@ -246,7 +256,7 @@ def _measure(rule: Rule, data: RuleInput) -> _Measure:
         return _measure_episode(rule, data)
     values = _clean(data.values)
     if values.empty:
-        raise _NoData(f"no stored values of {rule.indicator}.{rule.field}")
+        raise _NoData(f"no stored {rule.field} values of indicator {rule.indicator}")
     ts = values.index[-1]
     as_of = ts.date()
     v = float(values.iloc[-1])
@@ -254,7 +264,8 @@ def _measure(rule: Rule, data: RuleInput) -> _Measure:
     if rule.threshold_field is not None:
         t = _at(_clean(data.thresholds), ts)
         if t is None:
-            raise _NoData(f"no stored {rule.indicator}.{rule.threshold_field} on {as_of}")
+            raise _NoData(f"no stored {rule.threshold_field} of indicator {rule.indicator} "
+                          f"on {as_of}")
     if rule.type == "change":
         assert rule.days is not None
         then_ts = ts - pd.Timedelta(days=rule.days)
@@ -278,11 +289,44 @@ def _measure(rule: Rule, data: RuleInput) -> _Measure:
         if len(hist) < 20:
             raise _NoData(f"only {len(hist)} observations of history (need 20)")
         pct = float((hist <= v).mean() * 100.0)
-        span = f"{hist.index[0].date()}..{as_of}"
         return _Measure(as_of, pct, t, pct, t,
-                        f"{rule.field} = {rule.fmt(v)} ranks at the {pct:.1f}th percentile "
-                        f"of {len(hist)} values ({span})", {"level": v})
-    return _Measure(as_of, v, t, v, t)
+                        f"{rule.fmt(v)} ranks at the {_ordinal(pct)} percentile of "
+                        f"{len(hist)} values from {hist.index[0].date()} to {as_of}",
+                        {"level": v})
+    return _Measure(as_of, v, t, v, t, since=_since(rule, values, data.thresholds))
+
+
+def _ordinal(pct: float) -> str:
+    n = round(pct)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _since(rule: Rule, values: pd.Series, thresholds: pd.Series | None) -> date | None:
+    """First day of the current run of the condition (the side of the
+    threshold, or the band) in the stored series; None when it cannot be read."""
+    if rule.type == "band":
+        side = pd.Series([bisect_right(rule.bands, v) for v in values], index=values.index)
+    else:
+        if rule.threshold_field is not None:
+            thr = _clean(thresholds)
+            if thr.empty:
+                return None
+            t = thr.reindex(values.index.union(thr.index)).ffill().reindex(values.index)
+        else:
+            if rule.threshold is None:
+                return None
+            t = pd.Series(rule.threshold, index=values.index)
+        ok = t.notna()
+        values, t = values[ok], t[ok]
+        if values.empty:
+            return None
+        side = values <= t if rule.type == "below" else values >= t
+    changed = side.ne(side.iloc[-1])
+    if not changed.any():
+        return values.index[0].date()
+    last_other = changed[changed].index[-1]
+    return side.index[side.index > last_other][0].date()
 
 
 def _measure_episode(rule: Rule, data: RuleInput) -> _Measure:
@@ -305,7 +349,7 @@ def _measure_episode(rule: Rule, data: RuleInput) -> _Measure:
     t = _at(thresholds, ts) if not thresholds.empty else None
     extra: dict[str, object] = {}
     if ev.empty:
-        return _Measure(as_of, None, None, v, t, f"no {rule.kind} episode on record",
+        return _Measure(as_of, None, None, v, t, f"no {episode_words(rule.kind)} on record",
                         {"ongoing": False})
     ev = ev.assign(_start=pd.to_datetime(ev["start"])).sort_values("_start")
     ongoing_mask = ev["end"].isna()
@@ -315,14 +359,17 @@ def _measure_episode(rule: Rule, data: RuleInput) -> _Measure:
         row = ev[ongoing_mask].iloc[-1]
         start = pd.Timestamp(row["start"]).date()
         extra = {"ongoing": True, "start": start}
-        facts = f"{rule.kind} episode ongoing since {start}"
+        facts = f"an {episode_words(rule.kind)} under way since {start}"
+        since = start
     else:
         row = ev.iloc[-1]
         start, end = pd.Timestamp(row["start"]).date(), pd.Timestamp(row["end"]).date()
         extra = {"ongoing": False, "start": start, "end": end,
                  "recent": (as_of - end).days <= rule.recent_days}
-        facts = f"last {rule.kind} episode {start} to {end} ({(end - start).days} days)"
-    return _Measure(as_of, None, None, v, t, facts, extra)
+        facts = (f"the last {episode_words(rule.kind)} ran from {start} to {end} "
+                 f"({(end - start).days} days)")
+        since = end
+    return _Measure(as_of, None, None, v, t, facts, extra, since=since)
 
 
 def _dates(col: pd.Series | None) -> list[date]:
@@ -382,47 +429,70 @@ def _fires(rule: Rule, prev: str | None, new: str, meas: _Measure) -> bool:
 
 
 # --------------------------------------------------------------------------- wording
-def _describe(rule: Rule, key: str, meas: _Measure, new: str, prev: str | None) -> tuple[str, str]:
-    """A short title and a one-line explanation for the alert."""
-    name = f"{rule.indicator}.{rule.field}" if rule.field else rule.indicator
+def _change_text(rule: Rule, change: float) -> str:
+    if rule.relative:
+        return f"{100 * change:+.1f}%"
+    if rule.unit is not None and rule.unit.startswith("score"):
+        return f"{change:+.1f} points"
+    text = rule.fmt(change)
+    return text if text.startswith(("+", "-", "−")) or change < 0 else f"+{text}"
+
+
+def _describe(rule: Rule, who: str, meas: _Measure, new: str, prev: str | None
+              ) -> tuple[str, str]:
+    """A short title and the explanation: what happened (figure, threshold,
+    since when) and, after a blank line, what it means (the rule's description)."""
+    what = rule.field_label or rule.indicator_title or rule.indicator
     val, thr = rule.fmt(meas.value), rule.fmt(meas.threshold)
-    thr_name = rule.threshold_field or "threshold"
+    thr_text = f"its {rule.threshold_label} ({thr})" if rule.threshold_label else thr
+    since = meas.since
+    held = (f"; it has been so since {since}" if since is not None and since < meas.as_of
+            else "; it got there on that day" if since == meas.as_of else "")
+    day = f"on {meas.as_of}"
     typ = rule.type
     if typ == "above":
-        title = f"{key}: {name} {val} ≥ {thr}"
-        facts = (f"{name} for {key} was {val} on {meas.as_of}, at or above the {thr_name} "
-                 f"{thr}" + (f" (re-arms below {rule.fmt(meas.threshold - rule.hysteresis)})"
-                             if rule.hysteresis and meas.threshold is not None else "") + ".")
+        title = f"{who}: {what} {val}, at or above {thr_text}"
+        facts = (f"{what} of {who} was {val} {day}, at or above {thr_text}{held}."
+                 + (f" The alert re-arms once it is back below "
+                    f"{rule.fmt(meas.threshold - rule.hysteresis)}."
+                    if rule.hysteresis and meas.threshold is not None else ""))
     elif typ == "below":
-        title = f"{key}: {name} {val} ≤ {thr}"
-        facts = (f"{name} for {key} was {val} on {meas.as_of}, at or below the {thr_name} "
-                 f"{thr}.")
+        title = f"{who}: {what} {val}, at or below {thr_text}"
+        facts = (f"{what} of {who} was {val} {day}, at or below {thr_text}{held}."
+                 + (f" The alert re-arms once it is back above "
+                    f"{rule.fmt(meas.threshold + rule.hysteresis)}."
+                    if rule.hysteresis and meas.threshold is not None else ""))
     elif typ == "cross":
-        title = f"{key}: {name} crossed {new} {thr} ({val})"
-        facts = f"{name} for {key} moved {new} the {thr_name} {thr}: {val} on {meas.as_of}."
+        title = f"{who}: {what} moved {new} {thr_text} ({val})"
+        facts = f"{what} of {who} moved {new} {thr_text}: {val} {day}{held}."
     elif typ == "change":
-        verb = "rose" if (meas.value or 0) > 0 else "fell"
-        title = f"{key}: {name} {verb} {rule.fmt(abs(meas.value or 0))} in {rule.days} days"
-        kind = "relative change" if rule.relative else "change"
-        facts = (f"{name} for {key} {meas.facts}: a {kind} of {val} over {rule.days} days, "
-                 f"beyond the threshold {thr}.")
+        change = meas.value or 0.0
+        verb = "rose" if change > 0 else "fell"
+        size = _change_text(rule, change)
+        title = f"{who}: {what} {verb} {size.lstrip('+')} in {rule.days} days"
+        facts = (f"{what} of {who} went {meas.facts}, a change of {size} over {rule.days} "
+                 f"days, beyond the rule's {_change_text(rule, meas.threshold or 0.0)}.")
     elif typ == "percentile":
-        title = f"{key}: {name} at the {meas.value:.0f}th percentile of its history"
-        facts = f"{meas.facts}; the rule threshold is the {thr}th percentile."
+        pct = meas.value or 0.0
+        title = f"{who}: {what} at the {_ordinal(pct)} percentile of its history"
+        facts = (f"{what} of {who} {day}: {meas.facts}; the rule's line is the "
+                 f"{_ordinal(meas.threshold or 0.0)} percentile.")
     elif typ == "band":
         moved = "up" if prev is None or rule.labels.index(new) > rule.labels.index(prev) \
             else "down"
-        title = f"{key}: {name} moved {moved} to {new!r} ({val})"
-        facts = (f"{name} for {key} was {val} on {meas.as_of}: band {new!r} "
+        title = f"{who}: {what} moved {moved} to {new} ({val})"
+        facts = (f"{what} of {who} was {val} {day}: the {new} band "
                  f"(edges {', '.join(rule.fmt(b) for b in rule.bands)})"
-                 + (f", previously {prev!r}" if prev else "") + ".")
+                 + (f", previously {prev}" if prev else "") + f"{held}.")
     elif typ == "episode_start":
-        title = f"{key}: {rule.indicator} {rule.kind} episode started {meas.extra.get('start')}"
-        facts = f"{meas.facts}" + (f"; {name} {val} vs {thr_name} {thr}"
-                                   if meas.value is not None else "") + f" (as of {meas.as_of})."
+        title = f"{who}: {episode_words(rule.kind)} under way since {meas.extra.get('start')}"
+        facts = (f"{rule.indicator_title} finds {meas.facts} for {who}"
+                 + (f"; {what} was {val} against {thr_text}" if meas.value is not None
+                    else "") + f" (as of {meas.as_of}).")
     else:  # episode_end
-        title = f"{key}: {rule.indicator} {rule.kind} episode ended {meas.extra.get('end')}"
-        facts = f"{meas.facts}" + (f"; {name} {val} vs {thr_name} {thr}"
-                                   if meas.value is not None else "") + f" (as of {meas.as_of})."
-    explanation = f"{rule.description.strip()} {facts}" if rule.description else facts
-    return title, explanation
+        title = f"{who}: {episode_words(rule.kind)} ended on {meas.extra.get('end')}"
+        facts = (f"For {who}, {meas.facts}"
+                 + (f"; {what} was {val} against {thr_text}" if meas.value is not None
+                    else "") + f" (as of {meas.as_of}).")
+    meaning = rule.description.strip()
+    return title, facts + (f"\n\n{meaning}" if meaning else "")

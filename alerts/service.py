@@ -5,6 +5,12 @@ call these.
 results the rules name, evaluates every (rule, key) against its stored state,
 and in one transaction saves the new states, the fired events and their
 outbox rows. :func:`deliver_job` runs every minute and sends what is due.
+
+A subscriber channel that was never sent anything gets one onboarding digest
+of the current state instead of one message per condition; after a gap of more
+than :data:`~alerts.config.CATCH_UP_AFTER_DAYS` days between two evaluations,
+every channel gets the alerts of the evaluation as one catch-up message.
+Links in messages point to ``BUBBLEWATCH_PUBLIC_URL`` (none when it is unset).
 """
 
 from __future__ import annotations
@@ -13,18 +19,28 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.channels.base import Notifier, OutgoingMessage
 from alerts.channels.email import EmailNotifier
 from alerts.channels.slack import SlackNotifier
-from alerts.config import ALL_KEYS, Problem, Rule, RuleBook, load_rulebook
+from alerts.config import (
+    ALL_KEYS,
+    CATCH_UP_AFTER_DAYS,
+    Problem,
+    Rule,
+    RuleBook,
+    Subscriber,
+    load_rulebook,
+)
 from alerts.outbox import (
     DEFAULT_POLICY,
+    ChannelKey,
     DeliveryReport,
     QueuedEvent,
     RetryPolicy,
@@ -36,7 +52,9 @@ from alerts.render import EventView, dashboard_link, render_message
 from alerts.rules import Alert, Evaluation, RuleInput, RuleState, evaluate
 from bubblewatch.core.errors import ConfigError
 from bubblewatch.core.settings import Settings
+from bubblewatch.core.universe import Universe
 from db import alerts_repo, repo
+from db.alerts_models import AlertDelivery, AlertEvent, AlertState
 from db.runlog import record_run
 from db.session import session_scope
 
@@ -93,11 +111,12 @@ class Inputs:
     errors: list[tuple[str, str, str]]
 
 
-def gather_inputs(session: Session, rules: tuple[Rule, ...]) -> Inputs:
+def gather_inputs(session: Session, rules: tuple[Rule, ...],
+                  universe: Universe | None = None) -> Inputs:
     """Read the stored indicator data and state of every (rule, key).
 
     A read that fails for one rule or key is recorded in :attr:`Inputs.errors`
-    and does not stop the others."""
+    and does not stop the others. ``universe`` names the keys for people."""
     states = {(s.rule_id, s.key): RuleState(s.condition, s.as_of, s.value, s.last_fired,
                                             s.rule_hash)
               for s in alerts_repo.alert_states(session, [r.id for r in rules])}
@@ -135,6 +154,7 @@ def gather_inputs(session: Session, rules: tuple[Rule, ...]) -> Inputs:
                 events=events, as_of=runs[rule.indicator].get(key),
                 same_inputs_change=(wide.get(rule.same_inputs_change_field)
                                     if rule.same_inputs_change_field else None),
+                key_label=universe.label(key, long=True) if universe is not None else None,
             )
             items.append((rule, key, data, states.get((rule.id, key))))
     return Inputs(items, skipped, errors)
@@ -168,14 +188,14 @@ def evaluate_job(
     if dry_run:
         book = rulebook if rulebook is not None else load_rules(settings)
         with session_scope(url) as s:
-            inputs = gather_inputs(s, book.rules)
+            inputs = gather_inputs(s, book.rules, settings.universe)
         return EvaluationReport(book, _evaluate(inputs), tuple(inputs.skipped), dry_run=True)
     with record_run(url, EVALUATE_JOB) as rec:  # an unreadable rules file is a failed run
         book = rulebook if rulebook is not None else load_rules(settings)
         for p in book.problems:
             log.warning("alert rule skipped: %s", p)
         with session_scope(url) as s:
-            inputs = gather_inputs(s, book.rules)
+            inputs = gather_inputs(s, book.rules, settings.universe)
             ev = _evaluate(inputs)
             new_events, queued = _store(s, settings, book, ev, now)
         for p in book.problems:
@@ -194,6 +214,7 @@ def _evaluate(inputs: Inputs) -> Evaluation:
 
 def _store(session: Session, settings: Settings, book: RuleBook, ev: Evaluation,
            now: datetime) -> tuple[int, int]:
+    previous_evaluation = alerts_repo.aware(session.scalar(select(func.max(AlertState.updated_at))))
     alerts_repo.save_states(session, [
         {"rule_id": o.rule_id, "key": o.key, "rule_hash": o.state.rule_hash or "",
          "condition": o.state.condition, "as_of": o.state.as_of, "value": o.state.value,
@@ -201,7 +222,8 @@ def _store(session: Session, settings: Settings, book: RuleBook, ev: Evaluation,
         for o in ev.outcomes
     ])
     alerts = ev.alerts
-    if not alerts:
+    summary = summary_channels(session, book.subscribers, previous_evaluation, now)
+    if not alerts and not summary:
         return 0, 0
     rows = [{
         "dedupe_key": a.dedupe_key, "rule_id": a.rule_id, "key": a.key,
@@ -210,13 +232,51 @@ def _store(session: Session, settings: Settings, book: RuleBook, ev: Evaluation,
         "value_text": a.value_text, "threshold_text": a.threshold_text,
         "condition": a.condition, "previous": a.previous, "title": a.title[:255],
         "explanation": a.explanation,
-        "link": dashboard_link(settings.dashboard.base_url, a.indicator, a.key),
+        "link": dashboard_link(settings.public_url, a.indicator, a.key),
         "created_at": now,
     } for a in alerts]
     ids = alerts_repo.insert_events(session, rows)
     queued = [QueuedEvent(ids[a.dedupe_key], a.dedupe_key, a.rule_id, a.severity) for a in alerts]
-    plan = plan_deliveries(queued, book.subscribers, now, settings.scheduler.timezone)
+    current = current_events(session) if summary else []
+    plan = plan_deliveries(queued, book.subscribers, now, settings.scheduler.timezone,
+                           summary=summary, current=current)
     return len(ids), alerts_repo.insert_deliveries(session, plan)
+
+
+def summary_channels(session: Session, subscribers: tuple[Subscriber, ...],
+                     previous_evaluation: datetime | None, now: datetime
+                     ) -> dict[ChannelKey, str]:
+    """Subscriber channels whose next message summarises the current state:
+    ``onboarding`` for a channel never sent anything, ``catchup`` for all the
+    others when the previous evaluation was more than
+    :data:`~alerts.config.CATCH_UP_AFTER_DAYS` days before ``now``."""
+    query = select(AlertDelivery.subscriber, AlertDelivery.channel, AlertDelivery.target)
+    known = {tuple(r) for r in session.execute(query.distinct())}
+    gap = (previous_evaluation is not None
+           and now - previous_evaluation > timedelta(days=CATCH_UP_AFTER_DAYS))
+    out: dict[ChannelKey, str] = {}
+    for sub in subscribers:
+        for ch in sub.channels:
+            k = (sub.name, ch.kind, ch.target)
+            if k not in known:
+                out[k] = "onboarding"
+            elif gap:
+                out[k] = "catchup"
+    return out
+
+
+def current_events(session: Session) -> list[QueuedEvent]:
+    """Every alert whose condition holds now: the newest event of each (rule,
+    key) whose stored state is still the condition it announced."""
+    newest = (select(AlertEvent.rule_id, AlertEvent.key, func.max(AlertEvent.id).label("id"))
+              .group_by(AlertEvent.rule_id, AlertEvent.key).subquery())
+    q = (select(AlertEvent)
+         .join(newest, AlertEvent.id == newest.c.id)
+         .join(AlertState, (AlertState.rule_id == AlertEvent.rule_id)
+               & (AlertState.key == AlertEvent.key)
+               & (AlertState.condition == AlertEvent.condition))
+         .order_by(AlertEvent.id))
+    return [QueuedEvent(e.id, e.dedupe_key, e.rule_id, e.severity) for e in session.scalars(q)]
 
 
 # --------------------------------------------------------------------------- deliver
@@ -238,7 +298,8 @@ def deliver_job(
     url = settings.resolved_database_url
     _require_schema(url)
     chans = notifiers if notifiers is not None else default_notifiers(settings)
-    report = deliver_pending(url, chans, now=now, policy=policy)
+    report = deliver_pending(url, chans, now=now, policy=policy,
+                             rule_labels=rule_labels(settings), public_url=settings.public_url)
     if report.results:
         with record_run(url, DELIVER_JOB) as rec:
             for r in report.results:
@@ -249,6 +310,17 @@ def deliver_job(
                 else:
                     rec.fail(item, f"{r.status}: {r.error}")
     return report
+
+
+def rule_labels(settings: Settings) -> dict[str, str]:
+    """Rule id -> label of the rules file in force (``{}`` when it cannot be
+    read: messages then name their rule by the alert's title)."""
+    try:
+        book = load_rules(settings)
+    except Exception as exc:  # noqa: BLE001 - a broken rules file must not stop deliveries
+        log.warning("alert messages go out without rule labels: %s", exc)
+        return {}
+    return {r.id: r.label for r in book.rules}
 
 
 def requeue_failed(settings: Settings, now: datetime | None = None) -> int:
@@ -277,10 +349,10 @@ def send_test(settings: Settings, channel: str, to: str,
         rule_id="test", key="NVDA", indicator="test", field=None, severity="info", as_of=today,
         value_text="42", threshold_text="40", title="Test alert from bubblewatch",
         explanation="This is a test message: if you can read it, this channel works.",
-        link=settings.dashboard.base_url,
+        link=settings.public_url or "", rule_label="Channel test",
     )
     msg = render_message([view], key=f"test-{uuid.uuid4().hex[:16]}", channel=channel,
-                         target=to, subscriber="test")
+                         target=to, subscriber="test", public_url=settings.public_url)
     chans = notifiers if notifiers is not None else default_notifiers(settings)
     chans[channel].send(msg)
     return msg

@@ -29,7 +29,7 @@ from dashboard import chrome, data, ui
 from dashboard.pages import PAGES
 from db.session import masked_url
 
-st.set_page_config(page_title="bubblewatch", page_icon=":material/bubble_chart:", layout="wide")
+st.set_page_config(page_title="bubblewatch", page_icon=chrome.favicon(), layout="wide")
 
 NAVIGATION = [
     st.Page(p.script, title=p.title, icon=p.icon, default=p.slug == "",

@@ -40,14 +40,29 @@ def cohort_color(cohort: str) -> str:
     return {"ai": AI_COLOR, "dotcom": DOTCOM_COLOR}.get(cohort, INDEX_COLOR)
 
 
+#: Longest line of a chart title: longer titles wrap, so a phone screen shows them whole.
+TITLE_LINE = 44
+
+
+def wrap_title(title: str, width: int = TITLE_LINE) -> str:
+    """``title`` broken into lines of at most ``width`` characters (``<br>``)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(title, width, break_long_words=False)) or title
+
+
 def _layout(fig: go.Figure, title: str, y_title: str | None = None, x_title: str | None = "Date",
             height: int = 420) -> go.Figure:
+    """Shared layout: the title wrapped to fit a phone, the legend below the plot
+    (it never covers the title or the lines), white template."""
+    text = wrap_title(title)
+    lines = text.count("<br>") + 1
     fig.update_layout(
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 16}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 56, "b": 10},
+        title={"text": text, "x": 0.0, "xanchor": "left", "font": {"size": 16}},
+        height=height + 20 * (lines - 1),
+        margin={"l": 10, "r": 10, "t": 36 + 22 * lines, "b": 10},
         hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0},
         font={"family": FONT},
         template="plotly_white",
     )
@@ -55,6 +70,35 @@ def _layout(fig: go.Figure, title: str, y_title: str | None = None, x_title: str
         fig.update_yaxes(title_text=y_title)
     if x_title is not None:
         fig.update_xaxes(title_text=x_title)
+    return fig
+
+
+#: Tick labels of date axes at every zoom: never a time of day (dates are trading
+#: days), months and years once ticks are that far apart.
+DATE_TICKS = [
+    {"dtickrange": [None, "M1"], "value": "%Y-%m-%d"},
+    {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
+    {"dtickrange": ["M12", None], "value": "%Y"},
+]
+#: A date axis spans at least this many days, so a few points close together do not
+#: zoom it to hours.
+MIN_DATE_SPAN_DAYS = 30
+
+
+def date_axis(fig: go.Figure, dates: Sequence[object] | pd.Index | None = None,
+              **where: int) -> go.Figure:
+    """Make the x axis (``where``: ``row``/``col`` of a subplot) a date axis with
+    date-only ticks; when ``dates`` span less than :data:`MIN_DATE_SPAN_DAYS`,
+    widen its range around them."""
+    fig.update_xaxes(type="date", tickformatstops=DATE_TICKS, hoverformat="%Y-%m-%d", **where)
+    if dates is not None and len(dates):
+        idx = pd.DatetimeIndex(pd.to_datetime(list(dates)))
+        lo, hi = idx.min(), idx.max()
+        if hi - lo < pd.Timedelta(days=MIN_DATE_SPAN_DAYS):
+            mid = lo + (hi - lo) / 2
+            half = pd.Timedelta(days=MIN_DATE_SPAN_DAYS / 2)
+            fig.update_xaxes(range=[(mid - half).strftime("%Y-%m-%d"),
+                                    (mid + half).strftime("%Y-%m-%d")], **where)
     return fig
 
 
@@ -73,6 +117,12 @@ def log_ticks(lo: float, hi: float) -> list[float]:
         out = sorted({m * 10.0**e for e in range(int(np.floor(np.log10(lo))),
                                                  int(np.ceil(np.log10(hi))) + 1)
                       for m in range(1, 10) if lo <= m * 10.0**e <= hi})
+    if len(out) < 3:  # narrower still: evenly spaced round numbers
+        raw = (hi - lo) / 4
+        mag = 10.0 ** np.floor(np.log10(raw))
+        step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+        first = np.ceil(lo / step) * step
+        out = [float(round(v, 10)) for v in np.arange(first, hi + step / 2, step) if v <= hi]
     return out
 
 
@@ -125,8 +175,10 @@ def components_chart(table: pd.DataFrame, *, ai_label: str = "AI today",
     """Horizontal bars: each composite component (0-100) for the AI cycle today
     and for the dot-com cohort at its peak. ``table`` is
     :func:`dashboard.transforms.component_table` output."""
-    labels = [f"{c} (w={w:.2f})" if pd.notna(w) else c
-              for c, w in zip(table["component"], table["weight"], strict=True)]
+    names = table["label"] if "label" in table.columns else table["component"]
+    # wrapped, so the bars keep their width on a phone
+    labels = [wrap_title(f"{c} (weight\u00a0{w:.0%})" if pd.notna(w) else str(c), 24)
+              for c, w in zip(names, table["weight"], strict=True)]
     fig = go.Figure()
     fig.add_bar(y=labels, x=table["ai"], orientation="h", name=ai_label, marker_color=AI_COLOR,
                 customdata=table[["ai_date"]].astype(str),
@@ -140,7 +192,7 @@ def components_chart(table: pd.DataFrame, *, ai_label: str = "AI today",
     fig.update_xaxes(range=[0, 100])
     fig.update_yaxes(autorange="reversed")
     fig = _layout(fig, "Score components", y_title=None, x_title="Component score (0-100)",
-                  height=max(260, 60 + 44 * len(table)))
+                  height=max(260, 60 + 52 * len(table)))
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -188,6 +240,7 @@ def score_history(ai: pd.Series, dotcom: pd.Series | None, *, peak: pd.Timestamp
                       annotation_text="Nasdaq peak", annotation_position="top")
     fig.update_yaxes(range=[0, 100])
     fig = _layout(fig, title, "Score (0-100)")
+    date_axis(fig)
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -273,7 +326,7 @@ def series_chart(df: pd.DataFrame, *, title: str, y_title: str, unit: str = "",
                   + [np.array(list((hlines or {}).values()), dtype=float)])
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
-    return _layout(fig, title, y_title)
+    return date_axis(_layout(fig, title, y_title), df.index)
 
 
 # --------------------------------------------------------------------------- explosiveness
@@ -337,7 +390,7 @@ def bsadf_chart(wide: pd.DataFrame, episodes: pd.DataFrame, *, symbol: str,
     fig = _layout(fig, f"{symbol}: backward sup ADF (PSY 2015) with shaded bubble episodes",
                   y_title=None, x_title=None, height=560)
     fig.update_xaxes(title_text="Date", row=2, col=1)
-    return fig
+    return date_axis(fig, wide.index)
 
 
 # --------------------------------------------------------------------------- LPPLS
@@ -370,7 +423,7 @@ def lppls_chart(price: pd.Series, conf: pd.DataFrame, *, symbol: str) -> go.Figu
                   x_title=None, height=560)
     fig.update_layout(bargap=0)
     fig.update_xaxes(title_text="Date", row=2, col=1)
-    return fig
+    return date_axis(fig, p.index.union(conf.index))
 
 
 def tc_chart(conf: pd.DataFrame, *, symbol: str) -> go.Figure:
@@ -401,7 +454,7 @@ def tc_chart(conf: pd.DataFrame, *, symbol: str) -> go.Figure:
     fig = _layout(fig, f"{symbol}: fitted critical time tc of the qualified fits",
                   "tc, trading days after the fit date", "Fit end date", height=360)
     fig.update_layout(hovermode="closest")
-    return fig
+    return date_axis(fig, conf.index)
 
 
 # --------------------------------------------------------------------------- capex
@@ -437,8 +490,9 @@ def capex_chart(quarterly: pd.DataFrame, ttm: pd.Series | None, *, unit: str = "
                                       + "<extra></extra>")
     fig.update_layout(barmode="stack")
     title = "Hyperscaler capex: by quarter and trailing four quarters"
-    return _layout(fig, title + (f"<br><sup>{coverage}</sup>" if coverage else ""),
-                   f"Capex ({unit})", "Quarter end")
+    fig = _layout(fig, title + (f"<br><sup>{coverage}</sup>" if coverage else ""),
+                  f"Capex ({unit})", "Quarter end")
+    return date_axis(fig, quarterly.index)
 
 
 def capex_vs_telecom(hyperscalers: pd.Series, telecom: pd.DataFrame, *, unit: str = "USD bn",
@@ -456,10 +510,10 @@ def capex_vs_telecom(hyperscalers: pd.Series, telecom: pd.DataFrame, *, unit: st
     years_present = sorted({pd.Timestamp(d).year for d in telecom.dropna(how="all").index})
     span = (f"{years_present[0]}-{years_present[-1]}" if len(years_present) > 1
             else "".join(map(str, years_present)))
-    right = "Hyperscalers (trailing 4 quarters)" + (f"<br>{coverage}" if coverage else "")
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=(f"Telecom carriers{', ' + span if span else ''} (annual)",
-                                        right))
+                        subplot_titles=(f"Telecom carriers<br>{span + ', ' if span else ''}annual",
+                                        "Hyperscalers<br>trailing 4 quarters"
+                                        + (f"<br>{coverage}" if coverage else "")))
     blues = ["#2F6DB5", "#6A9BD8", "#A7C4EA", "#1B3F73", "#4F7FB8"]
     for i, col in enumerate(telecom.columns):
         t = telecom[col].dropna()
@@ -486,9 +540,10 @@ def capex_vs_telecom(hyperscalers: pd.Series, telecom: pd.DataFrame, *, unit: st
                         row=1, col=2)
     fig.update_yaxes(title_text=f"Capex ({unit})", row=1, col=1)
     fig.update_xaxes(title_text="Quarter end", row=1, col=2)
+    date_axis(fig, h.index, row=1, col=2)
     fig.update_layout(barmode="group")
     fig = _layout(fig, "Build-out spending then and now", y_title=None, x_title=None, height=500)
-    fig.update_layout(hovermode="closest", margin={"t": 80},
+    fig.update_layout(hovermode="closest", margin={"t": 110},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0.0,
                               "xanchor": "left"})
     return fig

@@ -1,7 +1,8 @@
-"""Shared chrome around every page: the sidebar (with its data-freshness
-table), the stale-data banner, the data-freshness panel, the alerts'
-all-clear (only for alerts evaluated on current data), plain text for
-user-written words, and the one message a page shows when the database fails.
+"""Shared chrome around every page: the favicon (drawn here, so nothing is
+fetched from the internet), the sidebar (with its data-freshness table), the
+stale-data banner, the data-freshness panel, the alerts' all-clear (only for
+alerts evaluated on current data), plain text for user-written words, and the
+one message a page shows when the database fails.
 
 Freshness is computed once, below the dashboard, by
 :func:`db.freshness.freshness_report` (data age against the trading calendar);
@@ -12,6 +13,8 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -73,6 +76,19 @@ def page_error(exc: BaseException, url: str) -> None:
         text = f"database error on {masked_url(url)}: {scrub(first, url) or type(exc).__name__}"
     st.error(f"**{head}** {plain(text)}  \nFix it, then press *Refresh data* in the sidebar "
              "or reload the page.", icon=":material/error:")
+
+
+@cache
+def favicon() -> Any:
+    """The page icon: a small bubble drawn in memory (Streamlit would fetch a
+    ``:material/...:`` or emoji icon from a font CDN)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((6, 6, 58, 58), fill=(228, 87, 46, 255))
+    draw.ellipse((18, 16, 30, 28), fill=(255, 255, 255, 200))
+    return img
 
 
 def today() -> date:
@@ -142,9 +158,16 @@ def freshness_sidebar(url: str) -> None:
         st.dataframe(_styled(view), hide_index=True, key="freshness_sidebar")
 
 
+#: Headers of the freshness tables (columns of :func:`dashboard.transforms.freshness_frame`).
+FRESHNESS_HEADERS = {"source": "Source", "status": "Status", "newest": "Newest data",
+                     "expected": "Expected", "behind": "Behind", "last_success": "Last success",
+                     "detail": "Detail", "command": "Refresh with"}
+
+
 def _styled(view: pd.DataFrame):  # type: ignore[no-untyped-def]
-    return view.style.map(lambda v: f"background-color: {STATUS_COLOR.get(v, '')}"
-                          if v in STATUS_COLOR else "", subset=["status"])
+    shown = view.rename(columns=FRESHNESS_HEADERS)
+    return shown.style.map(lambda v: f"background-color: {STATUS_COLOR.get(v, '')}"
+                           if v in STATUS_COLOR else "", subset=["Status"])
 
 
 def freshness_panel(url: str) -> pd.DataFrame:
@@ -155,9 +178,7 @@ def freshness_panel(url: str) -> pd.DataFrame:
     report = data.freshness(url)
     view = freshness_frame(report.rows)
     st.dataframe(_styled(view), hide_index=True, key="freshness_table",
-                 column_config={
-                     "last_success": st.column_config.TextColumn("last success"),
-                     "detail": st.column_config.TextColumn("detail", width="large")})
+                 column_config={"Detail": st.column_config.TextColumn(width="large")})
     newest, behind = price_age(url)
     st.caption(f"Measured at {format_time(report.now)}: the newest data of each source against "
                "the date it should have reached (prices, indicators and alerts: the last "

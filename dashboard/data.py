@@ -196,10 +196,11 @@ def rulebook(rules_file: str | None) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``path``, ``rules`` and ``subscribers`` (frames; a Slack channel shows
-        the *name* of its environment variable and whether it is set, never the
-        webhook), ``problems`` (list of str), ``error`` (str or None when the
-        file could not be read at all).
+        ``path``, ``rules`` and ``subscribers`` (frames in people's words; a
+        Slack channel shows the *name* of its environment variable and whether
+        it is set, never the webhook), ``labels`` (rule id -> label),
+        ``problems`` (list of str), ``error`` (str or None when the file could
+        not be read at all).
     """
     return _rulebook(Path(rules_file) if rules_file else None)
 
@@ -207,7 +208,7 @@ def rulebook(rules_file: str | None) -> dict[str, Any]:
 def _rulebook(path: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {"path": str(path) if path else "<default rules>",
                            "rules": pd.DataFrame(), "subscribers": pd.DataFrame(),
-                           "problems": [], "error": None}
+                           "labels": {}, "problems": [], "error": None}
     from alerts.config import load_rulebook
 
     try:
@@ -215,22 +216,30 @@ def _rulebook(path: Path | None) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - a broken rules file is shown, not raised
         out["error"] = str(exc)
         return out
+    universe = settings().universe
+    labels = {r.id: r.label for r in book.rules}
+    out["labels"] = labels
     out["rules"] = pd.DataFrame([
-        {"rule": r.id, "indicator": r.indicator, "keys": ", ".join(r.keys) or "all",
-         "type": r.type, "field": r.field, "threshold": r.threshold, "severity": r.severity,
-         "cooldown_days": r.cooldown_days, "description": r.description}
+        {"rule": r.label, "description": r.description,
+         "keys": ("every computed key" if r.keys == ("*",)
+                  else ", ".join(universe.label(k) for k in r.keys)),
+         "severity": r.severity, "cooldown_days": r.cooldown_days}
         for r in book.rules
     ])
     subs = []
     for sub in book.subscribers:
+        wants = [labels.get(r, r) for r in sub.rules] + [f"every {s} alert" for s in sub.severities]
         for ch in sub.channels:
             if ch.kind == "slack":
                 target = f"${ch.target} ({'set' if os.environ.get(ch.target) else 'NOT SET'})"
             else:
                 target = ch.target
-            subs.append({"subscriber": sub.name, "channel": ch.kind, "target": target,
-                         "rules": ", ".join(sub.rules) or "all",
-                         "severities": ", ".join(sub.severities) or "all", "mode": sub.mode})
+            subs.append({"subscriber": sub.name,
+                         "channel": "Slack" if ch.kind == "slack" else "e-mail",
+                         "target": target, "rules": "; ".join(wants) or "every alert",
+                         "mode": (f"daily digest at {sub.digest_time:%H:%M} "
+                                  f"({settings().scheduler.timezone})"
+                                  if sub.mode == "digest" else "at once")})
     out["subscribers"] = dq.mask_secrets(pd.DataFrame(subs))
     out["problems"] = [str(p) for p in book.problems]
     return out

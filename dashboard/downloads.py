@@ -1,10 +1,14 @@
 """Bytes for the dashboard's download buttons (pure; no Streamlit).
 
 Every chart's data and every export goes through :func:`to_bytes`, which
-writes a frame as CSV, Parquet, Excel or JSON. Excel and Parquet files carry
-the provenance (indicator, key, parameters, as-of date) beside the data: a
-second ``about`` sheet in Excel, key-value metadata in Parquet; CSV and JSON
-get the same facts in their file name and header comment lines.
+writes a frame as CSV, Parquet, Excel or JSON with the same context as
+``bubblewatch export`` (:mod:`indicators.export`): for an indicator's series
+the run's parameters, as-of date, computed-at time (UTC), sampling, coverage,
+units and labels; for any other table (a chart's data, prices, reference
+figures) its title, source, coverage and whatever the page adds. CSV carries
+it as ``#`` comment lines at the top (``pandas.read_csv(f, comment="#")``
+reads the table), JSON under ``meta``, Parquet in the key-value metadata and
+Excel in an ``about`` sheet.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from typing import Any
 
 import pandas as pd
 
+from indicators import export
+from indicators.export import ExportMeta
+
 #: Format -> (file extension, MIME type).
 FORMATS: dict[str, tuple[str, str]] = {
     "csv": ("csv", "text/csv"),
@@ -25,6 +32,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "json": ("json", "application/json"),
 }
+
+#: Where the dashboard's own tables come from (source line of their metadata).
+DASHBOARD_SOURCE = "bubblewatch dashboard: read from its database, nothing recomputed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +52,35 @@ def slug(text: str) -> str:
     return s or "data"
 
 
+def describe(df: pd.DataFrame, name: str, about: Mapping[str, Any] | None = None
+             ) -> ExportMeta:
+    """The export metadata of a dashboard table.
+
+    ``about`` with ``indicator`` and ``key`` (:func:`dashboard.ui.about_run`)
+    describes one key's stored series: the run's ``params``, ``params_hash``,
+    ``as_of``, ``computed_at`` and ``meta`` become its run information. Any
+    other entry is kept as a note; ``title``, ``source``, ``description`` and
+    ``columns`` (column -> ``(label, unit, description)``) describe a table
+    that is not an indicator's series.
+    """
+    about = dict(about or {})
+    indicator, key = about.pop("indicator", None), about.pop("key", None)
+    if indicator:
+        run = {k: about.pop(k, None) for k in ("params", "params_hash", "as_of",
+                                               "computed_at", "meta")}
+        return export.indicator_meta(str(indicator), df, {str(key): run} if key else {},
+                                     keys=[str(key)] if key else [], notes=about)
+    title = str(about.pop("title", name))
+    source = str(about.pop("source", DASHBOARD_SOURCE))
+    description = about.pop("description", None)
+    columns = about.pop("columns", None)
+    return export.table_meta(title, df, source=source, columns=columns, notes=about,
+                             description=str(description) if description else None)
+
+
 def to_bytes(df: pd.DataFrame, fmt: str, *, name: str,
-             about: Mapping[str, Any] | None = None) -> Download:
+             about: Mapping[str, Any] | None = None, meta: ExportMeta | None = None
+             ) -> Download:
     """Serialise ``df`` for download.
 
     Parameters
@@ -55,7 +92,9 @@ def to_bytes(df: pd.DataFrame, fmt: str, *, name: str,
     name
         Base of the file name (slugged).
     about
-        Provenance written with the data (indicator, key, params, as-of...).
+        What the data is (see :func:`describe`); ignored when ``meta`` is given.
+    meta
+        The full export metadata.
 
     Raises
     ------
@@ -65,32 +104,8 @@ def to_bytes(df: pd.DataFrame, fmt: str, *, name: str,
     if fmt not in FORMATS:
         raise ValueError(f"unknown download format {fmt!r}; choose one of {', '.join(FORMATS)}")
     ext, mime = FORMATS[fmt]
-    about = {str(k): v for k, v in (about or {}).items()}
-    flat = _flatten(df)
-    buf = io.BytesIO()
-    if fmt == "csv":
-        header = "".join(f"# {k}: {_text(v)}\n" for k, v in about.items())
-        buf.write(header.encode())
-        buf.write(flat.to_csv(index=False, date_format="%Y-%m-%d").encode())
-    elif fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(flat, preserve_index=False)
-        meta = dict(table.schema.metadata or {})
-        meta.update({f"bubblewatch.{k}".encode(): _text(v).encode() for k, v in about.items()})
-        pq.write_table(table.replace_schema_metadata(meta), buf)
-    elif fmt == "xlsx":
-        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-            _excel_safe(flat).to_excel(xw, sheet_name="data", index=False)
-            if about:
-                pd.DataFrame({"field": list(about), "value": [_text(v) for v in about.values()]}
-                             ).to_excel(xw, sheet_name="about", index=False)
-    else:
-        payload = {"about": json.loads(json.dumps(about, default=str)),
-                   "data": json.loads(flat.to_json(orient="records", date_format="iso"))}
-        buf.write(json.dumps(payload, indent=1).encode())
-    return Download(f"{slug(name)}.{ext}", mime, buf.getvalue())
+    data = export.to_bytes(df, fmt, meta if meta is not None else describe(df, name, about))
+    return Download(f"{slug(name)}.{ext}", mime, data)
 
 
 def read_back(data: bytes, fmt: str) -> pd.DataFrame:
@@ -106,30 +121,18 @@ def read_back(data: bytes, fmt: str) -> pd.DataFrame:
     raise ValueError(f"unknown download format {fmt!r}")
 
 
-def _flatten(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    if isinstance(out.index, pd.DatetimeIndex) or out.index.name is not None:
-        out = out.reset_index(names=out.index.name or "date")
-    else:
-        out = out.reset_index(drop=True)
-    out.columns = [str(c) for c in out.columns]
-    for c in out.columns:
-        if out[c].dtype == object and out[c].map(lambda v: isinstance(v, (dict, list))).any():
-            out[c] = out[c].map(lambda v: json.dumps(v, default=str)
-                                if isinstance(v, (dict, list)) else v)
-    return out
+def read_meta(data: bytes, fmt: str) -> dict[str, Any]:
+    """The metadata of a file written by :func:`to_bytes`: the JSON metadata
+    (JSON, Parquet), the ``about`` sheet (Excel) or the ``#`` lines (CSV)."""
+    if fmt == "csv":
+        return dict(export.read_csv_meta(data))
+    if fmt == "json":
+        return dict(json.loads(data)["meta"])
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
 
-
-def _excel_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Excel cannot store timezone-aware date-times: write them as naive UTC."""
-    out = df.copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.DatetimeTZDtype):
-            out[c] = out[c].dt.tz_convert("UTC").dt.tz_localize(None)
-    return out
-
-
-def _text(v: Any) -> str:
-    if isinstance(v, (dict, list, tuple)):
-        return json.dumps(v, default=str, sort_keys=True)
-    return str(v)
+        return dict(json.loads(pq.read_schema(io.BytesIO(data)).metadata[export.PARQUET_KEY]))
+    if fmt == "xlsx":
+        about = pd.read_excel(io.BytesIO(data), sheet_name="about")
+        return dict(zip(about["field"], about["value"], strict=True))
+    raise ValueError(f"unknown download format {fmt!r}")

@@ -8,7 +8,9 @@ database as the compute job stored it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,6 +19,7 @@ import pandas as pd
 
 from bubblewatch.core.calendar import format_time
 from db.freshness import Freshness, FreshnessReport
+from indicators.vocabulary import component_label
 
 #: The Nasdaq Composite's record close of the dot-com era (5,048.62 on 2000-03-10).
 DOTCOM_PEAK = date(2000, 3, 10)
@@ -133,8 +136,9 @@ def component_table(
     Returns
     -------
     DataFrame
-        ``component, weight, ai, dotcom_peak, ai_date, dotcom_date`` with
-        scores 0-100 (NaN where a side has no value).
+        ``component, label, weight, ai, dotcom_peak, ai_date, dotcom_date`` with
+        scores 0-100 (NaN where a side has no value); ``label`` is the
+        component's name for people (its composite column label).
     """
     weights = dict(weights or {})
     names = sorted({c[2:] for c in [*ai.columns, *dotcom.columns] if str(c).startswith("c_")},
@@ -145,30 +149,63 @@ def component_table(
         a = score_at(ai[col], ai.index.max()) if col in ai.columns and not ai.empty else None
         d = score_at(dotcom[col], peak) if col in dotcom.columns and not dotcom.empty else None
         recs.append({
-            "component": n, "weight": weights.get(n, np.nan),
+            "component": n, "label": component_label(n), "weight": weights.get(n, np.nan),
             "ai": a[1] if a else np.nan, "dotcom_peak": d[1] if d else np.nan,
             "ai_date": a[0].date() if a else None, "dotcom_date": d[0].date() if d else None,
         })
-    return pd.DataFrame(recs, columns=["component", "weight", "ai", "dotcom_peak", "ai_date",
-                                       "dotcom_date"])
+    return pd.DataFrame(recs, columns=["component", "label", "weight", "ai", "dotcom_peak",
+                                       "ai_date", "dotcom_date"])
+
 
 
 # --------------------------------------------------------------------------- episodes
 #: Readable names of the stored episode attributes (``attr_<name>`` columns).
-EPISODE_COLUMNS = {"duration": "observations above cv", "peak_bsadf": "peak BSADF",
-                   "peak_stat": "peak statistic"}
+EPISODE_COLUMNS = {"duration": "Observations above the critical value",
+                   "peak_bsadf": "Peak BSADF", "peak_stat": "Peak statistic"}
+#: Readable names of the episode table's own columns.
+EPISODE_HEADERS = {"kind": "Direction", "start": "Start", "end": "End", "peak": "Peak",
+                   "ongoing": "Ongoing", "calendar days": "Calendar days"}
+#: How a PSY episode kind reads.
+EPISODE_KINDS = {"positive": "explosive rise", "negative": "explosive fall"}
 
 
 def episode_table(eps: pd.DataFrame) -> pd.DataFrame:
-    """Stored episodes as a table for people: newest first, ``attr_*`` columns
-    named in words, and ``calendar days`` from start to end (None while ongoing)."""
+    """Stored episodes as a table for people: newest first, every column
+    named in words, the direction in words, ``Calendar days`` from start to
+    end (empty while ongoing)."""
     view = eps.drop(columns=[c for c in ("indicator", "key") if c in eps.columns])
     days = [(pd.Timestamp(e) - pd.Timestamp(s)).days if e is not None and pd.notna(e) else None
             for s, e in zip(view["start"], view["end"], strict=True)]
     view = view.assign(**{"calendar days": days})
-    names = {c: EPISODE_COLUMNS.get(c[5:], c[5:].replace("_", " "))
+    if "kind" in view.columns:
+        view["kind"] = view["kind"].map(lambda k: EPISODE_KINDS.get(str(k), str(k)))
+    if "ongoing" in view.columns:
+        view["ongoing"] = view["ongoing"].map(lambda v: "yes" if bool(v) else "no")
+    names = {c: EPISODE_COLUMNS.get(c[5:], c[5:].replace("_", " ").capitalize())
              for c in view.columns if c.startswith("attr_")}
-    return view.rename(columns=names).sort_values("start", ascending=False)
+    view = view.sort_values("start", ascending=False)
+    return view.rename(columns={**names, **EPISODE_HEADERS})
+
+
+@dataclass(frozen=True, slots=True)
+class ExceedanceSummary:
+    """How often a statistic was above its critical value: ``above`` of
+    ``total`` observations, first and last such date."""
+
+    above: int
+    total: int
+    first: date | None
+    last: date | None
+
+
+def exceedances(stat: pd.Series, cv: pd.Series) -> ExceedanceSummary:
+    """Observations where ``stat`` (BSADF) is above ``cv`` (its critical value),
+    on the dates both have."""
+    both = pd.concat([stat.rename("s"), cv.rename("c")], axis=1).dropna()
+    hit = both.index[both["s"] > both["c"]]
+    return ExceedanceSummary(len(hit), len(both),
+                             hit.min().date() if len(hit) else None,
+                             hit.max().date() if len(hit) else None)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -252,6 +289,17 @@ def reference_series(ref: pd.DataFrame, *, entity: str | Sequence[str] | None = 
     return out.dropna(subset=["period_end"]).sort_values("period_end").set_index("period_end")
 
 
+def sources_in_words(ref: pd.DataFrame) -> pd.Series:
+    """The ``source`` of each reference figure with the keys of other figures
+    it was computed from (``csco_close_peak_2000``) replaced by their labels."""
+    if ref is None or ref.empty or "source" not in ref.columns:
+        return pd.Series(dtype=object)
+    labels = dict(zip(ref["key"].astype(str), ref["label"].astype(str), strict=True))
+    pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(labels, key=len,
+                                                                          reverse=True)) + r")\b")
+    return ref["source"].astype(str).map(lambda t: pattern.sub(lambda m: labels[m.group(1)], t))
+
+
 def to_calendar_quarter(series: pd.Series) -> pd.Series:
     """Re-key a fiscal-quarter series by the end of the calendar quarter its
     period end falls in (Oracle's quarter to 31 August -> 30 September), so
@@ -261,3 +309,42 @@ def to_calendar_quarter(series: pd.Series) -> pd.Series:
     idx = pd.DatetimeIndex(series.index).to_period("Q").to_timestamp(how="end").normalize()
     out = pd.Series(series.to_numpy(), index=idx, name=series.name)
     return out.groupby(level=0).last()
+
+
+#: People's headers of :func:`provenance_view`.
+PROVENANCE_HEADERS = {
+    "component": "Component", "reading": "Reading", "weight": "Weight",
+    "ai_score": "AI score", "ai_coverage": "AI coverage", "ai_as_of": "AI as of",
+    "ai_age_days": "Age (days)", "ai_stale": "Stale", "dotcom_score": "Dot-com peak score",
+    "dotcom_coverage": "Dot-com coverage", "ai_why": "Why not scored",
+}
+
+
+def provenance_view(prov: pd.DataFrame, label: Callable[[str], str],
+                    reading_names: Mapping[str, str]) -> pd.DataFrame:
+    """The composite's provenance table (:func:`indicators.composite.provenance_table`)
+    in people's words: components by ``label``, readings by ``reading_names``,
+    scores rounded, weights and coverage as percentages, stale as yes/no, and
+    ``–`` where a side has no value."""
+    def pct(v: Any) -> str:
+        return "–" if v is None or pd.isna(v) else f"{100 * float(v):.0f}%"
+
+    def num(v: Any) -> str:
+        return "–" if v is None or pd.isna(v) else f"{float(v):.0f}"
+
+    out = pd.DataFrame({
+        "component": prov["component"].map(label),
+        "reading": prov["reading"].map(lambda r: reading_names.get(r, r)),
+        "weight": prov["weight"].map(pct),
+        "ai_score": prov["ai_score"].map(num),
+        "ai_coverage": prov["ai_coverage"].map(pct),
+        "ai_as_of": prov["ai_as_of"].map(lambda d: "–" if d is None or pd.isna(d)
+                                         else f"{pd.Timestamp(d):%Y-%m-%d}"),
+        "ai_age_days": prov["ai_age_days"].map(num),
+        "ai_stale": prov["ai_stale"].map(lambda v: "–" if v is None or pd.isna(v)
+                                         else ("yes" if v else "no")),
+        "dotcom_score": prov["dotcom_score"].map(num),
+        "dotcom_coverage": prov["dotcom_coverage"].map(pct),
+        "ai_why": prov["ai_why"].map(lambda v: v if isinstance(v, str) and v else "–"),
+    })
+    return out.rename(columns=PROVENANCE_HEADERS)

@@ -185,6 +185,15 @@ BY_NAME: dict[str, Component] = {c.name: c for c in COMPONENTS}
 NAMES: list[str] = [c.name for c in COMPONENTS]
 BUILD_UP_NAMES = tuple(c.name for c in COMPONENTS if c.reading == BUILD_UP)
 STRESS_NAMES = tuple(c.name for c in COMPONENTS if c.reading == STRESS)
+#: People's names of the components (dashboard bars, alerts, export headers).
+COMPONENT_LABELS: dict[str, str] = {
+    "runup": "Two-year run-up", "runup_net": "Run-up net of the market",
+    "psy": "Explosive price episodes (PSY)", "lppls": "LPPLS bubble confidence",
+    "valuation": "Valuation against own history", "capex": "Capex growth",
+    "earnings_quality": "Receivables drift (DSO)", "revenue_gap": "AI revenue gap",
+    "drawdown": "Drawdown from the high", "vol": "Volatility",
+    "high_variance": "High-variance (stress) state",
+}
 
 #: Risk bands of a 0-100 reading: the lower edges of every band but the first, and the
 #: band names. The dashboard and the default ``composite-ai-band`` alert rule use them.
@@ -1096,14 +1105,16 @@ def _columns() -> dict[str, Column]:
                                   "share of the stress reading's weight backed by data"),
     }
     for c in COMPONENTS:
-        cols[f"c_{c.name}"] = Column(f"Component: {c.name}", "score 0-100",
-                                     f"{c.source} ({c.rule}); weight {c.weight} in {c.reading}")
-        cols[f"cov_{c.name}"] = Column(f"Coverage: {c.name}", "fraction 0-1",
+        label = COMPONENT_LABELS[c.name]
+        cols[f"c_{c.name}"] = Column(label, "score 0-100",
+                                     f"{c.rule}; weight {c.weight:.2f} in the {c.reading.replace('_', '-')} "
+                                     f"reading; from {c.source}")
+        cols[f"cov_{c.name}"] = Column(f"Coverage: {label}", "fraction 0-1",
                                        "share of the cohort the component covers that day")
-        cols[f"age_{c.name}"] = Column(f"Age: {c.name}", "days",
+        cols[f"age_{c.name}"] = Column(f"Age: {label}", "days",
                                        f"days since its input became known (stale after "
                                        f"{c.max_age_days}); as-of date = date - age")
-        cols[f"stale_{c.name}"] = Column(f"Stale: {c.name}", "1 = yes, 0 = no",
+        cols[f"stale_{c.name}"] = Column(f"Stale: {label}", "1 = yes, 0 = no",
                                          "1 when its latest input is too old (or empty of "
                                          "members) and it is left out that day")
     return cols

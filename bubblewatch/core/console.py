@@ -1,11 +1,18 @@
 """Terminal output: one rich console for results, one for messages (stderr),
 progress bars for long work and logging set-up. Used by the command line and by
-long jobs that report progress; nothing here exits the process."""
+long jobs that report progress; nothing here exits the process.
+
+On a terminal, output fits its width. Piped or redirected (a file, ``grep``,
+a CI log), a line is never wrapped in the middle: the consoles are
+:data:`PIPE_WIDTH` columns wide (``COLUMNS`` overrides) and plain text is
+printed as it is (soft wrap), so every message stays on one line."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from typing import TextIO
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -18,8 +25,20 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+#: Width of the consoles when the output is not a terminal (tables are as wide as
+#: their content, up to this).
+PIPE_WIDTH = 400
+
+
+def _console(stream: TextIO, stderr: bool) -> Console:
+    if stream.isatty():
+        return Console(stderr=stderr, highlight=False)
+    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, width=width, soft_wrap=True)
+
+
+console = _console(sys.stdout, stderr=False)
+err_console = _console(sys.stderr, stderr=True)
 
 
 def configure_logging(level: str = "INFO") -> None:

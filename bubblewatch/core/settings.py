@@ -279,6 +279,10 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = DashboardSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     alerts: AlertSettings = AlertSettings()
+    #: Where people reach the dashboard (``BUBBLEWATCH_PUBLIC_URL``), e.g.
+    #: ``https://bubblewatch.example.org``. Alert links point there; without it
+    #: alerts carry no link (a 127.0.0.1 link is useless off this host).
+    public_url: str | None = None
     universe_config: dict[str, Any] = Field(default_factory=dict, alias="universe")
     #: The user's own dated events (``[[events]]`` tables), beside the built-in ones.
     events: list[EventEntry] = Field(default_factory=list)
@@ -304,6 +308,17 @@ class Settings(BaseSettings):
     @classmethod
     def _log_level(cls, value: str) -> str:
         return check_log_level(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if not v.startswith(("http://", "https://")) or len(v.split("://", 1)[1]) == 0:
+            raise ValueError(f"{v!r} is not an http(s) URL; give the address people open the "
+                             "dashboard at, e.g. https://bubblewatch.example.org")
+        return v.rstrip("/")
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,24 @@ AI = "ai"
 DOTCOM = "dotcom"
 INDEX = "index"
 
+#: People's names of the cohorts (also the keys of cohort-level results such as
+#: the composite score), with one line on what each holds.
+COHORT_LABELS: dict[str, tuple[str, str]] = {
+    AI: ("AI cycle", "the companies building and selling the AI data-centre build-out"),
+    DOTCOM: ("Dot-com cycle", "the telecom and internet-equipment leaders of 1995-2002"),
+    INDEX: ("Market indices", "broad indices used as the market benchmark"),
+}
+
+#: People's names of the default baskets and of keys that name a group rather than one
+#: instrument (capex totals, telecom reference series).
+GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "ai_basket": ("AI basket", "equal-weighted AI-cycle companies"),
+    "dotcom_basket": ("Dot-com basket", "equal-weighted dot-com leaders"),
+    "hyperscalers": ("Hyperscalers", "Microsoft, Alphabet, Amazon, Meta and Oracle together"),
+    "telecom": ("Telecom carriers", "carrier capex 1996-2004 from cited reference figures"),
+    "telecom_carriers": ("Telecom carriers", "carrier capex from cited reference figures"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
@@ -92,6 +110,29 @@ class Universe:
     @property
     def with_cik(self) -> list[Instrument]:
         return [i for i in self.instruments if i.cik is not None]
+
+    def label(self, key: str, *, long: bool = False) -> str:
+        """A key (symbol, basket, cohort, analog pair) as people call it.
+
+        Symbols stay symbols (``"NVDA"``); ``long=True`` adds the name
+        (``"NVIDIA (NVDA)"``). Baskets and cohorts use :data:`GROUP_LABELS` and
+        :data:`COHORT_LABELS`, analog pairs read ``"NVDA vs CSCO"``. A basket
+        defined only in the settings file is named after its key in words
+        (``"my_chips"`` -> ``"My chips"``).
+        """
+        for ins in self.instruments:
+            if ins.symbol == key:
+                return f"{ins.name} ({ins.symbol})" if long and ins.name != ins.symbol else key
+        if key in COHORT_LABELS:
+            return COHORT_LABELS[key][0]
+        if key in GROUP_LABELS:
+            return GROUP_LABELS[key][0]
+        for pair in self.analog_pairs:
+            if pair.name == key:
+                return f"{self.label(pair.ai)} vs {self.label(pair.dotcom)}"
+        if key in self.baskets:
+            return key.replace("_", " ").capitalize()
+        return key
 
     def subset(self, symbols: Iterable[str]) -> Universe:
         wanted = [self.resolve(s) for s in symbols]

@@ -29,7 +29,7 @@ if not pairs:
 
 def pair_label(name: str) -> str:
     p = pairs[name]
-    return f"{p.ai} vs {p.dotcom}" + (f" — {p.description}" if p.description else "")
+    return uni.label(name) + (f" — {p.description}" if p.description else "")
 
 
 pair_name = ui.select("Comparison", list(pairs), key="pair", format_func=pair_label)
@@ -41,8 +41,8 @@ def leg(name: str) -> tuple[pd.Series, str]:
     indicator's index, 100 on its first day), and its label."""
     if name in uni.baskets:
         closes = {m: data.close(url, m).dropna() for m in uni.baskets[name]}
-        return 100.0 * basket_index(closes), name.replace("_", " ")
-    return data.close(url, name), name
+        return 100.0 * basket_index(closes), uni.label(name)
+    return data.close(url, name), uni.label(name)
 
 
 def runup_start(series: pd.Series) -> pd.Timestamp | None:
@@ -117,7 +117,8 @@ else:
                          format_func=lambda k: _ev_label(dc_ev, k))
     a_ai = pd.Timestamp(ai_ev.loc[ai_ev["key"] == k_ai, "date"].iloc[0])
     a_dc = pd.Timestamp(dc_ev.loc[dc_ev["key"] == k_dc, "date"].iloc[0])
-    a_label = f"{k_ai} ↔ {k_dc}"
+    a_label = (f"{ai_ev.loc[ai_ev['key'] == k_ai, 'title'].iloc[0]} ↔ "
+               f"{dc_ev.loc[dc_ev['key'] == k_dc, 'title'].iloc[0]}")
 
 
 years = st.slider("Years shown before and after the anchor", 1, 8, 3, key="w_years")
@@ -135,18 +136,18 @@ if info is None:
 else:
     ui.run_caption(info)
     if best is None or best_date is None:
-        st.info(str((meta.note or meta.missing if meta is not None else None)
-                    or "This analog run stored no best match."))
+        st.info(ui.words("analog", str((meta.note or meta.missing if meta is not None else None)
+                                       or "This analog run stored no best match.")))
     else:
         dist = best.distance
         c1, c2, c3 = st.columns(3)
-        c1.metric(f"Today ({ai.index[-1]:%Y-%m-%d}) looks like {pair.dotcom} on",
+        c1.metric(f"Today ({ai.index[-1]:%Y-%m-%d}) looks like {dc_label} on",
                   f"{best_date:%Y-%m-%d}")
         c2.metric("Path distance at the best match",
                   ui.fmt_num(float(dist), 3) if isinstance(dist, (int, float)) else "–",
                   help="Root-mean-square difference of the rebased log paths (lower = closer).")
         to_peak = (dc_peak - best_date).days
-        c3.metric(f"{pair.dotcom}'s dot-com peak was", f"{abs(to_peak)} days "
+        c3.metric(f"{dc_label}'s dot-com peak was", f"{abs(to_peak)} days "
                   + ("later" if to_peak >= 0 else "earlier"))
         # the indicator's own figures (horizons in trading days): one set of numbers,
         # the same as in exports and alerts

@@ -100,6 +100,7 @@ else:
                if partial else "Growth compares the same companies in both years. ")
             + (f"Load the others' companyfacts (`{ui.CMD_INGEST}`) to complete it."
                if partial else ""), **({"icon": ":material/pie_chart:"} if partial else {}))
+    ui.note("capex", meta.note if meta is not None else None)
 
     if quarterly.empty:
         ui.missing_indicator("capex", "hyperscalers")
@@ -152,8 +153,9 @@ else:
             st.caption(meta.telecom_comparison)
         if not figures.empty:
             with st.expander("Sources of the telecom figures"):
-                st.dataframe(figures, hide_index=True, key="telecom_sources",
-                             column_config={"source": st.column_config.TextColumn(width="large")})
+                ui.table(figures[["label", "value", "source"]], key="telecom_sources",
+                         names={"label": "Figure", "value": "Value", "source": "Source"},
+                         column_config={"Source": st.column_config.TextColumn(width="large")})
 
 st.divider()
 
@@ -162,10 +164,8 @@ st.subheader("The revenue gap (Sequoia: AI's $600B question)")
 st.caption("Nvidia data-centre revenue run-rate × 2 (the rest of the data-centre cost) × 2 "
            "(a 50 % gross margin for whoever sells AI) = the revenue AI must earn to pay for "
            "the build-out (Cahn, Sequoia 2024); against it the AI revenue actually reported.")
-GAP_LABELS = {"required_revenue": "Required AI revenue",
-              "ai_revenue_reported": "Reported AI revenue",
-              "dc_run_rate": "Nvidia data-centre run-rate",
-              "gap_assumed": "Gap (vs assumed AI revenue)"}
+GAP_LABELS = ui.labels("revenue_gap", ["required_revenue", "ai_revenue_reported", "dc_run_rate",
+                                        "gap_assumed"])
 gap_keys = data.keys_of(url, "revenue_gap")
 if not gap_keys:
     ui.missing_indicator("revenue_gap")
@@ -182,17 +182,21 @@ else:
         label = gmeta.ai_revenue_label if gmeta is not None else None
         shown = pd.DataFrame({c: tf.to_usd_bn(gap[c].dropna(), gunit) for c in cols})
         last = shown.ffill().iloc[-1]
-        mcols = st.columns(len(cols) + 1)
-        for col, (name, v) in zip(mcols, last.items(), strict=False):
-            col.metric(GAP_LABELS[name], f"{v:,.0f} bn",
-                       help="USD bn a year" + (f"; covers {label}"
-                                               if name == "ai_revenue_reported" and label
-                                               else ""))
+        st.caption(f"Latest quarter ({ui.day(gap.index.max())}), annualised, in USD bn a year:")
+        items = list(last.items())
         if gmeta is not None and gmeta.gap_share is not None:
-            mcols[-1].metric("Not covered by reported AI revenue",
-                             f"{100 * gmeta.gap_share:.1f} %",
-                             help="(required - reported AI revenue) / required; read with "
-                                  "the coverage")
+            items.append(("gap_share", gmeta.gap_share))
+        for i in range(0, len(items), 2):  # two a row: the labels need the width
+            for col, (name, v) in zip(st.columns(2), items[i:i + 2], strict=False):
+                if name == "gap_share":
+                    col.metric("Not covered by reported AI revenue", f"{100 * v:.1f} %",
+                               help="(required - reported AI revenue) / required; read with "
+                                    "the coverage")
+                    continue
+                col.metric(GAP_LABELS[name], f"{v:,.0f}",
+                           help=ui.explain("revenue_gap", name)
+                           + (f"; covers {label}" if name == "ai_revenue_reported" and label
+                              else ""))
         if label:
             partial = (gmeta.ai_revenue_coverage or 0) < 1.0
             (st.warning if partial else st.caption)(
@@ -211,8 +215,8 @@ else:
                  gap, f"revenue-gap-{gkey}", key="revenue_gap", about=ui.about_run(ginfo))
         params = (ginfo or {}).get("params") or {}
         if params:
-            st.caption("Assumptions (indicator parameters): "
-                       + ", ".join(f"{k} = {v}" for k, v in params.items()))
+            st.caption("Assumptions: " + "; ".join(
+                "{}: {}".format(*ui.param_text("revenue_gap", k, v)) for k, v in params.items()))
         inputs = gmeta.sequoia_inputs if gmeta is not None else None
         if inputs is not None:
             st.markdown(
@@ -223,8 +227,9 @@ else:
                 + (f"; scenario AI revenue {inputs.assumed_ai_revenue / 1e3:,.0f} USD bn"
                    if inputs.assumed_ai_revenue is not None else "") + ".")
             if inputs.published:
-                st.dataframe(pd.DataFrame([f.model_dump() for f in inputs.published]),
-                             hide_index=True, key="sequoia_inputs",
-                             column_config={"source": st.column_config.TextColumn(
-                                 width="large")})
+                ui.table(pd.DataFrame([f.model_dump() for f in inputs.published])[
+                    ["label", "value", "source"]], key="sequoia_inputs",
+                    names={"label": "Published figure", "value": "Value",
+                           "source": "Source"},
+                    column_config={"Source": st.column_config.TextColumn(width="large")})
         ui.run_caption(ginfo)

@@ -3,6 +3,7 @@ of fitted critical times."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts as ch
@@ -33,19 +34,34 @@ if not price.empty and not conf.empty:
     lookback = conf.index.min() - (conf.index.max() - conf.index.min()) * 0.25
     price = tf.wide_between(price.to_frame("close"), lookback.date(), None)["close"]
 
+last_day = conf.index[-1]
 last = conf.iloc[-1]
 m1, m2, m3 = st.columns(3)
 if "pos_conf" in conf.columns:
-    m1.metric(f"Positive-bubble confidence ({conf.index[-1]:%Y-%m-%d})",
-              f"{100 * last.get('pos_conf', float('nan')):.0f} %",
-              help="share of the fitting windows whose fit passes the FCO filter")
+    m1.metric(f"{ui.label('lppls', 'pos_conf')} ({ui.day(last_day)})",
+              ui.fmt_field("lppls", "pos_conf", last.get("pos_conf")),
+              help=ui.explain("lppls", "pos_conf"))
 if "neg_conf" in conf.columns:
-    m2.metric("Negative-bubble confidence", f"{100 * last.get('neg_conf', float('nan')):.0f} %")
-tc = conf["pos_tc_median_days"].dropna() if "pos_tc_median_days" in conf.columns else None
-if tc is not None and not tc.empty:
-    m3.metric("Latest median critical time (positive)", f"{tc.iloc[-1]:.0f} trading days",
-              help=f"median tc of the qualified fits ending {tc.index[-1]:%Y-%m-%d}, counted "
-                   "from that date")
+    m2.metric(ui.label("lppls", "neg_conf"), ui.fmt_field("lppls", "neg_conf", last.get("neg_conf")),
+              help=ui.explain("lppls", "neg_conf"))
+tc_label = "Critical time (median)"
+tc_now = last.get("pos_tc_median_days") if "pos_tc_median_days" in conf.columns else None
+qualified = bool(last.get("pos_conf", 0) > 0) if pd.notna(last.get("pos_conf")) else False
+if qualified and tc_now is not None and pd.notna(tc_now):
+    days = float(tc_now)
+    m3.metric(tc_label, f"{abs(days):.0f} trading days " + ("after" if days >= 0 else "before"),
+              help=f"median fitted critical time of the positive-bubble fits ending "
+                   f"{ui.day(last_day)} that pass the filter, counted from that date")
+else:
+    earlier = (conf.loc[conf.get("pos_conf", pd.Series(dtype=float)) > 0,
+                        "pos_tc_median_days"].dropna()
+               if "pos_tc_median_days" in conf.columns else pd.Series(dtype=float))
+    m3.metric(tc_label, "none", help=f"no fit ending {ui.day(last_day)} passes the filter "
+              "(confidence 0%), so there is no critical time for that date")
+    st.caption(f"No LPPLS fit ending {ui.day(last_day)} passes the FCO filter, so there is no "
+               "critical time to show for it"
+               + (f"; the last date with qualified fits is {ui.day(earlier.index[-1])}."
+                  if not earlier.empty else "; no date in the stored window has one."))
 
 trust = lv.latest_trust(conf)
 if trust is not None:
@@ -53,7 +69,8 @@ if trust is not None:
     t1.metric(f"Positive-bubble Trust ({trust[0]:%Y-%m-%d})", f"{100 * trust[1]:.0f} %",
               help="median over the windows of the share of resampled series whose fit "
                    "(B<0) passes the Trust filter; computed on the latest date of each run "
-                   "unless trust_on=all")
+                   "unless the run asks for every date (`bubblewatch compute lppls --param "
+                   "trust_on=all`)")
     t2.metric("Negative-bubble Trust", f"{100 * trust[2]:.0f} %")
 
 frame = conf.join(price.rename("close"), how="outer")

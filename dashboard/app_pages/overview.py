@@ -44,19 +44,19 @@ if ai.empty or "score" not in ai.columns or latest is None:
 else:
     info = data.run_info(url, "composite", "ai") or {}
     peak = meta.dotcom_peak_reading
-    head = meta.readings.get("headline", [])
-    ai_only = meta.readings.get("ai_only", [])
+    head = [ui.component_label(n) for n in meta.readings.get("headline", [])]
+    ai_only = [ui.component_label(n) for n in meta.readings.get("ai_only", [])]
     peak_txt = f"{peak.score:.0f}" if peak is not None and peak.score is not None else "–"
     ai_txt = f"{latest.score:.0f}" if latest.score is not None else "–"
     st.markdown(f"## Like for like: AI **:orange[{ai_txt}]** vs dot-com peak "
                 f"**:blue[{peak_txt}]**")
     st.caption(
         f"Bubble-risk score (0 = calm, 100 = the most bubble-like) on the components both "
-        f"cohorts have: {', '.join(f'`{n}`' for n in head) or 'none'}. AI cohort on "
-        f"{latest.date:%Y-%m-%d}: **{latest.band}**, 5-95% of "
+        f"cohorts have: {', '.join(head) or 'none'}. AI cohort on "
+        f"{ui.day(latest.date)}: **{latest.band}**, 5-95% of "
         f"{meta.uncertainty.draws} draws of weights and bounds "
         f"{fmt_range(latest.score_p05, latest.score_p95)}"
-        + (f"; dot-com cohort at the Nasdaq peak ({peak.date:%Y-%m-%d}): **{peak.band}**, "
+        + (f"; dot-com cohort at the Nasdaq peak ({ui.day(peak.date)}): **{peak.band}**, "
            f"{fmt_range(peak.score_p05, peak.score_p95)}" if peak is not None else "")
         + (f". In {100 * meta.uncertainty.share_ai_below_dotcom_peak:.0f}% of the draws the AI "
            "reading is below the dot-com peak's."
@@ -103,7 +103,7 @@ else:
         prov = provenance_table(latest, peak)
         chart_rows = prov[prov["reading"] != "excluded"]
         table = pd.DataFrame({
-            "component": [f"{c} · {READING_NAMES.get(r, r)}"
+            "component": [f"{ui.component_label(c)} · {READING_NAMES.get(r, r)}"
                           for c, r in zip(chart_rows["component"], chart_rows["reading"],
                                           strict=True)],
             "weight": chart_rows["weight"], "ai": chart_rows["ai_score"].astype(float),
@@ -114,28 +114,18 @@ else:
         else:
             ui.chart(ch.components_chart(table), prov, "composite-components", key="components",
                      about=ui.about_run(info))
-    shown = prov.assign(reading=prov["reading"].map(READING_NAMES))[
-        ["component", "reading", "weight", "ai_score", "ai_coverage", "ai_as_of",
-         "ai_age_days", "ai_stale", "dotcom_score", "dotcom_coverage", "ai_why"]]
+    shown = tf.provenance_view(prov, ui.component_label, READING_NAMES)
     with st.expander("Components: coverage, as-of date and age", expanded=False):
-        st.dataframe(shown, hide_index=True, key="composite_provenance",
-                     column_config={
-                         "ai_score": st.column_config.NumberColumn("AI score", format="%.0f"),
-                         "dotcom_score": st.column_config.NumberColumn("dot-com peak",
-                                                                       format="%.0f"),
-                         "ai_coverage": st.column_config.NumberColumn("AI coverage",
-                                                                      format="percent"),
-                         "dotcom_coverage": st.column_config.NumberColumn("dot-com coverage",
-                                                                          format="percent"),
-                         "ai_age_days": st.column_config.NumberColumn("age (days)"),
-                         "ai_why": st.column_config.TextColumn("why not scored",
-                                                               width="large")})
+        ui.table(shown, key="composite_provenance",
+                 column_config={"Why not scored": st.column_config.TextColumn(width="large")})
     missing = {**meta.missing_components}
     if missing:
         st.caption("Not scored for the AI cohort: "
-                   + "; ".join(f"`{m}` ({why})" for m, why in missing.items())
+                   + "; ".join(ui.component_label(m)
+                               + (f" ({ui.words('composite', why)})" if why else "")
+                               for m, why in missing.items())
                    + f". Run `{ui.CMD_COMPUTE}` after loading the data they need.")
-    stale = [c.name for c in latest.components if c.stale]
+    stale = [ui.component_label(c.name) for c in latest.components if c.stale]
     if stale:
         st.warning("Stale inputs left out until they are refreshed: " + ", ".join(stale),
                    icon=":material/schedule:")

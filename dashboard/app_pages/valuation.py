@@ -28,9 +28,8 @@ def cisco_ref(pattern: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- valuation
-VALUATION_LABELS = {"pe_ttm": "P/E (TTM)", "ps_ttm": "P/S (TTM)",
-                    "pe_pctile": "P/E percentile (own history)",
-                    "ps_pctile": "P/S percentile (own history)"}
+VALUATION_LABELS = ui.labels("valuation")
+EQ_LABELS = ui.labels("earnings_quality")
 st.subheader("Trailing valuation (point in time)")
 st.caption("P/E and P/S per day from the close and the trailing-four-quarter earnings and "
            "revenue known on that day (only filings already filed), against Cisco in 2000.")
@@ -49,7 +48,8 @@ if picked is not None:
                 v = float(last[f])
                 if pct and v <= 1.0:
                     v *= 100.0
-                col.metric(VALUATION_LABELS[f], f"{v:.0f}" + (" %" if pct else "×"))
+                col.metric(VALUATION_LABELS[f], f"{v:.0f}" + (" %" if pct else "×"),
+                           help=ui.explain("valuation", f))
         vmeta = data.run_meta(url, "valuation", symbol)
         peak_pe = vmeta.csco_peak_pe if vmeta is not None else None
         peak_ps = vmeta.csco_peak_ps if vmeta is not None else None
@@ -67,7 +67,7 @@ if picked is not None:
         if ratios:
             ui.chart(ch.series_chart(val[ratios], title=f"{symbol}: trailing P/E and P/S",
                                      y_title="Multiple (×, log scale)", unit="×",
-                                     labels={"pe_ttm": "P/E (TTM)", "ps_ttm": "P/S (TTM)"},
+                                     labels=VALUATION_LABELS,
                                      colors={"pe_ttm": ch.AI_COLOR, "ps_ttm": "#F3A712"},
                                      hlines=hl, log_y=True),
                      val[ratios], f"valuation-{symbol}", key="valuation",
@@ -93,8 +93,7 @@ if picked is not None:
                 col.metric(f"{c[-2:]} %", f"{last[c]:.0f}×",
                            help="Cisco's earnings went from +2.7bn (FY2000) to −1.0bn (FY2001)")
         ui.run_caption(info)
-        if vmeta is not None and vmeta.note:
-            st.caption(vmeta.note)
+        ui.note("valuation", vmeta.note if vmeta is not None else None)
 
 st.divider()
 
@@ -111,27 +110,29 @@ if picked_eq is not None:
         ui.missing_indicator("earnings_quality", eq_symbol)
     else:
         cisco_days = cisco_ref(r"(dso|inventory_days)")
-        hl = {f"Cisco {r.metric} {r.Index:%Y}": float(r.value)
-              for r in cisco_days.itertuples()}
+        hl = {f"Cisco {EQ_LABELS.get(str(r.metric), str(r.label)).lower()} "
+              f"{r.Index:%Y}": float(r.value) for r in cisco_days.itertuples()}
         emeta = data.run_meta(url, "earnings_quality", eq_symbol)
         enote = emeta.dotcom_note if emeta is not None else None
         ui.chart(ch.series_chart(eq[days], title=f"{eq_symbol}: DSO and inventory days",
                                  y_title="Days", unit="days",
-                                 labels={"dso": "Days sales outstanding",
-                                         "inventory_days": "Inventory days"},
+                                 labels=EQ_LABELS,
                                  colors={"dso": ch.AI_COLOR, "inventory_days": "#F3A712"},
                                  hlines=dict(list(hl.items())[:4])),
                  eq, f"earnings-quality-{eq_symbol}", key="earnings_quality",
                  about=ui.about_run(einfo))
         growth = [c for c in ("dso_yoy", "recv_minus_rev_growth") if c in eq.columns]
         if growth:
-            st.caption("Latest: " + ", ".join(
-                f"{c} = {eq[c].dropna().iloc[-1]:+.2f}" for c in growth
-                if not eq[c].dropna().empty))
+            st.caption("Latest: " + "; ".join(
+                f"{EQ_LABELS[c].lower()} {ui.fmt_field('earnings_quality', c, v)}"
+                f" (quarter to {ui.day(s.index[-1])})"
+                for c in growth if not (s := eq[c].dropna()).empty
+                for v in [float(s.iloc[-1])]))
         ui.run_caption(einfo)
-        if enote:
-            st.caption(str(enote))
+        ui.note("earnings_quality", str(enote) if enote else None)
 
+REFERENCE_HEADERS = {"entity": "Who", "label": "Figure", "value": "Value", "unit": "Unit",
+                     "period_end": "Period end", "source": "Source"}
 VF_PATTERN = "financ|receivable|dso|inventory|commitment|investment|order|contract|write"
 ref_vf = tf.reference_series(ref)
 if ref_vf.empty:
@@ -141,18 +142,21 @@ else:
     eras = {"Dot-com (Cisco, Lucent, telecom vendors)": ["CSCO", "Lucent", "telecom_vendors",
                                                          "Nortel"],
             "AI now (Nvidia, CoreWeave, OpenAI)": ["NVDA", "CRWV", "OpenAI"]}
-    cols = st.columns(2)
-    for col, (title, entities) in zip(cols, eras.items(), strict=True):
+    for title, entities in eras.items():  # one above the other: the figures need the width
         rows = ref_vf[ref_vf["entity"].isin(entities)].reset_index()
-        with col:
+        with st.container():
             st.markdown(f"**{title}**")
             if rows.empty:
                 st.caption("No reference figures.")
                 continue
-            view = rows.assign(period_end=rows["period_end"].dt.date)[
-                ["entity", "metric", "value", "unit", "period_end", "label", "source_tag",
-                 "source"]]
-            st.dataframe(view, hide_index=True, key=f"vf_{entities[0]}",
-                         column_config={"label": st.column_config.TextColumn(width="large")})
-            ui.download(view, f"vendor-financing-{entities[0]}", key=f"vf_{entities[0]}",
-                        label="Download (CSV)")
+            view = rows.assign(entity=rows["entity"].map(ui.entity_label),
+                               source=tf.sources_in_words(rows).to_numpy())[
+                ["entity", "label", "value", "unit", "period_end", "source"]]
+            ui.table(view, key=f"vf_{entities[0]}", names=REFERENCE_HEADERS,
+                     column_config={"Figure": st.column_config.TextColumn(width="large"),
+                                    "Source": st.column_config.LinkColumn(width="small")})
+            ui.download(rows, f"vendor-financing-{entities[0]}", key=f"vf_{entities[0]}",
+                        label="Download (CSV)",
+                        about={"title": f"Vendor financing reference figures: {title}",
+                               "source": "bubblewatch built-in reference table, each row with "
+                                         "its source"})

@@ -34,9 +34,11 @@ def message(target: str, channel: str = "email"):  # type: ignore[no-untyped-def
 
 def test_rendering_escapes_and_links() -> None:
     m = message("a@example.org")
-    assert VIEW.link == (
-        "http://dash.local:8501/explosiveness?indicator=psy&key=%5EIXIC&symbol=%5EIXIC")
-    assert dashboard_link("http://d/", "composite", "ai") == "http://d/?indicator=composite&key=ai&symbol=ai"
+    assert VIEW.link == "http://dash.local:8501/explosiveness?symbol=%5EIXIC"
+    assert dashboard_link("http://d/", "composite", "ai") == "http://d/?symbol=ai"
+    assert dashboard_link("http://d", "analog", "nvda_csco") == "http://d/analog?pair=nvda_csco"
+    # no public address configured: no link at all (never a 127.0.0.1 one)
+    assert dashboard_link(None, "psy", "NVDA") == ""
     assert "&lt;b&gt;explosive&lt;/b&gt; &amp; rising" in m.html and "<b>explosive" not in m.html
     assert "Figure:    2.31" in m.text and "Threshold: 1.48" in m.text
     section = m.blocks[1]["text"]["text"]
@@ -143,3 +145,139 @@ def test_smtp_port_is_range_checked() -> None:
         with pytest.raises(ValidationError, match="port"):
             SmtpSettings(port=port)
     assert SmtpSettings(port=587).port == 587
+
+
+RULES_OF_EVERY_TYPE = """
+[[rules]]
+id = "a"
+indicator = "runup"
+key = "*"
+type = "above"
+field = "ret_2y"
+threshold = 1.0
+hysteresis = 0.2
+[[rules]]
+id = "b"
+indicator = "regime"
+key = "*"
+type = "below"
+field = "drawdown"
+threshold = -0.2
+[[rules]]
+id = "c"
+indicator = "valuation"
+key = "*"
+type = "cross"
+field = "pe_ttm"
+threshold = 50.0
+[[rules]]
+id = "d"
+indicator = "composite"
+key = "*"
+type = "change"
+field = "score"
+days = 30
+threshold = 10.0
+[[rules]]
+id = "e"
+indicator = "capex"
+key = "*"
+type = "change"
+field = "capex_ttm"
+days = 400
+threshold = 0.2
+relative = true
+[[rules]]
+id = "f"
+indicator = "valuation"
+key = "*"
+type = "percentile"
+field = "ps_ttm"
+threshold = 90.0
+[[rules]]
+id = "g"
+indicator = "composite"
+key = "*"
+type = "band"
+field = "score"
+bands = [20.0, 40.0, 60.0, 80.0]
+labels = ["low", "moderate", "elevated", "high", "extreme"]
+[[rules]]
+id = "h"
+indicator = "psy"
+key = "*"
+type = "episode_start"
+field = "bsadf"
+threshold_field = "cv95"
+[[rules]]
+id = "i"
+indicator = "psy"
+key = "*"
+type = "episode_end"
+field = "bsadf"
+threshold_field = "cv95"
+"""
+
+
+def test_every_rule_type_is_worded_without_machine_keys() -> None:
+    """Rules without label, description or format (the words come from the
+    indicators' columns) fire on simple paths; each message, plain text, HTML
+    and Slack, shows no field name, dotted key, None or nan."""
+    import html as html_lib
+    import re
+
+    import pandas as pd
+
+    from alerts.config import parse_rulebook
+    from alerts.rules import RuleInput, evaluate_rule
+    from bubblewatch.core.universe import default_universe
+    from indicators.vocabulary import raw_keys
+
+    uni = default_universe()
+    book = parse_rulebook(RULES_OF_EVERY_TYPE, "rules.toml", universe=uni, environ={})
+    assert book.problems == ()
+    days = pd.date_range("2024-01-01", periods=500, freq="D")
+    up = pd.Series([0.5 + i / 200 for i in range(500)], index=days)  # 0.5 -> 3.0
+    down = pd.Series([0.0 - i / 1000 for i in range(500)], index=days)
+    ep = pd.DataFrame([{"kind": "positive", "start": date(2025, 1, 6), "end": None,
+                        "ongoing": True}])
+    ended = pd.DataFrame([{"kind": "positive", "start": date(2025, 1, 6),
+                           "end": date(2025, 5, 12), "ongoing": False}])
+    inputs = {
+        "a": ("NVDA", RuleInput(values=up)), "b": ("^IXIC", RuleInput(values=down)),
+        "c": ("NVDA", RuleInput(values=up * 40)), "d": ("ai", RuleInput(values=up * 100)),
+        "e": ("hyperscalers", RuleInput(values=up * 1e5)),
+        "f": ("NVDA", RuleInput(values=up)), "g": ("ai", RuleInput(values=up * 25)),
+        "h": ("CSCO", RuleInput(values=up, thresholds=up * 0.5, events=ep,
+                                as_of=date(2025, 5, 14))),
+        "i": ("CSCO", RuleInput(values=up, thresholds=up * 2, events=ended,
+                                as_of=date(2025, 5, 14))),
+    }
+    views = []
+    for r in book.rules:
+        key, data = inputs[r.id]
+        data = RuleInput(data.values, data.thresholds, data.events, data.as_of,
+                         uni.label(key, long=True))
+        state = None
+        if r.type == "cross":  # a crossing needs a side to cross from
+            state = evaluate_rule(r, key, RuleInput(values=data.values.iloc[:10])).state
+        if r.type == "episode_end":
+            state = evaluate_rule(r, key, RuleInput(events=ep, as_of=date(2025, 5, 1))).state
+        out = evaluate_rule(r, key, data, state)
+        assert out.alert is not None, (r.id, out.note)
+        a = out.alert
+        assert not raw_keys(a.title) and not raw_keys(a.explanation), (r.id, a.title)
+        views.append(EventView(a.rule_id, a.key, a.indicator, a.field, a.severity, a.as_of,
+                               a.value_text, a.threshold_text, a.title, a.explanation,
+                               "https://bubblewatch.example.org/", r.label))
+    for kind in ("alert", "onboarding"):
+        for v in (views if kind == "alert" else [views]):
+            group = v if isinstance(v, list) else [v]
+            m = render_message(group, key="k" * 32, channel="email", target="a@example.org",
+                               subscriber="desk", kind=kind)
+            slack = " ".join([(b.get("text") or {}).get("text", "") for b in m.blocks]
+                             + [f["text"] for b in m.blocks for f in b.get("fields") or []]
+                             + [e["text"] for b in m.blocks for e in b.get("elements") or []])
+            for text in (m.subject, m.text, html_lib.unescape(re.sub(r"<[^>]+>", " ", m.html)),
+                         re.sub(r":[a-z_]+:", " ", slack)):
+                assert not raw_keys(text), (kind, raw_keys(text))

@@ -266,7 +266,7 @@ def test_digest_subscribers_get_one_message_a_day(alerts_db: str, smtp_server: S
     (r,) = deliver_job(settings, now=datetime(2025, 1, 7, 8, 0, tzinfo=UTC)).results
     assert r.status == "sent" and len(r.batch.ids) == 3
     (mail,) = smtp_server.inbox.receipts
-    assert mail["Subject"] == "[bubblewatch] digest: 3 alerts (highest warning)"
+    assert mail["Subject"] == "[bubblewatch] Daily digest: 3 alerts (highest: warning)"
     body = mail.get_body(("plain",)).get_content()
     assert all(f"K{i}: runup.ret_2y high" in body for i in range(3))
 

@@ -55,6 +55,12 @@ def store_real_indicators(url: str) -> dict[tuple[str, str], float]:
     return latest
 
 
+def _queued(url: str) -> list[dict[str, str]]:
+    with session_scope(url) as s:
+        return [{"subscriber": d.subscriber, "target": d.target}
+                for d in alerts_repo.deliveries(s)]
+
+
 class Recorder:
     def __init__(self, channel: str, crash_once: bool = False):
         self.channel, self.crash_once, self.keys = channel, crash_once, []  # type: ignore[var-annotated]
@@ -78,16 +84,19 @@ def test_evaluate_and_deliver_on_postgres(pg_url: str) -> None:
     assert len(report.alerts) == expected > 0
     assert evaluate_job(settings, rulebook=book, now=T0 + timedelta(days=1)).alerts == []
 
+    # a first evaluation: one onboarding message per subscriber address (desk and boss)
+    messages = len({(d["subscriber"], d["target"]) for d in _queued(pg_url)})
+    assert messages == 2
     crashing = Recorder("email", crash_once=True)
     with pytest.raises(SimulatedCrash):
         deliver_job(settings, now=T0, notifiers={"email": crashing})
     email = Recorder("email")
     assert deliver_job(settings, now=T0 + timedelta(seconds=60), notifiers={"email": email}
-                       ).count("sent") == report.queued - 1  # the crashed row is still claimed
+                       ).count("sent") == messages - 1  # the crashed batch is still claimed
     late = deliver_job(settings, now=T0 + timedelta(minutes=6), notifiers={"email": email})
     assert late.count("sent") == 1
     assert crashing.keys[0] in email.keys  # re-sent with the same idempotency key
-    assert len(set(email.keys)) == len(email.keys) == report.queued
+    assert len(set(email.keys)) == len(email.keys) == messages
     with session_scope(pg_url) as s:
         assert alerts_repo.delivery_counts(s) == {"sent": report.queued}
         rows = alerts_repo.deliveries(s)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from alerts.config import Rule
+from alerts.config import Rule, parse_rulebook
 from alerts.rules import RuleInput, RuleState, evaluate, evaluate_rule
 
 D0 = date(2025, 1, 1)
@@ -102,8 +102,10 @@ def test_cool_down_holds_the_alert_until_it_expires() -> None:
 
 
 def test_threshold_from_another_field_and_alert_contents() -> None:
-    r = rule("above", indicator="psy", field="bsadf", threshold_field="cv95", format=".2f",
-             description="Explosive.")
+    # parsed from a rules file, so the words come from the psy indicator's own columns
+    (r,) = parse_rulebook('[[rules]]\nid = "r"\nindicator = "psy"\nkey = "NVDA"\n'
+                          'type = "above"\nfield = "bsadf"\nthreshold_field = "cv95"\n'
+                          'format = ".2f"\ndescription = "Explosive."\n', environ={}).rules
     state = None
     outs = []
     for vals, cvs in (([0.5], [1.2]), ([0.5, 1.5], [1.2, 1.3])):
@@ -116,8 +118,13 @@ def test_threshold_from_another_field_and_alert_contents() -> None:
     assert a is not None
     assert (a.value, a.threshold, a.as_of) == (1.5, 1.3, D0 + timedelta(days=1))
     assert (a.value_text, a.threshold_text, a.condition, a.previous) == ("1.50", "1.30", "on", "off")
-    assert a.explanation.startswith("Explosive. ") and "cv95 1.30" in a.explanation
-    assert a.title == "NVDA: psy.bsadf 1.50 ≥ 1.30"
+    # what crossed what (labels from the indicator's columns), since when, then what it means
+    happened, meaning = a.explanation.split("\n\n")
+    assert meaning == "Explosive."
+    assert happened == ("Backward sup ADF (BSADF) of NVDA was 1.50 on 2025-01-02, at or above "
+                        "its BSADF critical value, 95% (1.30); it got there on that day.")
+    assert a.title == "NVDA: Backward sup ADF (BSADF) 1.50, at or above its BSADF critical " \
+                      "value, 95% (1.30)"
 
 
 def _events(*rows: tuple[str, str, str | None]) -> pd.DataFrame:
@@ -148,10 +155,10 @@ def test_episode_start_and_end() -> None:
             out = evaluate_rule(r, "NVDA", RuleInput(events=ev, as_of=as_of), states[name])
             states[name] = out.state
             got[name].append(out.alert.title if out.alert else None)
-    assert got["start"] == [None, "NVDA: psy positive episode started 2025-01-08", None, None,
+    assert got["start"] == [None, "NVDA: explosive rise under way since 2025-01-08", None, None,
                             None]
     # an old finished episode on the first evaluation is history, not news
-    assert got["end"] == [None, None, None, "NVDA: psy positive episode ended 2025-02-01", None]
+    assert got["end"] == [None, None, None, "NVDA: explosive rise ended on 2025-02-01", None]
 
 
 def test_episode_end_on_first_evaluation_only_when_recent() -> None:

@@ -137,10 +137,12 @@ def values(v: Any) -> np.ndarray:
 
 
 def chart_titles(at: Any) -> list[str]:
+    """Chart titles as read (the line breaks that fit them on a phone removed)."""
     out = []
     for spec in chart_specs(at):
         title = spec.get("layout", {}).get("title") or {}
-        out.append(title.get("text", "") if isinstance(title, dict) else str(title))
+        text = title.get("text", "") if isinstance(title, dict) else str(title)
+        out.append(text.replace("<br>", " "))
     return out
 
 
@@ -152,3 +154,60 @@ def page_text(at: Any) -> str:
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)
+
+
+def _chart_words(spec: dict[str, Any]) -> list[str]:
+    """What a plotly figure shows in words: titles, axis titles, trace names,
+    annotations and category labels."""
+    out: list[str] = []
+    layout = spec.get("layout", {})
+    for v in layout.values():
+        if isinstance(v, dict):
+            t = v.get("title")
+            out.append(t.get("text", "") if isinstance(t, dict) else str(t or ""))
+            out += [str(x) for x in v.get("ticktext") or []]
+    t = layout.get("title")
+    out.append(t.get("text", "") if isinstance(t, dict) else str(t or ""))
+    out += [a.get("text", "") for a in layout.get("annotations", []) or []]
+    for tr in spec.get("data", []):
+        out.append(str(tr.get("name") or ""))
+        for axis in ("x", "y"):
+            vals = tr.get(axis)
+            if isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals):
+                out += vals
+        title = tr.get("title")
+        if isinstance(title, dict):
+            out.append(str(title.get("text") or ""))
+    return [o for o in out if o]
+
+
+def visible_text(at: Any) -> dict[str, list[str]]:
+    """Everything a reader sees on a run, by where it is: text elements,
+    metrics (label, value, help), widgets (labels and options), expanders,
+    download buttons, table headers and cells, and the words of every chart."""
+    seen: dict[str, list[str]] = {"text": [], "metric": [], "widget": [], "table header": [],
+                                  "table cell": [], "chart": []}
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
+                 "error", "success"):
+        seen["text"] += [str(e.value) for e in getattr(at, kind)]
+    for m in at.metric:
+        seen["metric"] += [m.label, str(m.value), m.proto.help, m.proto.body]
+    for kind in ("selectbox", "multiselect", "radio", "button_group", "slider",
+                 "date_input", "checkbox", "button", "expander"):
+        for w in at.get(kind):
+            seen["widget"].append(str(getattr(w.proto, "label", "")))
+            seen["widget"].append(str(getattr(w.proto, "help", "")))
+            opts = getattr(w.proto, "options", [])
+            seen["widget"] += [o if isinstance(o, str) else getattr(o, "content", "")
+                               for o in opts]
+    seen["widget"] += [b.proto.label for b in at.get("download_button")]
+    for df in at.dataframe:
+        v = df.value
+        seen["table header"] += [str(c) for c in v.columns]
+        # a "Source" column quotes each figure's citation as the reference table gives it
+        cells = v.drop(columns=[c for c in v.columns if str(c) == "Source"])
+        seen["table cell"] += ["None" if x is None else str(x)
+                               for x in cells.to_numpy().ravel().tolist()]
+    for spec in chart_specs(at):
+        seen["chart"] += _chart_words(spec)
+    return {k: [x for x in v if x] for k, v in seen.items()}

@@ -41,7 +41,8 @@ def test_analog_chart_colours_units_and_dates(aligned):
 
 def test_log_ticks_cover_the_range():
     assert ch.log_ticks(30, 700) == [50, 100, 200, 500]
-    assert ch.log_ticks(0.9, 1.5) == [0.9, 1.0]  # narrow range: 1-9 steps
+    assert ch.log_ticks(0.9, 1.5) == [1.0, 1.2, 1.4]  # narrow range: round steps
+    assert ch.log_ticks(170, 232) == [180, 200, 220]  # one log step would leave one tick
     assert ch.log_ticks(-1, 10) == []
 
 
@@ -109,7 +110,7 @@ def test_capex_charts_units():
     bar = next(t for t in fig2.data if t.type == "bar")
     assert list(bar.x) == ["2000", "2002"] and bar.marker.color == ch.DOTCOM_COLOR
     titles = [a.text for a in fig2.layout.annotations]
-    assert "Telecom carriers, 2000-2002 (annual)" in titles  # the years the data covers
+    assert "Telecom carriers<br>2000-2002, annual" in titles  # the years the data covers
 
 
 def test_movers_chart_colours_by_cohort():
@@ -132,3 +133,29 @@ def test_tc_chart_band_and_median():
     assert "positive bubble: median" in names and "positive bubble: 10-90 % of fits" in names
     assert not any(n and n.startswith("negative") for n in names)  # no negative fields given
     assert fig.layout.yaxis.title.text == "tc, trading days after the fit date"
+
+
+def test_date_axes_never_show_a_time_of_day():
+    """A few LPPLS fit dates close together used to zoom the axis to hours
+    ("23:59:59.999"): date axes tick in days at the finest and span a month at least."""
+    conf = pd.DataFrame({"pos_tc_median_days": [-3.0, 4.0, 6.0],
+                         "pos_tc_q10_days": [-5.0, 1.0, 2.0], "pos_tc_q90_days": [1.0, 9.0, 12.0]},
+                        index=pd.to_datetime(["2026-08-19", "2026-08-20", "2026-08-21"]))
+    fig = ch.tc_chart(conf, symbol="NVDA")
+    axis = fig.layout.xaxis
+    assert axis.type == "date"
+    lo, hi = (pd.Timestamp(x) for x in axis.range)
+    assert hi - lo >= pd.Timedelta(days=ch.MIN_DATE_SPAN_DAYS)
+    formats = [s.value for s in axis.tickformatstops]
+    assert formats and not any("%H" in f or "%M" in f or "%S" in f for f in formats)
+    assert formats[0] == "%Y-%m-%d" and axis.hoverformat == "%Y-%m-%d"
+
+
+def test_long_titles_wrap_for_phones_and_legends_sit_below():
+    fig = ch.series_chart(pd.DataFrame({"a": [1.0, 2.0]},
+                                       index=pd.to_datetime(["2024-01-01", "2024-06-01"])),
+                          title="Required vs reported AI revenue (annualised), every quarter",
+                          y_title="USD bn")
+    lines = fig.layout.title.text.split("<br>")
+    assert len(lines) == 2 and all(len(line) <= ch.TITLE_LINE for line in lines)
+    assert fig.layout.legend.y < 0  # below the plot, never over the title

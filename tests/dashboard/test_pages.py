@@ -11,10 +11,13 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from dashboard.chrome import plain
 from dashboard.downloads import read_back
 from db.queries import MASK, close_series
 from db.session import session_scope
 from indicators.analog import runup_start_position
+from indicators.vocabulary import component_label, words
+from ingest.reference import load_figures
 from tests.dashboard.conftest import (
     APP,
     PAGES,
@@ -80,12 +83,12 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     assert f"**{facts['ai_band']}**, 5-95% of" in text and f"{lo:.0f}-{hi:.0f}" in text
     assert "Score components" in chart_titles(at)
     for name, why in facts["composite_missing"].items():  # every missing component named
-        assert f"`{name}` ({why})" in text
+        assert f"{component_label(name)} ({words('composite', why)})" in text
     # the provenance table: every component, with its coverage and as-of date
-    prov = frame_with(at, "component", "reading", "ai_coverage", "ai_as_of", "ai_age_days")
-    assert set(prov["component"]) == set(facts["composite_components"])
-    headline = set(prov.loc[prov["reading"] == "like for like", "component"])
-    assert headline == set(facts["composite_headline"])
+    prov = frame_with(at, "Component", "Reading", "AI coverage", "AI as of", "Age (days)")
+    assert set(prov["Component"]) == {component_label(n) for n in facts["composite_components"]}
+    headline = set(prov.loc[prov["Reading"] == "like for like", "Component"])
+    assert headline == {component_label(n) for n in facts["composite_headline"]}
     # the gauge carries the dot-com peak as its threshold mark
     gauge = next(s for s in chart_specs(at) if s["data"][0]["type"] == "indicator")
     assert gauge["data"][0]["gauge"]["threshold"]["value"] == pytest.approx(
@@ -95,19 +98,19 @@ def test_overview_headline_components_movers_alerts_freshness(app, dashboard_db,
     assert {"ai", "ai_p05", "ai_p95", "ai_only", "ai_stress", "dotcom", "dotcom_p95"} <= set(
         hist.columns)
     # active alerts: the open PSY episode, not the composite alert whose state moved on
-    assert "NVDA: explosive episode started" in text
-    assert "composite.score 81" not in text
+    assert plain("NVIDIA (NVDA): explosive rise under way since 2026-05-22") in text
+    assert "Bubble-risk score 81 / 100" not in text
     # freshness is data age: computed minutes ago on prices that end 2026-08-21, months
     # before today, so stale with the age in trading sessions, as `bubblewatch status` says
-    fresh = frame_with(at, "source", "status", "command")
-    status = dict(zip(fresh["source"], fresh["status"], strict=True))
-    behind = dict(zip(fresh["source"], fresh["behind"], strict=True))
+    fresh = frame_with(at, "Source", "Status", "Refresh with")
+    status = dict(zip(fresh["Source"], fresh["Status"], strict=True))
+    behind = dict(zip(fresh["Source"], fresh["Behind"], strict=True))
     assert status["Prices (XNYS)"] == "stale" and status["Indicators"] == "stale"
     assert behind["Prices (XNYS)"] == behind["Indicators"] == f"{sessions_behind()} sessions"
     assert status["Alert delivery"] == "failed"  # the planted failed delivery
-    assert all(t == "never" or t.endswith(" UTC") for t in fresh["last_success"])
+    assert all(t == "never" or t.endswith(" UTC") for t in fresh["Last success"])
     sidebar = sidebar_table(at)
-    assert sidebar["source"].tolist()[:2] == ["Prices (XNYS)", "Fundamentals"]
+    assert sidebar["Source"].tolist()[:2] == ["Prices (XNYS)", "Fundamentals"]
     assert "Data is stale" in text and f"{sessions_behind()} sessions behind" in text
     # the movers window selector changes the chart and the URL
     assert "Top movers (1w)" in chart_titles(at)
@@ -147,7 +150,11 @@ def test_analog_pair_and_anchor_selectors(app, dashboard_db, downloads):
     # another anchor: named events, defaulting to the stored run's ChatGPT / Netscape IPO
     at.selectbox(key="w_anchor").set_value("event").run()
     assert at.query_params["anchor"] == "event"
-    assert any("chatgpt ↔ netscape_ipo" in t for t in chart_titles(at))
+    from ingest.reference import reference_events
+
+    titles = {e["key"]: e["title"] for e in reference_events()}
+    want = f"{titles['chatgpt']} ↔ {titles['netscape_ipo']}"  # the events by their titles
+    assert any(want in t for t in chart_titles(at)), chart_titles(at)
     # run-up starts: the analog indicator's rule on the same closes
     at.selectbox(key="w_anchor").set_value("runup").run()
     with session_scope(dashboard_db[0]) as s:
@@ -177,7 +184,36 @@ def test_explosiveness_symbol_and_critical_value(app, dashboard_db):
     at.button_group(key="w_cv").set_value("cv99").run()
     assert any(m.label == "99 % critical value" for m in at.metric)
     assert "99 % critical value" in {t["name"] for t in chart_specs(at)[0]["data"]}
-    assert len(frame_with(at, "kind", "start", "calendar days", "observations above cv")) == facts["psy_episodes_NVDA"]
+    episodes = frame_with(at, "Direction", "Start", "Calendar days",
+                          "Observations above the critical value")
+    assert len(episodes) == facts["psy_episodes_NVDA"]
+
+
+def test_explosiveness_says_why_cisco_has_no_episode(app, dashboard_db):
+    """CSCO's whole-sample GSADF does not reject, so exuber's rule dates no episode:
+    the page says so, with the figures of the stored test, how often BSADF was
+    above its critical value in the dates shown, and the options that would date
+    episodes."""
+    from db import repo
+    from indicators import registry
+
+    url, facts = dashboard_db
+    with session_scope(url) as s:
+        (run,) = repo.latest_runs(s, "psy", "CSCO")
+        wide = repo.indicator_wide(s, "psy", "CSCO")
+    test = registry.get("psy").read_meta(run.meta).test
+    assert facts["psy_episodes_CSCO"] == 0 and not test.rejected and test.require_rejection
+    at = app("explosiveness", symbol="CSCO")
+    at.slider(key="w_window").set_value((date(1998, 1, 1), date(2000, 12, 29))).run()
+    text = page_text(at)
+    both = wide.loc["1998-01-01":"2000-12-29", ["bsadf", "cv95"]].dropna()
+    above = int((both["bsadf"] > both["cv95"]).sum())
+    assert above > 0  # explosive weeks there were, yet no episode
+    assert "because the whole-sample test does not reject" in text
+    assert f"is {test.gsadf:.2f}, below its 95% critical value {test.gsadf_cv_at(0.95):.2f}" \
+        in text
+    assert f"in {above} of {len(both)} weeks" in text
+    assert "--param require_rejection=false" in text and "--param start=1995-01-01" in text
 
 
 def test_lppls_confidence_and_tc(app, dashboard_db, downloads):
@@ -210,8 +246,9 @@ def test_capex_and_revenue_gap(app, dashboard_db):
     assert label == "Alphabet only: 1 of 5 hyperscalers"
     assert f"Coverage: {label}." in text
     titles = chart_titles(at)
-    assert f"Hyperscaler capex: by quarter and trailing four quarters<br><sup>{label}</sup>" \
-        in titles
+    flat = [t.replace("<br>", " ") for t in titles]
+    assert f"Hyperscaler capex: by quarter and trailing four quarters <sup>{label}</sup>" \
+        in flat
     assert "Build-out spending then and now" in titles
     then_now = chart_specs(at)[titles.index("Build-out spending then and now")]
     telecom = next(t for t in then_now["data"]
@@ -224,16 +261,17 @@ def test_capex_and_revenue_gap(app, dashboard_db):
     # revenue gap: reported AI revenue with its coverage, and Sequoia's inputs
     assert "Required vs reported AI revenue (annualised)" in titles
     assert f"Reported AI revenue: {facts['ai_revenue_label']}." in text
-    assert "tco_multiplier = 2.0" in text and "Sequoia's inputs" in text
-    keys = set().union(*[set(df.value["key"]) for df in at.dataframe
-                         if {"key", "value", "label", "source"} <= set(df.value.columns)])
-    assert {"sequoia_dc_run_rate_2024", "sequoia_required_revenue_2024"} <= keys
+    assert "Total data-centre cost per dollar of GPUs: 2.0" in text and "Sequoia's inputs" in text
+    shown = frame_with(at, "Published figure", "Value", "Source")
+    builtin = {f.key: f.label for f in load_figures()}
+    assert {builtin["sequoia_dc_run_rate_2024"],
+            builtin["sequoia_required_revenue_2024"]} <= set(shown["Published figure"])
 
 
 def test_valuation_and_vendor_financing(app, dashboard_db):
     _, facts = dashboard_db
     at = app("valuation")
-    assert metric(at, "P/E (TTM)").endswith("×")
+    assert metric(at, "Trailing P/E").endswith("×")
     spec = chart_specs(at)[0]
     assert spec["layout"]["yaxis"]["type"] == "log"
     peak_pe = facts["csco_peak_pe"]
@@ -247,9 +285,9 @@ def test_valuation_and_vendor_financing(app, dashboard_db):
     # shown rounded to whole multiples: allow the rounding of today's P/E
     assert pe[1:] == pytest.approx([pe[0] / 0.75, pe[0] / 0.5, pe[0] / 0.25], abs=0.5 / 0.25 + 0.5)
     assert any(t.startswith("NVDA: DSO") for t in chart_titles(at))
-    dotcom = frame_with(at, "entity", "metric", "source_tag")
-    assert {"CSCO", "Lucent"} & set(dotcom["entity"])
-    assert dotcom["source"].str.startswith("http").all()
+    dotcom = frame_with(at, "Who", "Figure", "Source")
+    assert {"CSCO", "Lucent"} & set(dotcom["Who"])
+    assert dotcom["Source"].str.startswith("http").all()
 
 
 def test_shocks_page_events_cars_recovery_and_exposure(app, dashboard_db, downloads):
@@ -306,14 +344,14 @@ def test_alerts_page_masks_secrets(app):
     at = app("alerts")
     assert metric(at, "Active alerts") == "1"
     assert metric(at, "Failed") == "1"
-    deliveries = frame_with(at, "status", "subscriber", "target")
+    deliveries = frame_with(at, "Status", "Subscriber", "Target")
     shown = deliveries.astype(str).to_csv()
     assert "plantedSecretXYZ" not in shown and MASK in shown
     assert PLANTED_WEBHOOK not in page_text(at)
     # Slack targets are the name of an environment variable, which may be shown
-    assert "DESK_SLACK_WEBHOOK" in set(deliveries["target"])
+    assert "DESK_SLACK_WEBHOOK" in set(deliveries["Target"])
     at.multiselect(key="w_delivery_status").set_value(["sent"]).run()
-    assert set(frame_with(at, "status", "subscriber", "target")["status"]) == {"sent"}
+    assert set(frame_with(at, "Status", "Subscriber", "Target")["Status"]) == {"sent"}
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
@@ -392,12 +430,12 @@ def test_alerts_never_evaluated_are_not_an_all_clear(use_db, empty_db_url, compu
     infos = " ".join(i.value for i in at.info)
     assert "**Alerts never evaluated.**" in infos and "not an all-clear" in infos
     assert not any("No active alerts" in s.value for s in at.success)
-    fresh = frame_with(at, "source", "status", "command").set_index("source")
-    assert fresh.loc["Alert evaluation", "status"] == "never"
-    assert fresh.loc["Alert delivery", "status"] == "never"
-    assert fresh.loc["Indicators", "status"] == ("missing" if db == "empty" else "stale")
-    sidebar = sidebar_table(at).set_index("source")
-    assert sidebar.loc["Alert evaluation", "status"] == "never"
+    fresh = frame_with(at, "Source", "Status", "Refresh with").set_index("Source")
+    assert fresh.loc["Alert evaluation", "Status"] == "never"
+    assert fresh.loc["Alert delivery", "Status"] == "never"
+    assert fresh.loc["Indicators", "Status"] == ("missing" if db == "empty" else "stale")
+    sidebar = sidebar_table(at).set_index("Source")
+    assert sidebar.loc["Alert evaluation", "Status"] == "never"
 
 
 def test_no_active_alert_on_stale_data_is_not_green(use_db, dashboard_db, tmp_path):
@@ -427,14 +465,14 @@ def test_status_and_dashboard_agree_on_freshness(app, dashboard_db, monkeypatch)
     from bubblewatch.app.cli import app as cli
 
     at = app("overview")
-    shown = frame_with(at, "source", "status", "command")
+    shown = frame_with(at, "Source", "Status", "Refresh with")
     result = CliRunner().invoke(cli, ["status", "--json"])  # same settings as the app
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)["freshness"]
     as_cli = [(r["source"] if r["scope"] == "all" else f"{r['source']} ({r['scope']})",
                r["status"], "–" if r["behind"] is None else r["behind"]) for r in printed]
     as_app = [(s, st, b if b == "–" else int(b.split()[0]))
-              for s, st, b in zip(shown["source"], shown["status"], shown["behind"],
+              for s, st, b in zip(shown["Source"], shown["Status"], shown["Behind"],
                                   strict=True)]
     assert as_cli == as_app
     prices = next(r for r in printed if r["source"] == "Prices")

@@ -116,8 +116,19 @@ def test_episode_table_names_columns_in_words() -> None:
         "attr_duration": [131, 185], "attr_peak_bsadf": [2.93, 1.99], "attr_extra_note": [1, 2],
     })
     view = tf.episode_table(eps)
-    assert list(view.columns) == ["kind", "start", "end", "peak", "ongoing",
-                                  "observations above cv", "peak BSADF", "extra note",
-                                  "calendar days"]
-    assert list(view["start"]) == [date(2023, 2, 10), date(2016, 5, 13)]  # newest first
-    assert view["calendar days"].iloc[1] == 917 and pd.isna(view["calendar days"].iloc[0])
+    assert list(view.columns) == ["Direction", "Start", "End", "Peak", "Ongoing",
+                                  "Observations above the critical value", "Peak BSADF",
+                                  "Extra note", "Calendar days"]
+    assert list(view["Start"]) == [date(2023, 2, 10), date(2016, 5, 13)]  # newest first
+    assert view["Calendar days"].iloc[1] == 917 and pd.isna(view["Calendar days"].iloc[0])
+    assert list(view["Direction"]) == ["explosive rise"] * 2
+    assert list(view["Ongoing"]) == ["yes", "no"]
+
+
+def test_exceedances_count_the_weeks_above_the_critical_value() -> None:
+    idx = pd.date_range("1998-01-02", periods=6, freq="W-FRI")
+    stat = pd.Series([0.1, 1.2, 1.5, 0.2, 2.0, float("nan")], index=idx)
+    cv = pd.Series([1.0, 1.0, 1.6, 1.0, 1.0, 1.0], index=idx)
+    ex = tf.exceedances(stat, cv)
+    assert (ex.above, ex.total) == (2, 5)  # 1.2 > 1.0 and 2.0 > 1.0; 1.5 < 1.6; NaN left out
+    assert (ex.first, ex.last) == (idx[1].date(), idx[4].date())

@@ -76,15 +76,18 @@ def store_alerts(url: str) -> None:
                         field="bsadf", rule_type="episode_start", severity="warning",
                         as_of=date(2026, 8, 21), value=2.4, threshold=1.5, value_text="2.4",
                         threshold_text="1.5", condition="ongoing", previous="none",
-                        title="NVDA: explosive episode started",
-                        explanation="BSADF 2.4 crossed its 95 % critical value 1.5.",
-                        link="http://127.0.0.1:8501/explosiveness?symbol=NVDA")
+                        title="NVIDIA (NVDA): explosive rise under way since 2026-05-22",
+                        explanation="Explosiveness (PSY) finds an explosive rise under way since "
+                                    "2026-05-22 for NVIDIA (NVDA); Backward sup ADF (BSADF) was "
+                                    "2.40 against its BSADF critical value, 95% (1.50).",
+                        link="https://bubblewatch.example.org/explosiveness?symbol=NVDA")
         e2 = AlertEvent(dedupe_key="t2", rule_id="composite_high", key="ai", indicator="composite",
                         field="score", rule_type="above", severity="critical",
                         as_of=date(2026, 7, 1), value=81.0, threshold=80.0, value_text="81",
                         threshold_text="80", condition="on", previous="off",
-                        title="ai: composite.score 81 ≥ 80",
-                        explanation="composite score for ai was 81, at or above 80.", link="")
+                        title="AI cycle: Bubble-risk score 81 / 100, at or above 80 / 100",
+                        explanation="Bubble-risk score of AI cycle was 81 / 100 on 2026-07-01, "
+                                    "at or above 80 / 100.", link="")
         s.add_all([e1, e2])
         s.flush()
         s.add_all([

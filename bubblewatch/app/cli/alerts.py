@@ -8,10 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bubblewatch.app.cli.common import cli_errors
+from bubblewatch.app.cli.common import App, cli_errors
 from bubblewatch.core.console import console, err_console
 
-alerts_app = typer.Typer(
+alerts_app = App(
     name="alerts", help="Alert rules, evaluation and delivery (email, Slack).",
     no_args_is_help=True,
 )
@@ -43,12 +43,13 @@ def list_rules() -> None:
     with cli_errors():
         book = load_rules(_settings())
         t = Table(title=f"alert rules ({book.path})")
-        for col in ("id", "indicator", "key", "type", "condition", "severity", "cool-down"):
-            t.add_column(col)
+        for col in ("id", "rule", "indicator / field", "key", "type", "condition", "severity",
+                    "cool-down"):
+            t.add_column(col, no_wrap=col in ("id", "condition"))
         for r in book.rules:
-            t.add_row(r.id, r.indicator + (f".{r.field}" if r.field else ""), ",".join(r.keys),
-                      r.type, _condition_text(r), f"[{_SEV[r.severity]}]{r.severity}[/]",
-                      f"{r.cooldown_days} d")
+            t.add_row(r.id, escape(r.label), r.indicator + (f" / {r.field}" if r.field else ""),
+                      ",".join(r.keys), r.type, _condition_text(r),
+                      f"[{_SEV[r.severity]}]{r.severity}[/]", f"{r.cooldown_days} d")
         console.print(t)
         s = Table(title="subscribers")
         for col in ("name", "channels", "receives", "mode"):

@@ -48,12 +48,12 @@ def compute(
     names: Annotated[list[str] | None, typer.Argument(
         help="Indicators to compute (default: all). See `bubblewatch indicators`.")] = None,
     symbols: Annotated[str | None, typer.Option(
-        help="Comma-separated symbols: only those keys (baskets, pairs and cohorts are "
+        metavar="A,B", help="Comma-separated symbols: only those keys (baskets, pairs and cohorts are "
              "computed in runs over all symbols).")] = None,
     full: Annotated[bool, typer.Option(
         help="Recompute every date and replace stored rows (default: incremental).")] = False,
     param: Annotated[list[str] | None, typer.Option(
-        "--param", help="NAME=VALUE parameter override for the one indicator named "
+        "--param", metavar="NAME=VALUE", help="Parameter override for the one indicator named "
                         "(repeatable; VALUE is JSON, else text), e.g. --param span=756.")] = None,
 ) -> None:
     """Compute indicators from the database and store the results."""
@@ -82,18 +82,28 @@ def compute(
 def export(
     name: Annotated[str, typer.Argument(help="Indicator name.")],
     symbol: Annotated[str | None, typer.Option(
-        "--symbol", "--key",
+        "--symbol", "--key", metavar="KEY",
         help="Symbol or key (pair, basket, cohort); default all keys.")] = None,
-    start: Annotated[str | None, typer.Option(help="First date, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option(help="Last date, YYYY-MM-DD.")] = None,
+    start: Annotated[str | None, typer.Option(
+        metavar="DATE", help="First date, YYYY-MM-DD (a New York trading day).")] = None,
+    end: Annotated[str | None, typer.Option(metavar="DATE", help="Last date, YYYY-MM-DD.")] = None,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Only rows dated on or before this day, YYYY-MM-DD.")] = None,
+        "--as-of", metavar="DATE",
+        help="Only rows dated on or before this day, YYYY-MM-DD.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.csv,
     out: Annotated[Path | None, typer.Option(
+        metavar="FILE",
         help="Output file (default: stdout for csv/json, NAME[_KEY].FORMAT otherwise).",
         dir_okay=False)] = None,
 ) -> None:
-    """Export one indicator's stored series with its parameters and as-of date."""
+    """Export one indicator's stored series with its context.
+
+    Every format carries the parameters, as-of date, how often rows are dated
+    (and where that changes), coverage, units, labels and source: CSV as
+    `#` comment lines at the top (stdout included; read it back with
+    `pandas.read_csv(path, comment="#")`), JSON under "meta", Parquet in the
+    file's key-value metadata, Excel in an "about" sheet.
+    """
     from bubblewatch.core.errors import ConfigError
     from bubblewatch.core.settings import get_settings
     from indicators import export as ex
@@ -119,6 +129,8 @@ def export(
             return
         paths = ex.write(frame, fmt.value, out)
         err_console.print(f"wrote {len(frame)} rows to {', '.join(str(p) for p in paths)}")
+        for k, why in (frame.attrs.get("missing") or {}).items():
+            err_console.print(f"[yellow]no rows[/] for {k}: {why}", soft_wrap=True)
 
 
 def list_indicators(

@@ -19,14 +19,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bubblewatch.app.cli.common import cli_errors, split_list
+from bubblewatch.app.cli.common import App, cli_errors, split_list
 from bubblewatch.core.console import configure_logging, console, err_console, progress
 from bubblewatch.core.errors import ConfigError
 from bubblewatch.core.settings import check_log_level, get_settings
 
 log = logging.getLogger(__name__)
 
-app = typer.Typer(
+app = App(
     name="bubblewatch",
     help="Watch the AI build-out against the dot-com build-out: ingest, compute, alert, show.",
     no_args_is_help=True,
@@ -42,7 +42,8 @@ class Source(str, Enum):
 
 @app.callback()
 def main(
-    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+    log_level: Annotated[str | None, typer.Option(
+        metavar="LEVEL", help="DEBUG, INFO, WARNING or ERROR.")] = None,
 ) -> None:
     with cli_errors():
         level = get_settings().log_level
@@ -84,9 +85,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 def ingest(
     source: Annotated[Source, typer.Option(help="Live source to pull from.")] = Source.all,
     from_dir: Annotated[Path | None, typer.Option(
-        "--from-dir", help="Load DIR/prices/*.csv and DIR/edgar/CIK*.json instead (offline).",
+        "--from-dir", metavar="DIR", help="Load DIR/prices/*.csv and DIR/edgar/CIK*.json instead (offline).",
         file_okay=False)] = None,
-    symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols (default: all).")] = None,
+    symbols: Annotated[str | None, typer.Option(
+        metavar="A,B", help="Comma-separated symbols (default: all).")] = None,
     full: Annotated[bool, typer.Option(help="Re-download full history (Yahoo).")] = False,
 ) -> None:
     """Pull prices and fundamentals into the database (idempotent)."""
