@@ -156,6 +156,55 @@ def price_frame(
     return df[~df.index.duplicated(keep="last")]
 
 
+def price_frames(session: Session, symbols: Sequence[str], start: date | None = None,
+                 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """:func:`price_frame` of many symbols in one query (dates on or after
+    ``start``), and the raw rows' ``symbol, date, adj_close`` (every source) for
+    fingerprints. Symbols without prices get an empty frame."""
+    out: dict[str, pd.DataFrame] = {}
+    raws = []
+    for chunk in _chunks(list(dict.fromkeys(symbols)), 400):
+        q = select(PriceBar.symbol, PriceBar.date, PriceBar.open, PriceBar.high, PriceBar.low,
+                   PriceBar.close, PriceBar.adj_close, PriceBar.volume,
+                   PriceBar.ingested_at).where(PriceBar.symbol.in_(chunk))
+        if start is not None:
+            q = q.where(PriceBar.date >= start)
+        rows = session.execute(q.order_by(PriceBar.symbol, PriceBar.date,
+                                          PriceBar.ingested_at)).all()
+        if not rows:
+            continue
+        cols = list(zip(*rows, strict=True))
+        df = pd.DataFrame({
+            "symbol": np.asarray(cols[0], dtype=object),
+            "date": pd.to_datetime(pd.Series(cols[1])).to_numpy(),
+            **{name: np.asarray(col, dtype=float)
+               for name, col in zip(PRICE_COLUMNS[:-1], cols[2:7], strict=True)},
+            "volume": np.array([np.nan if v is None else v for v in cols[7]], dtype=float),
+        })
+        raws.append(df[["symbol", "date", "adj_close"]])
+        for sym, part in df.groupby("symbol", sort=False):
+            frame = part.set_index(pd.DatetimeIndex(part["date"], name="date"))[PRICE_COLUMNS]
+            out[str(sym)] = frame[~frame.index.duplicated(keep="last")]
+    empty = pd.DataFrame(columns=PRICE_COLUMNS, index=pd.DatetimeIndex([], name="date"))
+    raw = pd.concat(raws, ignore_index=True) if raws else pd.DataFrame(
+        columns=["symbol", "date", "adj_close"])
+    return {s: out.get(s, empty) for s in symbols}, raw
+
+
+def price_fingerprints(session: Session, symbols: Sequence[str],
+                       ) -> dict[str, tuple[int, float, date | None]]:
+    """symbol -> (stored rows, sum of ``adj_close``, last date) over every
+    source: a change to any stored price changes it."""
+    out: dict[str, tuple[int, float, date | None]] = {}
+    for chunk in _chunks(list(dict.fromkeys(symbols)), 400):
+        q = select(PriceBar.symbol, func.count(), func.sum(PriceBar.adj_close),
+                   func.max(PriceBar.date)).where(PriceBar.symbol.in_(chunk)).group_by(
+            PriceBar.symbol)
+        for sym, n, total, last in session.execute(q):
+            out[sym] = (int(n), float(total or 0.0), last)
+    return out
+
+
 def price_counts(session: Session) -> dict[str, tuple[int, date | None, date | None]]:
     """symbol -> (distinct dates, first date, last date)."""
     q = select(

@@ -133,6 +133,7 @@ def regime_frame(price: pd.Series, *, vol_window: int = 63, fit_start: str | Non
     frame = pd.DataFrame({"drawdown": drawdown(price),
                           "realised_vol": realised_vol(price, vol_window)})
     weekly = weekly_log_returns(price)
+    weekly = weekly[weekly.index <= price.index[-1]]  # complete weeks: refitted once a week
     if fit_start is not None:
         weekly = weekly[weekly.index >= pd.Timestamp(fit_start)]
     try:
