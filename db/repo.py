@@ -30,6 +30,8 @@ from db.models import (
     ReferenceEvent,
     ReferenceFigure,
     RunLog,
+    UniverseDef,
+    UniverseMember,
 )
 from db.upsert import CHUNK, UpsertCounts, upsert
 
@@ -55,6 +57,52 @@ def upsert_instruments(session: Session, instruments: Iterable[UniverseInstrumen
 
 def instrument_symbols(session: Session) -> list[str]:
     return list(session.scalars(select(Instrument.symbol).order_by(Instrument.symbol)))
+
+
+def instruments_frame(session: Session) -> pd.DataFrame:
+    """Every stored instrument: ``symbol, name, cohorts`` (a tuple), ``cik``."""
+    rows = session.execute(select(Instrument.symbol, Instrument.name, Instrument.cohorts,
+                                  Instrument.cik).order_by(Instrument.symbol)).all()
+    return pd.DataFrame([(s, n, tuple(c for c in (co or "").split(",") if c), k)
+                         for s, n, co, k in rows], columns=["symbol", "name", "cohorts", "cik"])
+
+
+def store_universe(session: Session, name: str, description: str, source: str,
+                   spans: Sequence[tuple[str, date | None, date | None]]) -> int:
+    """Replace the stored universe ``name`` with ``spans`` (symbol, joined,
+    left); returns the symbols it holds."""
+    session.execute(delete(UniverseMember).where(UniverseMember.universe == name))
+    count: dict[str, int] = {}
+    rows = []
+    for sym, joined, left in spans:
+        rows.append({"universe": name, "symbol": sym, "span": count.get(sym, 0),
+                     "joined": joined, "left": left})
+        count[sym] = count.get(sym, 0) + 1
+    for chunk in _chunks(rows, 1000):
+        session.execute(UniverseMember.__table__.insert(), list(chunk))
+    upsert(session, UniverseDef.__table__, [{
+        "name": name, "description": description, "source": source, "members": len(count),
+        "added_at": datetime.now(UTC)}], ["name"])
+    return len(count)
+
+
+def universes_frame(session: Session) -> pd.DataFrame:
+    """Stored universes: ``name, description, source, members, added_at``."""
+    rows = session.execute(select(UniverseDef.name, UniverseDef.description, UniverseDef.source,
+                                  UniverseDef.members, UniverseDef.added_at)
+                           .order_by(UniverseDef.name)).all()
+    return pd.DataFrame(rows, columns=["name", "description", "source", "members", "added_at"])
+
+
+def universe_members(session: Session, name: str | None = None) -> pd.DataFrame:
+    """Membership spans: ``universe, symbol, joined, left`` (of ``name`` or all)."""
+    q = select(UniverseMember.universe, UniverseMember.symbol, UniverseMember.joined,
+               UniverseMember.left)
+    if name is not None:
+        q = q.where(UniverseMember.universe == name)
+    rows = session.execute(q.order_by(UniverseMember.universe, UniverseMember.symbol,
+                                      UniverseMember.span)).all()
+    return pd.DataFrame(rows, columns=["universe", "symbol", "joined", "left"])
 
 
 # --------------------------------------------------------------------------- prices

@@ -218,7 +218,7 @@ def run_batches(client: Any, specs: Sequence[Any], universe: Any) -> Iterator[An
     run = uuid.uuid4().hex[:8]
     futures = {client.submit(_task, spec, shared, key=f"bubblewatch-batch-{run}-{spec.batch_id}",
                              pure=False): spec for spec in specs}
-    for fut in as_completed(futures):
+    for fut in as_completed(list(futures), loop=client.loop):
         spec = futures[fut]
         try:
             yield fut.result()
