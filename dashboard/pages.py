@@ -32,6 +32,7 @@ PAGES: tuple[Page, ...] = (
     Page("lppls", "app_pages/lppls.py", _title("lppls"), ":material/ssid_chart:"),
     Page("capex", "app_pages/capex.py", _title("capex"), ":material/factory:"),
     Page("valuation", "app_pages/valuation.py", _title("valuation"), ":material/balance:"),
+    Page("scanner", "app_pages/scanner.py", "Scanner", ":material/radar:"),
     Page("alerts", "app_pages/alerts.py", "Alerts", ":material/notifications:"),
     Page("export", "app_pages/export.py", "Export", ":material/download:"),
 )

@@ -57,7 +57,7 @@ class Block:
     def frame(self) -> pd.DataFrame:
         """Wide frame: ``DatetimeIndex`` named ``date``, one column per field."""
         idx = pd.DatetimeIndex((_EPOCH + self.days.astype("timedelta64[D]")).astype(
-            "datetime64[ns]"), name="date")
+            "datetime64[s]"), name="date")
         return pd.DataFrame({f: self.values[i] for i, f in enumerate(self.fields)}, index=idx)
 
 

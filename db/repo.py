@@ -432,7 +432,7 @@ def store_indicator_results(session: Session, writes: Sequence[SeriesWrite]) -> 
             drop = {y for y in old_years if y > cut.year and y not in new}
         else:
             raise ValueError(f"unknown write mode {w.mode!r}")
-        for y in merge_years:
+        for y in (merge_years | set(new)) & set(old_years):
             need[old_years[y].id] = (sid, y)
         plans.append((w, sid, new, merge_years, drop, cut))
     old_data: dict[tuple[tuple[str, str, str], int], db_blocks.Block] = {}
@@ -454,15 +454,12 @@ def store_indicator_results(session: Session, writes: Sequence[SeriesWrite]) -> 
         for y in years:
             old = old_data.get((sid, y))
             blk = new.get(y, db_blocks.Block((), np.empty(0, dtype=np.int64), np.empty((0, 0))))
-            if old is not None:
+            if old is None or w.mode == "replace" or (cut is not None and y > cut.year):
+                final = blk
+            else:
                 cut_day = (int(db_blocks.day_numbers(pd.DatetimeIndex([cut]))[0])
                            if cut is not None and y == cut.year else None)
-                if cut is not None and y > cut.year:
-                    final = blk
-                else:
-                    final = db_blocks.merge(old, blk, replace_from=cut_day)
-            else:
-                final = blk
+                final = db_blocks.merge(old, blk, replace_from=cut_day)
             if not final.days.shape[0]:
                 if y in old_years:
                     delete_ids.append(old_years[y].id)
