@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed.diagnostics.plugin import WorkerPlugin
+from sqlalchemy import text
 
 from bubblewatch.core.errors import ClusterError
 from db import repo
@@ -62,19 +63,18 @@ def _stored(url: str) -> dict:
                 if runs:
                     out[(name, key)] = (repo.indicator_wide(s, name, key), runs[0].meta,
                                         repo.indicator_events(s, name, key))
-        out["blocks"] = s.execute(__import__("sqlalchemy").text(
-            "select count(*) from indicator_block")).scalar()
+        out["blocks"] = s.execute(text("select count(*) from indicator_block")).scalar()
     get_engine(url).dispose()
     return out
 
 
 def _assert_same(got: dict, want: dict) -> None:
     assert got.keys() == want.keys()
-    for item in want:
+    for item, value in want.items():
         if item == "blocks":
-            assert got[item] == want[item]
+            assert got[item] == value
             continue
-        (gf, gm, ge), (wf, wm, we) = got[item], want[item]
+        (gf, gm, ge), (wf, wm, we) = got[item], value
         pd.testing.assert_frame_equal(gf, wf, check_exact=True, obj=str(item))
         assert gm == wm, item
         pd.testing.assert_frame_equal(ge, we, obj=str(item))

@@ -11,6 +11,7 @@ bits depend on where pandas' running sums start (relative 1e-12).
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,7 @@ def test_incremental_updates_equal_a_full_recomputation(tmp_path: Path) -> None:
     first = run_compute(_settings(inc), NAMES, overrides=OVERRIDES, show_progress=False)
     assert first.ok and set(first.modes.values()) == {"full"}
     modes = []
-    for prev, day in zip(days[:-1], days[1:], strict=True):
+    for prev, day in itertools.pairwise(days):
         _store(inc, bars, day, after=prev)
         rep = run_compute(_settings(inc), NAMES, overrides=OVERRIDES, show_progress=False)
         assert rep.ok, rep.errors
