@@ -111,3 +111,24 @@ def test_universe_add_list_show_and_select(tmp_path: Path, monkeypatch: pytest.M
         members = repo.universe_members(s, "tech")
     assert list(members.loc[members["symbol"] == "ABC", "left"]) == [date(2010, 1, 4), None]
     get_settings.cache_clear()
+
+
+def test_baskets_hold_a_member_only_while_it_belongs(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from indicators.frame_source import FrameSource
+    from indicators.runup import key_series
+
+    idx = pd.bdate_range("2019-12-30", periods=10, name="date")
+    up = pd.DataFrame({"adj_close": 100 * 1.10 ** np.arange(10)}, index=idx)  # +10% a day
+    flat = pd.DataFrame({"adj_close": np.full(10, 50.0)}, index=idx)
+    csv = ("symbol,joined,left\nUPCO,2020-01-03,2020-01-08\nFLATCO,,\n")
+    u = Settings(universe={"file": str(_write(tmp_path, "b.csv", csv)),
+                           "baskets": {"b": ["UPCO", "FLATCO"]}}).universe
+    assert u.members_on(date(2020, 1, 2)) and "UPCO" not in u.members_on(date(2020, 1, 2))
+    basket = key_series(FrameSource({"UPCO": up, "FLATCO": flat}), u, "b")
+    daily = basket.pct_change().dropna().round(10)
+    # UPCO counts from the day after it joined (2020-01-06) until it left (2020-01-07)
+    assert daily[daily != 0].index.strftime("%Y-%m-%d").tolist() == ["2020-01-06", "2020-01-07"]
+    assert np.allclose(daily[daily != 0], 0.05)
