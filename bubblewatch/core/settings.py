@@ -72,6 +72,9 @@ class MarketSettings(BaseModel):
         "Chrome/131.0.0.0 Safari/537.36"
     )
     fallback_max_requests_per_second: float = Field(2.0, gt=0, le=10)
+    #: Download threads and symbols per chunk of a Yahoo run (a rate limit pauses all threads).
+    threads: int = Field(4, ge=1, le=32)
+    chunk_size: int = Field(50, ge=1)
 
 
 class SmtpSettings(BaseModel):
