@@ -236,13 +236,20 @@ def layout_bytes(url: str, n_symbols: int, tmp: Path) -> dict[str, float]:
     return out
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM: reset on exec, unlike
+    ``ru_maxrss``, which a spawned worker inherits from its parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker_rss(address: str) -> dict[str, float]:
     from distributed import Client
 
     def rss() -> float:
-        import resource as r
-
-        return r.getrusage(r.RUSAGE_SELF).ru_maxrss / 1024  # MiB
+        return peak_rss_mib()
 
     with Client(address, set_as_default=False) as c:
         return {str(k): v for k, v in c.run(rss).items()}
@@ -265,7 +272,7 @@ def run_backend(label: str, url_of, tmp: Path, ufile: Path, days, closes, symbol
         res[f"prepare_s_{w}"] = prepare(url, ufile, days, closes)
         if w == 1:
             t, rep = compute(url, ufile, True, in_process="always", batch_size=50)
-            res["rss_driver_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            res["rss_driver_mib"] = peak_rss_mib()
         else:
             with LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                               dashboard_address=None, env=dict(WORKER_ENV)) as lc:

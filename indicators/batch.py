@@ -195,12 +195,12 @@ def _run_indicator(spec: BatchSpec, name: str, keys: list[str], read: Any, src: 
     ind = get(name)
     params = spec.params[name]
     phash = params_hash(params)
-    upd = None if spec.full else UPDATERS.get(name)
+    upd = UPDATERS.get(name)  # its state is stored after a full computation too
     since_of: dict[str, date | None] = {}
     if not spec.full and (ind.incremental or upd is not None):
         since_of = repo.last_indicator_dates(read, name, keys, phash)
     updates: dict[str, Update | None] = {}
-    if upd is not None:
+    if upd is not None and not spec.full:
         updates = _updates(spec, name, upd, params, phash, keys, since_of, read, ref, fps)
     market = spec.universe.market_index
     for key in keys:

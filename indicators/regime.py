@@ -8,8 +8,9 @@ likelihood to well within display precision and are several times faster
 than the default quasi-Newton polish). The crash regime is the state with the
 larger variance. ``crash_prob`` is the *filtered* probability: on each Friday
 it uses returns up to that week only (parameters are estimated on the full
-sample, so it is not strictly real-time); days up to the next Friday carry the
-last weekly value forward. History before the last ``daily_days`` trading
+sample of complete weeks, so it is not strictly real-time, and refitted once a
+week, when a week completes); days up to the next Friday carry the last weekly
+value forward. History before the last ``daily_days`` trading
 days is stored weekly (:func:`indicators.runup.thin`).
 
 References

@@ -71,7 +71,8 @@ def test_incremental_updates_equal_a_full_recomputation(tmp_path: Path) -> None:
     days = bars["NVDA"].index[bars["NVDA"].index >= START][: DAYS + 1]
     inc = _db(tmp_path, "inc.sqlite")
     _store(inc, bars, days[0])
-    first = run_compute(_settings(inc), NAMES, overrides=OVERRIDES, show_progress=False)
+    first = run_compute(_settings(inc), NAMES, overrides=OVERRIDES, full=True,
+                        show_progress=False)
     assert first.ok and set(first.modes.values()) == {"full"}
     modes = []
     for prev, day in itertools.pairwise(days):
