@@ -381,15 +381,15 @@ class _Gate:
 def extract_many(queries: list[YahooQuery], fetch: Fetch, *, threads: int = 4,
                  chunk_size: int = 50, retries: int = 3, backoff_s: float = 2.0,
                  sleep: Callable[[float], None] = time.sleep,
-                 ) -> Iterator[list[tuple[YahooQuery, pd.DataFrame | IngestError]]]:
+                 ) -> Iterator[list[tuple[YahooQuery, pd.DataFrame | Exception]]]:
     """Raw bars for many symbols: chunks of ``chunk_size`` queries, each chunk
     downloaded by ``threads`` threads, yielded chunk by chunk in query order
     (memory stays bounded and the caller writes one chunk while nothing else
     waits on it).
 
     Every symbol goes through :func:`extract` (same retries, same one-line
-    errors: a failure is returned in place of the frame, never raised, so one
-    symbol never stops the others); a rate limit or server error seen by any
+    errors: a failure, expected or not, is returned in place of the frame,
+    never raised, so one symbol never stops the others); a rate limit or server error seen by any
     thread pauses all of them (``Retry-After``, else ``backoff_s * 2**attempt``).
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -400,10 +400,10 @@ def extract_many(queries: list[YahooQuery], fetch: Fetch, *, threads: int = 4,
         gate.wait()
         return fetch(symbol, start, end)
 
-    def one(q: YahooQuery) -> tuple[YahooQuery, pd.DataFrame | IngestError]:
+    def one(q: YahooQuery) -> tuple[YahooQuery, pd.DataFrame | Exception]:
         try:
             return q, extract(q, gated, retries=retries, backoff_s=backoff_s, sleep=gate.pause)
-        except IngestError as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to the caller with its symbol
             return q, exc
 
     size = max(1, int(chunk_size))

@@ -190,7 +190,7 @@ def ingest_yahoo(settings: Settings, symbols: Sequence[str] | None = None,
                     def work(q: yahoo.YahooQuery = q, got: object = got,
                              served: dict[str, str] = served) -> UpsertCounts:
                         try:
-                            if isinstance(got, IngestError):
+                            if isinstance(got, BaseException):
                                 raise got
                             bars, served["source"] = yahoo.transform(q, got), "yahoo"
                         except IngestError as yahoo_exc:
