@@ -109,8 +109,12 @@ def split_years(frame: pd.DataFrame) -> dict[int, Block]:
     calendar year; rows without any finite value are dropped (nothing to store)."""
     if frame.empty or not len(frame.columns):
         return {}
-    frame = frame.sort_index()
-    vals = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float).T.copy()
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index()
+    if all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+        vals = frame.to_numpy(dtype=float, na_value=np.nan).T.copy()
+    else:
+        vals = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float).T.copy()
     vals[~np.isfinite(vals)] = np.nan
     keep = np.isfinite(vals).any(axis=0)
     idx = pd.DatetimeIndex(frame.index)[keep]
@@ -182,3 +186,20 @@ def changed_values(old: Block | None, new: Block) -> int:
 def to_date(day: int) -> date:
     """The date of day number ``day``."""
     return _EPOCH_DATE + timedelta(days=int(day))
+
+
+def frame_of(parts: Sequence[Block]) -> pd.DataFrame:
+    """One wide frame of consecutive blocks (years ascending), built once."""
+    if len(parts) == 1:
+        return parts[0].frame()
+    fields = list(dict.fromkeys(f for b in parts for f in b.fields))
+    pos = {f: i for i, f in enumerate(fields)}
+    days = np.concatenate([b.days for b in parts])
+    values = np.full((len(fields), days.shape[0]), np.nan)
+    at = 0
+    for b in parts:
+        n = b.days.shape[0]
+        for i, f in enumerate(b.fields):
+            values[pos[f], at:at + n] = b.values[i]
+        at += n
+    return Block(tuple(fields), days, values).frame()

@@ -5,6 +5,7 @@ session first, uses ``select()``, and never commits: the caller's
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -204,17 +205,18 @@ def price_frame(
     return df[~df.index.duplicated(keep="last")]
 
 
-def price_frames(session: Session, symbols: Sequence[str], start: date | None = None,
-                 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def price_frames(session: Session, symbols: Sequence[str], start: date | None = None, *,
+                 closes_only: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """:func:`price_frame` of many symbols in one query (dates on or after
-    ``start``), and the raw rows' ``symbol, date, adj_close`` (every source) for
-    fingerprints. Symbols without prices get an empty frame."""
+    ``start``; with ``closes_only`` just ``close`` and ``adj_close``), and the
+    raw rows' ``symbol, date, adj_close`` (every source) for fingerprints.
+    Symbols without prices get an empty frame."""
     out: dict[str, pd.DataFrame] = {}
     raws = []
     for chunk in _chunks(list(dict.fromkeys(symbols)), 400):
-        q = select(PriceBar.symbol, PriceBar.date, PriceBar.open, PriceBar.high, PriceBar.low,
-                   PriceBar.close, PriceBar.adj_close, PriceBar.volume,
-                   PriceBar.ingested_at).where(PriceBar.symbol.in_(chunk))
+        wanted = ["close", "adj_close"] if closes_only else PRICE_COLUMNS
+        q = select(PriceBar.symbol, PriceBar.date,
+                   *[getattr(PriceBar, c) for c in wanted]).where(PriceBar.symbol.in_(chunk))
         if start is not None:
             q = q.where(PriceBar.date >= start)
         rows = session.execute(q.order_by(PriceBar.symbol, PriceBar.date,
@@ -222,18 +224,22 @@ def price_frames(session: Session, symbols: Sequence[str], start: date | None = 
         if not rows:
             continue
         cols = list(zip(*rows, strict=True))
-        df = pd.DataFrame({
-            "symbol": np.asarray(cols[0], dtype=object),
-            "date": pd.to_datetime(pd.Series(cols[1])).to_numpy(),
-            **{name: np.asarray(col, dtype=float)
-               for name, col in zip(PRICE_COLUMNS[:-1], cols[2:7], strict=True)},
-            "volume": np.array([np.nan if v is None else v for v in cols[7]], dtype=float),
-        })
-        raws.append(df[["symbol", "date", "adj_close"]])
-        for sym, part in df.groupby("symbol", sort=False):
-            frame = part.set_index(pd.DatetimeIndex(part["date"], name="date"))[PRICE_COLUMNS]
-            out[str(sym)] = frame[~frame.index.duplicated(keep="last")]
-    empty = pd.DataFrame(columns=PRICE_COLUMNS, index=pd.DatetimeIndex([], name="date"))
+        syms = np.asarray(cols[0], dtype=object)
+        days = np.array(cols[1], dtype="datetime64[D]").astype("datetime64[s]")
+        vals = {name: np.array([np.nan if v is None else v for v in col], dtype=float)
+                if name in ("open", "high", "low", "volume") else np.asarray(col, dtype=float)
+                for name, col in zip(wanted, cols[2:], strict=True)}
+        raws.append(pd.DataFrame({"symbol": syms, "date": days,
+                                  "adj_close": vals["adj_close"]}))
+        # rows come ordered by symbol: each symbol is one contiguous run
+        edges = np.flatnonzero(np.r_[True, syms[1:] != syms[:-1], True])
+        for a, b in itertools.pairwise(edges.tolist()):
+            idx = pd.DatetimeIndex(days[a:b], name="date")
+            keep = ~idx.duplicated(keep="last")
+            out[str(syms[a])] = pd.DataFrame({c: v[a:b][keep] for c, v in vals.items()},
+                                             index=idx[keep])
+    empty = pd.DataFrame(columns=["close", "adj_close"] if closes_only else PRICE_COLUMNS,
+                         index=pd.DatetimeIndex([], name="date"))
     raw = pd.concat(raws, ignore_index=True) if raws else pd.DataFrame(
         columns=["symbol", "date", "adj_close"])
     return {s: out.get(s, empty) for s in symbols}, raw
@@ -557,6 +563,10 @@ def _last_values(blk: db_blocks.Block | None) -> dict[str, Any] | None:
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
+    idx = frame.index
+    if (isinstance(idx, pd.DatetimeIndex) and idx.is_unique and idx.tz is None
+            and (idx.values == idx.values.astype("datetime64[D]")).all()):
+        return frame
     out = frame.copy()
     out.index = pd.DatetimeIndex(pd.to_datetime(frame.index)).normalize()
     return out[~out.index.duplicated(keep="last")]
@@ -597,17 +607,17 @@ def indicator_series(session: Session, indicator: str, keys: Sequence[str], para
     (``DatetimeIndex`` x fields; dates on or after ``start``); keys with none
     are absent."""
     bt = IndicatorBlock.__table__
-    parts: dict[str, list[pd.DataFrame]] = {}
+    parts: dict[str, list[db_blocks.Block]] = {}
     for chunk in _chunks(list(keys), 300):
         q = select(bt.c.key, bt.c.fields, bt.c.data).where(
             bt.c.indicator == indicator, bt.c.params_hash == params_hash, bt.c.key.in_(chunk))
         if start is not None:
             q = q.where(bt.c.last_date >= start)
         for r in session.execute(q.order_by(bt.c.key, bt.c.year)):
-            parts.setdefault(r.key, []).append(db_blocks.decode(r.data, _fields(r.fields)).frame())
+            parts.setdefault(r.key, []).append(db_blocks.decode(r.data, _fields(r.fields)))
     out = {}
-    for k, frames in parts.items():
-        wide = pd.concat(frames) if len(frames) > 1 else frames[0]
+    for k, blks in parts.items():
+        wide = db_blocks.frame_of(blks)
         if start is not None:
             wide = wide[wide.index >= pd.Timestamp(start)]
         out[k] = wide

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from bubblewatch.core.errors import InfeasibleTestError
@@ -173,12 +174,16 @@ def run_batch(spec: BatchSpec, universe: Universe | None = None) -> BatchReport:
         fps = repo.price_fingerprints(read, [*spec.symbols, spec.universe.market_index])
         if spec.full:
             src.preload([*spec.symbols, spec.universe.market_index])
+        t0 = time.perf_counter()
+        updates = {} if spec.full else _prepare_updates(spec, read, ref, fps)
+        report.seconds["reads"] = time.perf_counter() - t0
         for name in spec.indicators:
             keys = list(spec.keys.get(name, ()))
             if not keys:
                 continue
             t0 = time.perf_counter()
-            _run_indicator(spec, name, keys, read, src, ref, fps, pending, report)
+            _run_indicator(spec, name, keys, read, src, fps, pending, report,
+                           updates.get(name, {}))
             report.seconds[name] = report.seconds.get(name, 0.0) + time.perf_counter() - t0
     t0 = time.perf_counter()
     _store(spec.url, pending, report)
@@ -187,8 +192,9 @@ def run_batch(spec: BatchSpec, universe: Universe | None = None) -> BatchReport:
 
 
 def _run_indicator(spec: BatchSpec, name: str, keys: list[str], read: Any, src: BatchSource,
-                   ref: pd.DataFrame, fps: Mapping[str, tuple[int, float, date | None]],
-                   pending: dict[tuple[str, str], Any], report: BatchReport) -> None:
+                   fps: Mapping[str, tuple[int, float, date | None]],
+                   pending: dict[tuple[str, str], Any], report: BatchReport,
+                   updates: Mapping[str, Update | None]) -> None:
     from db import repo
     from db.repo import SeriesWrite
 
@@ -199,9 +205,6 @@ def _run_indicator(spec: BatchSpec, name: str, keys: list[str], read: Any, src: 
     since_of: dict[str, date | None] = {}
     if not spec.full and (ind.incremental or upd is not None):
         since_of = repo.last_indicator_dates(read, name, keys, phash)
-    updates: dict[str, Update | None] = {}
-    if upd is not None and not spec.full:
-        updates = _updates(spec, name, upd, params, phash, keys, since_of, read, ref, fps)
     market = spec.universe.market_index
     for key in keys:
         item = f"{name}/{key}"
@@ -260,67 +263,91 @@ def _inputs(fps: Mapping[str, tuple[int, float, date | None]], key: str, market:
             for s in syms if s in fps}
 
 
-def _unchanged(stored_fp: Any, now: tuple[int, float, date | None], raw: pd.DataFrame) -> bool:
+def _unchanged(stored_fp: Any, now: tuple[int, float, date | None],
+               raw: tuple[np.ndarray, np.ndarray]) -> bool:
     """Whether the stored prices up to the fingerprint's last date are the
     ones the stored result was computed from (``raw``: this symbol's raw
-    rows read for the update, which reach back before that date)."""
-    if not stored_fp or now[2] is None:
+    rows read for the update, day numbers and ``adj_close``, reaching back
+    before that date)."""
+    if not stored_fp or now[2] is None or stored_fp[2] is None:
         return False
-    rows, total, last = int(stored_fp[0]), float(stored_fp[1]), stored_fp[2]
-    if last is None:
-        return False
-    after = raw[raw["date"] > pd.Timestamp(last)]["adj_close"].to_numpy(dtype=float)
-    n_before = now[0] - after.shape[0]
-    s_before = now[1] - float(after.sum())
-    return n_before == rows and math.isclose(s_before, total, rel_tol=FINGERPRINT_RTOL,
-                                             abs_tol=1e-12)
+    rows, total = int(stored_fp[0]), float(stored_fp[1])
+    last = np.datetime64(str(stored_fp[2]), "D").astype(np.int64)
+    after = raw[1][raw[0] > last]
+    return now[0] - after.shape[0] == rows and math.isclose(
+        now[1] - float(after.sum()), total, rel_tol=FINGERPRINT_RTOL, abs_tol=1e-12)
 
 
-def _updates(spec: BatchSpec, name: str, upd: Updater, params: Params, phash: str,
-             keys: list[str], since_of: Mapping[str, date | None], read: Any,
-             ref: pd.DataFrame, fps: Mapping[str, tuple[int, float, date | None]],
-             ) -> dict[str, Update | None]:
-    """Incremental updates of the keys that have a stored result and unchanged
-    prices (bulk reads: metadata, state, events, series tails, prices)."""
+def _prepare_updates(spec: BatchSpec, read: Any, ref: pd.DataFrame,
+                     fps: Mapping[str, tuple[int, float, date | None]],
+                     ) -> dict[str, dict[str, Update | None]]:
+    """Incremental updates of every updater indicator of the batch, for the
+    keys with a stored result and unchanged prices: stored metadata, state,
+    events and series tails read in bulk per indicator, then the prices of
+    every symbol read once, from the earliest date any update needs."""
     from db import repo
 
-    have = [k for k in keys if since_of.get(k) is not None]
-    if not have:
-        return {}
-    metas = repo.indicator_metas(read, name, have, phash)
-    states = repo.indicator_states(read, name, have, phash)
-    events = repo.indicator_event_lists(read, name, have, phash) if upd.needs_events else {}
-    starts = [upd.series_from(since_of[k], params) for k in have]  # type: ignore[arg-type]
-    series_start = None if any(s is None for s in starts) else min(starts)  # type: ignore[type-var]
-    series = repo.indicator_series(read, name, have, phash, start=series_start)
-    stored: dict[str, Stored] = {}
-    for k in have:
-        if k not in series or k not in states:
+    market = spec.universe.market_index  # type: ignore[union-attr]
+    plans = []
+    for name in spec.indicators:
+        upd = UPDATERS.get(name)
+        keys = list(spec.keys.get(name, ()))
+        if upd is None or not keys:
             continue
-        stored[k] = Stored(series[k], metas.get(k) or {}, events.get(k, []), states[k],
-                           since_of[k])  # type: ignore[arg-type]
-    if not stored:
+        params = spec.params[name]
+        phash = params_hash(params)
+        since_of = repo.last_indicator_dates(read, name, keys, phash)
+        have = [k for k in keys if since_of.get(k) is not None]
+        if not have:
+            continue
+        metas = repo.indicator_metas(read, name, have, phash)
+        states = repo.indicator_states(read, name, have, phash)
+        events = repo.indicator_event_lists(read, name, have, phash) if upd.needs_events else {}
+        starts = [upd.series_from(since_of[k], params) for k in have]  # type: ignore[arg-type]
+        series_start = None if any(x is None for x in starts) else min(starts)  # type: ignore[type-var]
+        series = repo.indicator_series(read, name, have, phash, start=series_start)
+        stored = {k: Stored(series[k], metas.get(k) or {}, events.get(k, []), states[k],
+                            since_of[k])  # type: ignore[arg-type]
+                  for k in have if k in series and k in states}
+        if stored:
+            plans.append((name, upd, params, stored))
+    if not plans:
         return {}
-    market = spec.universe.market_index
-    price_start = min(upd.prices_from(s, params) for s in stored.values())
-    wanted = list(stored) + ([market] if upd.needs_market else [])
-    frames, raw = repo.price_frames(read, wanted, start=price_start)
-    raw_by = {s: g for s, g in raw.groupby("symbol", sort=False)} if len(raw) else {}
-    empty_raw = pd.DataFrame(columns=["symbol", "date", "adj_close"])
-    market_closes = closes(frames[market]) if upd.needs_market else None
-    out: dict[str, Update | None] = {}
-    for k, st in stored.items():
-        fp = (st.state or {}).get("inputs") or {}
-        syms = [k, market] if upd.needs_market and k != market else [k]
-        if not all(s in fps and _unchanged(fp.get(s), fps[s], raw_by.get(s, empty_raw))
-                   for s in syms):
-            continue  # prices changed (or no fingerprint): full recomputation
-        try:
-            out[k] = upd.update(UpdateInputs(k, params, market, frames[k], market_closes, ref,
-                                             st))
-        except (ValueError, KeyError, IndexError) as exc:
-            log.debug("%s/%s: incremental update failed (%s); recomputing", name, k, exc)
-            out[k] = None
+    price_start = min(upd.prices_from(st, params) for _, upd, params, stored in plans
+                      for st in stored.values())
+    wanted = list(dict.fromkeys([k for *_, stored in plans for k in stored] + [market]))
+    frames, raw = repo.price_frames(read, wanted, start=price_start, closes_only=True)
+    raw_by: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if len(raw):
+        day = raw["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        adj = raw["adj_close"].to_numpy(dtype=float)
+        sym = raw["symbol"].to_numpy()
+        for s_ in np.unique(sym):
+            sel = sym == s_
+            raw_by[str(s_)] = (day[sel], adj[sel])
+    none = (np.empty(0, dtype=np.int64), np.empty(0))
+    market_closes = closes(frames[market])
+    out: dict[str, dict[str, Update | None]] = {}
+    for name, upd, params, stored in plans:
+        res: dict[str, Update | None] = {}
+        for k, st in stored.items():
+            fp = (st.state or {}).get("inputs") or {}
+            syms = [k, market] if upd.needs_market and k != market else [k]
+            if not all(s_ in fps and _unchanged(fp.get(s_), fps[s_], raw_by.get(s_, none))
+                       for s_ in syms):
+                continue  # prices changed (or no fingerprint): full recomputation
+            prices = frames[k]
+            start = pd.Timestamp(upd.prices_from(st, params))
+            if len(prices) and prices.index[0] < start:
+                prices = prices[prices.index >= start]
+            try:
+                res[k] = upd.update(UpdateInputs(
+                    k, params, market, prices, market_closes if upd.needs_market else None,
+                    ref, st))
+            except (ValueError, KeyError, IndexError) as exc:
+                log.debug("%s/%s: incremental update failed (%s); recomputing", name, k, exc)
+                res[k] = None
+        out[name] = res
     return out
 
 

@@ -49,6 +49,9 @@ import pandas as pd
 
 from indicators.registry import IndicatorEvent, IndicatorResult, Meta, Params
 
+#: Trading days a year (annualised volatilities), as in :mod:`indicators.runup`.
+TRADING_DAYS = 252
+
 
 @dataclass(frozen=True, slots=True)
 class Stored:
@@ -128,8 +131,9 @@ def closes(bars: pd.DataFrame) -> pd.Series:
 
 def _days_back(day: date, trading_days: int) -> date:
     """A calendar date at least ``trading_days`` trading days before ``day``
-    (7/5 calendar days per trading day plus two weeks of holidays)."""
-    return day - timedelta(days=int(trading_days * 7 / 5) + 14)
+    (365.25 calendar days per 245 trading days, fewer than any US year has,
+    plus two weeks)."""
+    return day - timedelta(days=int(trading_days * 365.25 / 245) + 14)
 
 
 def _nothing_new(stored: Stored, meta: Meta) -> Update:
@@ -142,6 +146,44 @@ def _period_start(day: date, freq: str) -> date:
     if freq == "D":
         return day
     return pd.Timestamp(day).to_period("W-FRI" if freq == "W" else "M").start_time.date()
+
+
+def sample_tail(px: pd.Series, freq: str) -> pd.Series:
+    """:func:`indicators.psy_indicator.sample` of an ascending, unique series
+    without pandas periods (the same last observation of each day, week
+    ending Friday or month), for the few new prices of an update."""
+    if freq == "D" or px.empty:
+        return px
+    days = (pd.DatetimeIndex(px.index).values.astype("datetime64[D]").astype(np.int64))
+    if freq == "W":
+        key = (days - 2) // 7  # 1970-01-03 was a Saturday: weeks run Saturday to Friday
+    else:
+        months = pd.DatetimeIndex(px.index).values.astype("datetime64[M]").astype(np.int64)
+        key = months
+    last = np.r_[key[1:] != key[:-1], True]
+    return px[last]
+
+
+def _psy_tail_frame(res: Any, cv: Any, sig_level: float, first: int) -> pd.DataFrame:
+    """Rows ``first..n-1`` of :func:`indicators.psy_indicator._frame` (same
+    columns, same arithmetic), without building the whole frame."""
+    n, off = res.n, res.offset
+    pos = np.arange(first, n)
+    stat = pos - off
+    ok = stat >= 0
+
+    def seq(arr: np.ndarray) -> np.ndarray:
+        out = np.full(pos.shape[0], np.nan)
+        out[ok] = arr[stat[ok]]
+        return out
+
+    cols: dict[str, np.ndarray] = {"series": np.asarray(res.series[first:], dtype=float),
+                                   "badf": seq(res.badf), "bsadf": seq(res.bsadf)}
+    for k, lev in enumerate(cv.levels):
+        cols[f"cv{round(lev * 100)}"] = seq(cv.bsadf[:, k])
+    col = cv.level_index(sig_level)
+    cols["excess"] = cols["bsadf"] - cols[f"cv{round(cv.levels[col] * 100)}"]
+    return pd.DataFrame(cols, index=pd.DatetimeIndex(res.index[first:], name="date"))
 
 
 @lru_cache(maxsize=64)
@@ -170,7 +212,7 @@ def _psy_update(inp: UpdateInputs) -> Update | None:
     if p.start is not None:
         px = px[px.index >= pd.Timestamp(p.start)]
     cut = pd.Timestamp(_period_start(st.last_date, p.freq))
-    new = pi.sample(px[px.index >= cut], p.freq)
+    new = sample_tail(px[px.index >= cut], p.freq)
     if new.empty:
         return None
     old = st.frame.loc[st.frame.index < cut, "series"].dropna()
@@ -210,12 +252,12 @@ def _psy_update(inp: UpdateInputs) -> Update | None:
     cv = _cached_mc_cv(n, minw, p.reps, p.seed, p.bsadf_cv)
     ds = datestamp(res, cv, sig_level=p.sig_level, min_duration=p.min_duration,
                    require_rejection=p.require_rejection)
-    frame = pi._frame(res, cv, ds, "")
     replace_from = min(cut.date(), st.last_date)
+    first = int(np.searchsorted(index.values, np.datetime64(pd.Timestamp(replace_from))))
+    frame = _psy_tail_frame(res, cv, ds.sig_level, first)
     meta = pi.PsyMeta(freq=p.freq, start=p.start, transform="log",
                       test=pi.psy_test(res, cv, ds, p))
-    return Update(frame[frame.index >= pd.Timestamp(replace_from)], replace_from, meta,
-                  tuple(pi._events(ds, "")), {})
+    return Update(frame, replace_from, meta, tuple(pi._events(ds, "")), {})
 
 
 def _psy_prices_from(stored: Stored, params: Any) -> date:
@@ -294,6 +336,44 @@ def _runup_prices_from(stored: Stored, params: Any) -> date:
     return _days_back(anchor, params.window_days + params.merge_gap_days + 10)
 
 
+def _rolling_std(logp: np.ndarray, ends: np.ndarray, window: int) -> np.ndarray:
+    """Annualised standard deviation (ddof 1) of the ``window`` daily log
+    returns ending at each of ``ends`` (positions in ``logp``); NaN where the
+    window is not full. Each window is summed afresh (two passes), so it equals
+    pandas' running ``rolling().std()`` to the last bits only."""
+    out = np.full(ends.shape[0], np.nan)
+    r = np.diff(logp)
+    for i, t in enumerate(ends.tolist()):
+        if t - window >= 0:
+            out[i] = float(np.std(r[t - window:t], ddof=1)) * np.sqrt(TRADING_DAYS)
+    return out
+
+
+def _runup_rows(price: pd.Series, market: pd.Series | None, pos: np.ndarray, window: int,
+                threshold: float) -> pd.DataFrame:
+    """:func:`indicators.runup.runup_frame`'s rows at positions ``pos`` of
+    ``price`` (same arithmetic; the volatility as in :func:`_rolling_std`)."""
+    px = price.to_numpy(dtype=float)
+    ret = np.full(pos.shape[0], np.nan)
+    ok = pos >= window
+    ret[ok] = px[pos[ok]] / px[pos[ok] - window] - 1.0
+    vol = _rolling_std(np.log(px), pos, window)
+    net = np.full(pos.shape[0], np.nan)
+    if market is not None and len(market):
+        mi = market.index.values
+        mv = market.to_numpy(dtype=float)
+        dates = price.index.values
+
+        def m_at(j: np.ndarray) -> np.ndarray:
+            k = np.searchsorted(mi, dates[j], side="right") - 1
+            return np.where(k >= 0, mv[np.maximum(k, 0)], np.nan)
+
+        net[ok] = ret[ok] - (m_at(pos[ok]) / m_at(pos[ok] - window) - 1.0)
+    flag = np.where(np.isnan(ret), np.nan, (ret >= threshold).astype(float))
+    return pd.DataFrame({"ret_2y": ret, "ret_2y_net": net, "vol_2y": vol, "flag": flag},
+                        index=price.index[pos])
+
+
 def _runup_update(inp: UpdateInputs) -> Update | None:
     from indicators.runup import RunupMeta, gsy_base_rates, runup_frame, runup_spells, trim
 
@@ -302,31 +382,35 @@ def _runup_update(inp: UpdateInputs) -> Update | None:
     if price.empty or st.frame.empty:
         return None
     last = pd.Timestamp(st.last_date)
-    newer = price.index[price.index > last]
     meta_old = dict(st.meta or {})
-    if not len(newer):
+    pos0 = int(np.searchsorted(price.index.values, last.to_datetime64(), side="right"))
+    if pos0 >= len(price):
         return _nothing_new(st, RunupMeta.model_validate(meta_old))
-    first_new = newer[0]
-    pos = price.index.get_indexer([first_new])[0]
-    if pos < p.window_days + p.merge_gap_days + 1:
+    first_new = price.index[pos0]
+    if pos0 < p.window_days + p.merge_gap_days + 1:
         return None
     market = inp.market if inp.key != inp.market_symbol else None
-    frame = runup_frame(price, market, window=p.window_days, threshold=p.threshold)
+    rows = _runup_rows(price, market, np.arange(pos0, len(price)), p.window_days, p.threshold)
     final, anchor = _event_rows_final(st.events, first_new, price, p.merge_gap_days)
-    apos = price.index.get_indexer([anchor])
-    if apos[0] < 0 or apos[0] < p.window_days:
-        return None
-    fe = frame[frame.index >= anchor]
-    events = [_stored_event(e) for e in final] + runup_spells(
-        fe, price, horizon=p.window_days, crash=p.crash_drawdown, merge_gap=p.merge_gap_days)
-    new_rows = trim(frame[frame.index > last], p.start).dropna(how="all")
+    if anchor == first_new and not (rows["flag"] > 0.5).any():
+        events = None  # every stored episode is final and no new run-up day: unchanged
+    else:
+        apos = price.index.get_indexer([anchor])
+        if apos[0] < 0 or apos[0] < p.window_days:
+            return None
+        frame = runup_frame(price, market, window=p.window_days, threshold=p.threshold)
+        fe = frame[frame.index >= anchor]
+        events = tuple([_stored_event(e) for e in final] + runup_spells(
+            fe, price, horizon=p.window_days, crash=p.crash_drawdown,
+            merge_gap=p.merge_gap_days))
+    new_rows = trim(rows, p.start).dropna(how="all")
     tail = st.frame[st.frame.index >= pd.Timestamp(_days_back(st.last_date, p.daily_days + 10))]
-    tail = tail.reindex(columns=list(frame.columns))
+    tail = tail.reindex(columns=list(rows.columns))
     rethin = _rethin(tail, new_rows, p.daily_days)
     if rethin is None:
         return None
     out, replace_from = rethin
-    valid = frame.loc[frame.index >= first_new].dropna(subset=["ret_2y"])
+    valid = rows.dropna(subset=["ret_2y"])
     fields = dict(meta_old)
     if not valid.empty:
         row = valid.iloc[-1]
@@ -335,8 +419,7 @@ def _runup_update(inp: UpdateInputs) -> Update | None:
                       ret_2y_net=net if np.isfinite(net) else None, flag=bool(row["flag"] > 0.5))
     fields["gsy_crash_probability_pct"] = gsy_base_rates(inp.reference)
     meta = RunupMeta.model_validate(fields)
-    return Update(out[out.index >= pd.Timestamp(replace_from)], replace_from, meta,
-                  tuple(events), {})
+    return Update(out[out.index >= pd.Timestamp(replace_from)], replace_from, meta, events, {})
 
 
 RUNUP = Updater(
@@ -359,7 +442,7 @@ def _prob_field() -> str:
 
 
 def _regime_update(inp: UpdateInputs) -> Update | None:
-    from indicators.regime import INDICATOR, realised_vol
+    from indicators.regime import INDICATOR
     from indicators.runup import trim
 
     p, st = inp.params, inp.stored
@@ -387,7 +470,7 @@ def _regime_update(inp: UpdateInputs) -> Update | None:
     peak_before = float(peak)
     run_max = np.maximum.accumulate(np.concatenate([[peak_before], px[pos:]]))[1:]
     dd = px[pos:] / run_max - 1.0
-    vol = realised_vol(price, p.vol_window).to_numpy()[pos:]
+    vol = _rolling_std(np.log(px), np.arange(pos, len(px)), p.vol_window)
     new_rows = pd.DataFrame({"drawdown": dd, "realised_vol": vol, prob: carried},
                             index=newer)
     new_rows = trim(new_rows, p.start).dropna(how="all")
