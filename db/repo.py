@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import String, delete, func, select, tuple_, type_coerce, update
 from sqlalchemy.orm import Session
 
 from bubblewatch.core.universe import Instrument as UniverseInstrument
@@ -215,7 +215,10 @@ def price_frames(session: Session, symbols: Sequence[str], start: date | None = 
     raws = []
     for chunk in _chunks(list(dict.fromkeys(symbols)), 400):
         wanted = ["close", "adj_close"] if closes_only else PRICE_COLUMNS
-        q = select(PriceBar.symbol, PriceBar.date,
+        # SQLite keeps dates as ISO text: numpy parses them faster than the ORM's date type
+        day_col = (type_coerce(PriceBar.date, String) if session.get_bind().dialect.name
+                   == "sqlite" else PriceBar.date)
+        q = select(PriceBar.symbol, day_col,
                    *[getattr(PriceBar, c) for c in wanted]).where(PriceBar.symbol.in_(chunk))
         if start is not None:
             q = q.where(PriceBar.date >= start)
