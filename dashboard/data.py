@@ -243,3 +243,19 @@ def _rulebook(path: Path | None) -> dict[str, Any]:
     out["subscribers"] = dq.mask_secrets(pd.DataFrame(subs))
     out["problems"] = [str(p) for p in book.problems]
     return out
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=32)
+def scan(url: str, cohorts: tuple[str, ...] = (), universe: str | None = None) -> pd.DataFrame:
+    """The market-wide scan (:func:`indicators.scan.load_scan`)."""
+    from indicators.scan import load_scan
+
+    with read_session(url) as s:
+        return load_scan(s, cohorts=cohorts, universe=universe)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def universes(url: str) -> pd.DataFrame:
+    """Stored universes: ``name, description, source, members, added_at``."""
+    with read_session(url) as s:
+        return repo.universes_frame(s)

@@ -1,5 +1,6 @@
 """Core tables: instruments, prices, fundamentals, reference data, indicator
-results and the run log.
+results (series as yearly blocks, :mod:`db.blocks`), stored universes and the
+run log.
 
 Natural keys are unique constraints so every write is an idempotent upsert
 (see :mod:`db.upsert`). Dates of market data are plain ``Date`` (exchange
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -170,30 +172,85 @@ class IndicatorRun(Base):
     last_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    #: The series' last date with a value and each field's last value there
+    #: (``{"date": ..., "values": {field: value}}``), for scans over many keys.
+    last_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     computed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
     )
 
 
-class IndicatorValue(Base):
-    """One value of one field of an indicator series on one date."""
+class IndicatorBlock(Base):
+    """One calendar year of one indicator series (every field), compactly
+    encoded (:mod:`db.blocks`): ``fields`` names the value rows of ``data``,
+    ``n_values`` counts its finite values."""
 
-    __tablename__ = "indicator_value"
-    __table_args__ = (
-        UniqueConstraint("indicator", "key", "params_hash", "field", "date"),
-        Index("ix_indicator_value_series", "indicator", "key", "field", "date"),
-    )
+    __tablename__ = "indicator_block"
+    __table_args__ = (UniqueConstraint("indicator", "key", "params_hash", "year"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     indicator: Mapped[str] = mapped_column(String(64), nullable=False)
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     params_hash: Mapped[str] = mapped_column(String(16), nullable=False)
-    field: Mapped[str] = mapped_column(String(64), nullable=False)
-    date: Mapped[date] = mapped_column(Date, nullable=False)
-    value: Mapped[float] = mapped_column(Float, nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_date: Mapped[date] = mapped_column(Date, nullable=False)
+    last_date: Mapped[date] = mapped_column(Date, nullable=False)
+    n_rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    n_values: Mapped[int] = mapped_column(Integer, nullable=False)
+    fields: Mapped[str] = mapped_column(Text, nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     computed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
     )
+
+
+class IndicatorState(Base):
+    """What an incremental update of one (indicator, key, params) needs beyond
+    the stored series (a running peak, the inputs' fingerprint), as JSON."""
+
+    __tablename__ = "indicator_state"
+    __table_args__ = (UniqueConstraint("indicator", "key", "params_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64), nullable=False)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    params_hash: Mapped[str] = mapped_column(String(16), nullable=False)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
+    )
+
+
+class UniverseDef(Base):
+    """A universe stored by ``bubblewatch universe add`` (its members are
+    :class:`UniverseMember` rows)."""
+
+    __tablename__ = "universe_def"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    source: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    members: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    added_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
+    )
+
+
+class UniverseMember(Base):
+    """One membership span of a symbol in a stored universe (``joined``
+    inclusive, ``left`` exclusive; None: open)."""
+
+    __tablename__ = "universe_member"
+    __table_args__ = (UniqueConstraint("universe", "symbol", "span"),
+                      Index("ix_universe_member_symbol", "symbol"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    universe: Mapped[str] = mapped_column(String(64), nullable=False)
+    symbol: Mapped[str] = mapped_column(String(16), nullable=False)
+    span: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    joined: Mapped[date | None] = mapped_column(Date, nullable=True)
+    left: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class IndicatorEventRow(Base):

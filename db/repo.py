@@ -5,28 +5,34 @@ session first, uses ``select()``, and never commits: the caller's
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import String, delete, func, select, tuple_, type_coerce, update
 from sqlalchemy.orm import Session
 
 from bubblewatch.core.universe import Instrument as UniverseInstrument
+from db import blocks as db_blocks
 from db.models import (
     FundamentalFact,
+    IndicatorBlock,
     IndicatorEventRow,
     IndicatorRun,
-    IndicatorValue,
+    IndicatorState,
     Instrument,
     JobLock,
     PriceBar,
     ReferenceEvent,
     ReferenceFigure,
     RunLog,
+    UniverseDef,
+    UniverseMember,
 )
 from db.upsert import CHUNK, UpsertCounts, upsert
 
@@ -52,6 +58,52 @@ def upsert_instruments(session: Session, instruments: Iterable[UniverseInstrumen
 
 def instrument_symbols(session: Session) -> list[str]:
     return list(session.scalars(select(Instrument.symbol).order_by(Instrument.symbol)))
+
+
+def instruments_frame(session: Session) -> pd.DataFrame:
+    """Every stored instrument: ``symbol, name, cohorts`` (a tuple), ``cik``."""
+    rows = session.execute(select(Instrument.symbol, Instrument.name, Instrument.cohorts,
+                                  Instrument.cik).order_by(Instrument.symbol)).all()
+    return pd.DataFrame([(s, n, tuple(c for c in (co or "").split(",") if c), k)
+                         for s, n, co, k in rows], columns=["symbol", "name", "cohorts", "cik"])
+
+
+def store_universe(session: Session, name: str, description: str, source: str,
+                   spans: Sequence[tuple[str, date | None, date | None]]) -> int:
+    """Replace the stored universe ``name`` with ``spans`` (symbol, joined,
+    left); returns the symbols it holds."""
+    session.execute(delete(UniverseMember).where(UniverseMember.universe == name))
+    count: dict[str, int] = {}
+    rows = []
+    for sym, joined, left in spans:
+        rows.append({"universe": name, "symbol": sym, "span": count.get(sym, 0),
+                     "joined": joined, "left": left})
+        count[sym] = count.get(sym, 0) + 1
+    for chunk in _chunks(rows, 1000):
+        session.execute(UniverseMember.__table__.insert(), list(chunk))
+    upsert(session, UniverseDef.__table__, [{
+        "name": name, "description": description, "source": source, "members": len(count),
+        "added_at": datetime.now(UTC)}], ["name"])
+    return len(count)
+
+
+def universes_frame(session: Session) -> pd.DataFrame:
+    """Stored universes: ``name, description, source, members, added_at``."""
+    rows = session.execute(select(UniverseDef.name, UniverseDef.description, UniverseDef.source,
+                                  UniverseDef.members, UniverseDef.added_at)
+                           .order_by(UniverseDef.name)).all()
+    return pd.DataFrame(rows, columns=["name", "description", "source", "members", "added_at"])
+
+
+def universe_members(session: Session, name: str | None = None) -> pd.DataFrame:
+    """Membership spans: ``universe, symbol, joined, left`` (of ``name`` or all)."""
+    q = select(UniverseMember.universe, UniverseMember.symbol, UniverseMember.joined,
+               UniverseMember.left)
+    if name is not None:
+        q = q.where(UniverseMember.universe == name)
+    rows = session.execute(q.order_by(UniverseMember.universe, UniverseMember.symbol,
+                                      UniverseMember.span)).all()
+    return pd.DataFrame(rows, columns=["universe", "symbol", "joined", "left"])
 
 
 # --------------------------------------------------------------------------- prices
@@ -153,6 +205,63 @@ def price_frame(
     return df[~df.index.duplicated(keep="last")]
 
 
+def price_frames(session: Session, symbols: Sequence[str], start: date | None = None, *,
+                 closes_only: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """:func:`price_frame` of many symbols in one query (dates on or after
+    ``start``; with ``closes_only`` just ``close`` and ``adj_close``), and the
+    raw rows' ``symbol, date, adj_close`` (every source) for fingerprints.
+    Symbols without prices get an empty frame."""
+    out: dict[str, pd.DataFrame] = {}
+    raws = []
+    for chunk in _chunks(list(dict.fromkeys(symbols)), 400):
+        wanted = ["close", "adj_close"] if closes_only else PRICE_COLUMNS
+        # SQLite keeps dates as ISO text: numpy parses them faster than the ORM's date type
+        day_col = (type_coerce(PriceBar.date, String) if session.get_bind().dialect.name
+                   == "sqlite" else PriceBar.date)
+        q = select(PriceBar.symbol, day_col,
+                   *[getattr(PriceBar, c) for c in wanted]).where(PriceBar.symbol.in_(chunk))
+        if start is not None:
+            q = q.where(PriceBar.date >= start)
+        rows = session.execute(q.order_by(PriceBar.symbol, PriceBar.date,
+                                          PriceBar.ingested_at)).all()
+        if not rows:
+            continue
+        cols = list(zip(*rows, strict=True))
+        syms = np.asarray(cols[0], dtype=object)
+        days = np.array(cols[1], dtype="datetime64[D]").astype("datetime64[s]")
+        vals = {name: np.array([np.nan if v is None else v for v in col], dtype=float)
+                if name in ("open", "high", "low", "volume") else np.asarray(col, dtype=float)
+                for name, col in zip(wanted, cols[2:], strict=True)}
+        raws.append(pd.DataFrame({"symbol": syms, "date": days,
+                                  "adj_close": vals["adj_close"]}))
+        # rows come ordered by symbol: each symbol is one contiguous run
+        edges = np.flatnonzero(np.r_[True, syms[1:] != syms[:-1], True])
+        for a, b in itertools.pairwise(edges.tolist()):
+            idx = pd.DatetimeIndex(days[a:b], name="date")
+            keep = ~idx.duplicated(keep="last")
+            out[str(syms[a])] = pd.DataFrame({c: v[a:b][keep] for c, v in vals.items()},
+                                             index=idx[keep])
+    empty = pd.DataFrame(columns=["close", "adj_close"] if closes_only else PRICE_COLUMNS,
+                         index=pd.DatetimeIndex([], name="date"))
+    raw = pd.concat(raws, ignore_index=True) if raws else pd.DataFrame(
+        columns=["symbol", "date", "adj_close"])
+    return {s: out.get(s, empty) for s in symbols}, raw
+
+
+def price_fingerprints(session: Session, symbols: Sequence[str],
+                       ) -> dict[str, tuple[int, float, date | None]]:
+    """symbol -> (stored rows, sum of ``adj_close``, last date) over every
+    source: a change to any stored price changes it."""
+    out: dict[str, tuple[int, float, date | None]] = {}
+    for chunk in _chunks(list(dict.fromkeys(symbols)), 400):
+        q = select(PriceBar.symbol, func.count(), func.sum(PriceBar.adj_close),
+                   func.max(PriceBar.date)).where(PriceBar.symbol.in_(chunk)).group_by(
+            PriceBar.symbol)
+        for sym, n, total, last in session.execute(q):
+            out[sym] = (int(n), float(total or 0.0), last)
+    return out
+
+
 def price_counts(session: Session) -> dict[str, tuple[int, date | None, date | None]]:
     """symbol -> (distinct dates, first date, last date)."""
     q = select(
@@ -240,6 +349,30 @@ def events_frame(session: Session) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- indicators
+@dataclass(frozen=True, slots=True)
+class SeriesWrite:
+    """One indicator result to store (see :func:`store_indicator_results`).
+
+    ``mode``: ``"replace"`` (the series becomes ``frame``), ``"merge"``
+    (finite values of ``frame`` are laid over the stored ones) or ``"tail"``
+    (stored values dated on or after ``replace_from`` are replaced by
+    ``frame``'s; older ones kept). ``events`` None keeps the stored events;
+    ``state`` None keeps the stored incremental state.
+    """
+
+    indicator: str
+    key: str
+    params: Mapping[str, Any]
+    params_hash: str
+    frame: pd.DataFrame
+    meta: Mapping[str, Any]
+    as_of: date | None
+    events: Sequence[Mapping[str, Any]] | None = None
+    mode: str = "replace"
+    replace_from: date | None = None
+    state: Mapping[str, Any] | None = None
+
+
 def store_indicator_result(
     session: Session,
     *,
@@ -253,80 +386,202 @@ def store_indicator_result(
     as_of: date | None,
     replace_values: bool = True,
 ) -> int:
-    """Store one computed result: values (upserted; with ``replace_values`` rows
-    of this (indicator, key, params) not in ``frame`` are deleted first),
-    events (replaced when given), and the run row. Returns values written."""
+    """Store one computed result: values (with ``replace_values`` the series
+    becomes ``frame``; without, ``frame``'s values are laid over the stored
+    ones), events (replaced when given), and the run row. Returns the values
+    written (new or changed)."""
+    (n,) = store_indicator_results(session, [SeriesWrite(
+        indicator, key, params, params_hash, frame, meta, as_of, events,
+        "replace" if replace_values else "merge")])
+    return n
+
+
+def _series_filter(table: Any, series: Iterable[tuple[str, str, str]]) -> Any:
+    return tuple_(table.c.indicator, table.c.key, table.c.params_hash).in_(list(series))
+
+
+def store_indicator_results(session: Session, writes: Sequence[SeriesWrite]) -> list[int]:
+    """Store many results in a few statements (values as yearly blocks,
+    :mod:`db.blocks`; events; run rows; incremental state). Returns the values
+    written (new or changed) per write. Re-storing the same result changes
+    nothing."""
+    if not writes:
+        return []
     now = datetime.now(UTC)
-    base = and_(
-        IndicatorValue.indicator == indicator,
-        IndicatorValue.key == key,
-        IndicatorValue.params_hash == params_hash,
-    )
-    rows: list[dict[str, Any]] = []
-    if not frame.empty:
-        idx = pd.DatetimeIndex(frame.index)
-        for field in frame.columns:
-            col = pd.to_numeric(frame[field], errors="coerce").to_numpy(dtype=float)
-            for d, v in zip(idx, col, strict=True):
-                if math.isfinite(v):
-                    rows.append({
-                        "indicator": indicator, "key": key, "params_hash": params_hash,
-                        "field": str(field), "date": d.date(), "value": float(v),
-                        "computed_at": now,
-                    })
-    if replace_values:
-        if frame.empty:
-            session.execute(delete(IndicatorValue).where(base))
+    bt = IndicatorBlock.__table__
+    ids = {(w.indicator, w.key, w.params_hash) for w in writes}
+    if len(ids) != len(writes):
+        raise ValueError("store_indicator_results: one write per (indicator, key, params)")
+    existing: dict[tuple[str, str, str], dict[int, Any]] = {s: {} for s in ids}
+    for chunk in _chunks(sorted(ids), 300):
+        for r in session.execute(select(
+                bt.c.id, bt.c.indicator, bt.c.key, bt.c.params_hash, bt.c.year,
+                bt.c.first_date, bt.c.last_date, bt.c.n_values, bt.c.fields)
+                .where(_series_filter(bt, chunk))):
+            existing[(r.indicator, r.key, r.params_hash)][r.year] = r
+    # the blocks whose data the new values are merged with
+    need: dict[int, tuple[tuple[str, str, str], int]] = {}
+    plans = []
+    for w in writes:
+        sid = (w.indicator, w.key, w.params_hash)
+        new = db_blocks.split_years(_dated(w.frame))
+        old_years = existing[sid]
+        cut = None
+        if w.mode == "replace":
+            merge_years: set[int] = set()
+            drop = set(old_years) - set(new)
+        elif w.mode == "merge":
+            merge_years = set(new) & set(old_years)
+            drop = set()
+        elif w.mode == "tail":
+            if w.replace_from is None:
+                raise ValueError("mode 'tail' needs replace_from")
+            cut = w.replace_from
+            merge_years = ({y for y in new if y < cut.year} | {cut.year}) & set(old_years)
+            drop = {y for y in old_years if y > cut.year and y not in new}
         else:
-            # drop rows from an earlier run that this run no longer produces
-            first = pd.DatetimeIndex(frame.index).min().date()
-            session.execute(delete(IndicatorValue).where(base, IndicatorValue.date < first))
-            session.execute(
-                delete(IndicatorValue).where(
-                    base, IndicatorValue.field.not_in([str(c) for c in frame.columns])
-                )
-            )
-    counts = upsert(
-        session, IndicatorValue.__table__, rows,
-        ["indicator", "key", "params_hash", "field", "date"], ["value", "computed_at"],
-        compare=["value"],
-    ) if rows else UpsertCounts()
-    if replace_values and not frame.empty:
-        # values of an earlier run inside this run's dates that it no longer
-        # produces (a removed or re-dated event, a value that is now NaN)
-        stored = session.scalar(select(func.count()).select_from(IndicatorValue).where(base))
-        if (stored or 0) > len(rows):
-            keep = {(r["field"], r["date"]) for r in rows}
-            stale = [i for i, f, d in session.execute(
-                select(IndicatorValue.id, IndicatorValue.field, IndicatorValue.date).where(base))
-                if (f, d) not in keep]
-            for i in range(0, len(stale), 1000):
-                session.execute(delete(IndicatorValue).where(
-                    IndicatorValue.id.in_(stale[i:i + 1000])))
-    if events is not None:
-        session.execute(
-            delete(IndicatorEventRow).where(
-                IndicatorEventRow.indicator == indicator,
-                IndicatorEventRow.key == key,
-                IndicatorEventRow.params_hash == params_hash,
-            )
-        )
-        for ev in events:
-            session.add(IndicatorEventRow(
-                indicator=indicator, key=key, params_hash=params_hash, computed_at=now, **ev
-            ))
-    stats = session.execute(
-        select(func.min(IndicatorValue.date), func.max(IndicatorValue.date), func.count())
-        .where(base)
-    ).one()
-    run = {
-        "indicator": indicator, "key": key, "params_hash": params_hash,
-        "params": _jsonable(dict(params)), "as_of": as_of, "first_date": stats[0],
-        "last_date": stats[1], "rows": int(stats[2]), "meta": _jsonable(dict(meta)),
-        "computed_at": now,
-    }
-    upsert(session, IndicatorRun.__table__, [run], ["indicator", "key", "params_hash"])
-    return counts.written
+            raise ValueError(f"unknown write mode {w.mode!r}")
+        for y in (merge_years | set(new)) & set(old_years):
+            need[old_years[y].id] = (sid, y)
+        plans.append((w, sid, new, merge_years, drop, cut))
+    old_data: dict[tuple[tuple[str, str, str], int], db_blocks.Block] = {}
+    for chunk in _chunks(list(need), 500):
+        for r in session.execute(select(bt.c.id, bt.c.fields, bt.c.data)
+                                 .where(bt.c.id.in_(chunk))):
+            old_data[need[r.id]] = db_blocks.decode(r.data, _fields(r.fields))
+    rows: list[dict[str, Any]] = []
+    delete_ids: list[int] = []
+    written: list[int] = []
+    final_years: dict[tuple[str, str, str], dict[int, tuple[date, date, int]]] = {}
+    seen: dict[tuple[tuple[str, str, str], int], db_blocks.Block] = {}
+    for w, sid, new, merge_years, drop, cut in plans:
+        old_years = existing[sid]
+        years = dict.fromkeys(sorted(set(new) | merge_years))
+        n_written = 0
+        summary = {y: (r.first_date, r.last_date, r.n_values) for y, r in old_years.items()
+                   if y not in drop}
+        for y in years:
+            old = old_data.get((sid, y))
+            blk = new.get(y, db_blocks.Block((), np.empty(0, dtype=np.int64), np.empty((0, 0))))
+            if old is None or w.mode == "replace" or (cut is not None and y > cut.year):
+                final = blk
+            else:
+                cut_day = (int(db_blocks.day_numbers(pd.DatetimeIndex([cut]))[0])
+                           if cut is not None and y == cut.year else None)
+                final = db_blocks.merge(old, blk, replace_from=cut_day)
+            if not final.days.shape[0]:
+                if y in old_years:
+                    delete_ids.append(old_years[y].id)
+                    summary.pop(y, None)
+                continue
+            n_written += db_blocks.changed_values(old, final)
+            seen[(sid, y)] = final
+            if old is not None and _same_block(old, final):
+                summary[y] = (old_years[y].first_date, old_years[y].last_date,
+                              old_years[y].n_values)
+                continue
+            first, last = db_blocks.to_date(final.days[0]), db_blocks.to_date(final.days[-1])
+            rows.append({"indicator": sid[0], "key": sid[1], "params_hash": sid[2], "year": y,
+                         "first_date": first, "last_date": last,
+                         "n_rows": int(final.days.shape[0]), "n_values": final.n_values,
+                         "fields": ",".join(final.fields),
+                         "data": db_blocks.encode(final.days, final.values),
+                         "computed_at": now})
+            summary[y] = (first, last, final.n_values)
+        delete_ids.extend(old_years[y].id for y in drop)
+        final_years[sid] = summary
+        written.append(n_written)
+    if delete_ids:
+        for chunk in _chunks(delete_ids, 500):
+            session.execute(delete(IndicatorBlock).where(IndicatorBlock.id.in_(chunk)))
+    if rows:
+        upsert(session, bt, rows, ["indicator", "key", "params_hash", "year"],
+               ["first_date", "last_date", "n_rows", "n_values", "fields", "data",
+                "computed_at"], compare=["data", "fields"])
+    _store_events(session, writes, now)
+    # the last block of each series, for its latest values
+    last_block = {sid: seen[(sid, max(ys))] for sid, ys in final_years.items()
+                  if ys and (sid, max(ys)) in seen}
+    missing = {sid: max(ys) for sid, ys in final_years.items() if ys and sid not in last_block}
+    for sid, y in missing.items():
+        r = session.execute(select(bt.c.fields, bt.c.data).where(
+            bt.c.indicator == sid[0], bt.c.key == sid[1], bt.c.params_hash == sid[2],
+            bt.c.year == y)).one()
+        last_block[sid] = db_blocks.decode(r.data, _fields(r.fields))
+    runs = []
+    for w in writes:
+        sid = (w.indicator, w.key, w.params_hash)
+        ys = final_years[sid]
+        runs.append({
+            "indicator": w.indicator, "key": w.key, "params_hash": w.params_hash,
+            "params": _jsonable(dict(w.params)), "as_of": w.as_of,
+            "first_date": min(v[0] for v in ys.values()) if ys else None,
+            "last_date": max(v[1] for v in ys.values()) if ys else None,
+            "rows": int(sum(v[2] for v in ys.values())), "meta": _jsonable(dict(w.meta)),
+            "last_values": _last_values(last_block.get(sid)) if ys else None,
+            "computed_at": now,
+        })
+    upsert(session, IndicatorRun.__table__, runs, ["indicator", "key", "params_hash"])
+    states = [{"indicator": w.indicator, "key": w.key, "params_hash": w.params_hash,
+               "state": _jsonable(dict(w.state)), "updated_at": now}
+              for w in writes if w.state is not None]
+    if states:
+        upsert(session, IndicatorState.__table__, states, ["indicator", "key", "params_hash"],
+               ["state", "updated_at"])
+    return written
+
+
+def _store_events(session: Session, writes: Sequence[SeriesWrite], now: datetime) -> None:
+    with_events = [w for w in writes if w.events is not None]
+    if not with_events:
+        return
+    et = IndicatorEventRow.__table__
+    for chunk in _chunks([(w.indicator, w.key, w.params_hash) for w in with_events], 300):
+        session.execute(delete(IndicatorEventRow).where(_series_filter(et, chunk)))
+    rows = [{"indicator": w.indicator, "key": w.key, "params_hash": w.params_hash,
+             "computed_at": now, **ev} for w in with_events for ev in (w.events or ())]
+    for chunk in _chunks(rows, 500):
+        session.execute(et.insert(), chunk)
+
+
+def _same_block(a: db_blocks.Block, b: db_blocks.Block) -> bool:
+    return (a.fields == b.fields and np.array_equal(a.days, b.days)
+            and a.values.shape == b.values.shape
+            and np.array_equal(a.values.view(np.int64), b.values.view(np.int64)))
+
+
+def _last_values(blk: db_blocks.Block | None) -> dict[str, Any] | None:
+    """The last date of ``blk`` and each field's last finite value up to it."""
+    if blk is None or not blk.days.shape[0]:
+        return None
+    out: dict[str, float] = {}
+    for i, f in enumerate(blk.fields):
+        v = blk.values[i]
+        ok = np.flatnonzero(np.isfinite(v))
+        if ok.size and ok[-1] == v.shape[0] - 1:
+            out[f] = float(v[ok[-1]])
+    return {"date": db_blocks.to_date(blk.days[-1]).isoformat(), "values": out}
+
+
+def _dated(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    idx = frame.index
+    if (isinstance(idx, pd.DatetimeIndex) and idx.is_unique and idx.tz is None
+            and (idx.values == idx.values.astype("datetime64[D]")).all()):
+        return frame
+    out = frame.copy()
+    out.index = pd.DatetimeIndex(pd.to_datetime(frame.index)).normalize()
+    return out[~out.index.duplicated(keep="last")]
+
+
+def _fields(text: str) -> list[str]:
+    return text.split(",") if text else []
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def last_indicator_date(session: Session, indicator: str, key: str, params_hash: str) -> date | None:
@@ -336,6 +591,81 @@ def last_indicator_date(session: Session, indicator: str, key: str, params_hash:
             IndicatorRun.params_hash == params_hash,
         )
     )
+
+
+def last_indicator_dates(session: Session, indicator: str, keys: Sequence[str],
+                         params_hash: str) -> dict[str, date | None]:
+    """:func:`last_indicator_date` of many keys in one query."""
+    out: dict[str, date | None] = {}
+    for chunk in _chunks(list(keys), 500):
+        out.update(session.execute(select(IndicatorRun.key, IndicatorRun.last_date).where(
+            IndicatorRun.indicator == indicator, IndicatorRun.params_hash == params_hash,
+            IndicatorRun.key.in_(chunk))).tuples().all())
+    return out
+
+
+def indicator_series(session: Session, indicator: str, keys: Sequence[str], params_hash: str,
+                     start: date | None = None) -> dict[str, pd.DataFrame]:
+    """Stored series of many keys for one parameter set, as wide frames
+    (``DatetimeIndex`` x fields; dates on or after ``start``); keys with none
+    are absent."""
+    bt = IndicatorBlock.__table__
+    parts: dict[str, list[db_blocks.Block]] = {}
+    for chunk in _chunks(list(keys), 300):
+        q = select(bt.c.key, bt.c.fields, bt.c.data).where(
+            bt.c.indicator == indicator, bt.c.params_hash == params_hash, bt.c.key.in_(chunk))
+        if start is not None:
+            q = q.where(bt.c.last_date >= start)
+        for r in session.execute(q.order_by(bt.c.key, bt.c.year)):
+            parts.setdefault(r.key, []).append(db_blocks.decode(r.data, _fields(r.fields)))
+    out = {}
+    for k, blks in parts.items():
+        wide = db_blocks.frame_of(blks)
+        if start is not None:
+            wide = wide[wide.index >= pd.Timestamp(start)]
+        out[k] = wide
+    return out
+
+
+def indicator_states(session: Session, indicator: str, keys: Sequence[str],
+                     params_hash: str) -> dict[str, dict[str, Any]]:
+    """Incremental state of many keys (see :class:`~db.models.IndicatorState`)."""
+    st = IndicatorState.__table__
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(keys), 500):
+        out.update(session.execute(select(st.c.key, st.c.state).where(
+            st.c.indicator == indicator, st.c.params_hash == params_hash,
+            st.c.key.in_(chunk))).tuples().all())
+    return out
+
+
+def indicator_metas(session: Session, indicator: str, keys: Sequence[str],
+                    params_hash: str) -> dict[str, dict[str, Any]]:
+    """Stored metadata of many keys for one parameter set."""
+    rt = IndicatorRun.__table__
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(keys), 500):
+        out.update(session.execute(select(rt.c.key, rt.c.meta).where(
+            rt.c.indicator == indicator, rt.c.params_hash == params_hash,
+            rt.c.key.in_(chunk))).tuples().all())
+    return out
+
+
+def indicator_event_lists(session: Session, indicator: str, keys: Sequence[str],
+                          params_hash: str) -> dict[str, list[dict[str, Any]]]:
+    """Stored events of many keys for one parameter set, as rows
+    (``kind, start, end, peak, ongoing, attrs``), by start."""
+    et = IndicatorEventRow.__table__
+    out: dict[str, list[dict[str, Any]]] = {}
+    for chunk in _chunks(list(keys), 500):
+        for r in session.execute(select(et.c.key, et.c.kind, et.c.start, et.c.end, et.c.peak,
+                                        et.c.ongoing, et.c.attrs).where(
+                et.c.indicator == indicator, et.c.params_hash == params_hash,
+                et.c.key.in_(chunk)).order_by(et.c.key, et.c.start)):
+            out.setdefault(r.key, []).append(
+                {"kind": r.kind, "start": r.start, "end": r.end, "peak": r.peak,
+                 "ongoing": bool(r.ongoing), "attrs": dict(r.attrs or {})})
+    return out
 
 
 def indicator_frame(
@@ -353,45 +683,84 @@ def indicator_frame(
     Without ``params_hash`` the most recently computed parameter set of each
     key is used.
     """
-    q = select(
-        IndicatorValue.indicator, IndicatorValue.key, IndicatorValue.params_hash,
-        IndicatorValue.field, IndicatorValue.date, IndicatorValue.value,
-        IndicatorValue.computed_at,
-    ).where(IndicatorValue.indicator == indicator)
+    cols = ["indicator", "key", "params_hash", "field", "date", "value", "computed_at"]
+    bt = IndicatorBlock.__table__
+    q = select(bt.c.key, bt.c.params_hash, bt.c.fields, bt.c.data, bt.c.computed_at).where(
+        bt.c.indicator == indicator)
     if key is not None:
-        q = q.where(IndicatorValue.key == key)
+        q = q.where(bt.c.key == key)
+    wanted: set[tuple[str, str]] | None = None
     if params_hash is not None:
-        q = q.where(IndicatorValue.params_hash == params_hash)
+        q = q.where(bt.c.params_hash == params_hash)
     else:
         latest = latest_runs(session, indicator, key)
         if not latest:
-            return pd.DataFrame(columns=["indicator", "key", "params_hash", "field", "date",
-                                         "value", "computed_at"])
-        q = q.where(IndicatorValue.params_hash.in_({r.params_hash for r in latest}))
-    if fields:
-        q = q.where(IndicatorValue.field.in_(list(fields)))
+            return pd.DataFrame(columns=cols)
+        wanted = {(r.key, r.params_hash) for r in latest}
+        q = q.where(bt.c.params_hash.in_({h for _, h in wanted}))
     if start is not None:
-        q = q.where(IndicatorValue.date >= start)
+        q = q.where(bt.c.last_date >= start)
     if end is not None:
-        q = q.where(IndicatorValue.date <= end)
-    rows = [tuple(r) for r in session.execute(q.order_by(IndicatorValue.key, IndicatorValue.date))]
-    df = pd.DataFrame(rows, columns=["indicator", "key", "params_hash", "field", "date", "value",
-                                     "computed_at"])
-    if params_hash is None and not df.empty:
-        wanted = {(r.key, r.params_hash) for r in latest_runs(session, indicator, key)}
-        df = df[[(k, h) in wanted for k, h in zip(df["key"], df["params_hash"], strict=True)]]
-    return df
+        q = q.where(bt.c.first_date <= end)
+    parts = []
+    for r in session.execute(q.order_by(bt.c.key, bt.c.year)):
+        if wanted is not None and (r.key, r.params_hash) not in wanted:
+            continue
+        blk = db_blocks.decode(r.data, _fields(r.fields))
+        dates = np.array([db_blocks.to_date(d) for d in blk.days.tolist()], dtype=object)
+        keep = np.ones(dates.shape[0], dtype=bool)
+        if start is not None:
+            keep &= blk.days >= db_blocks.day_numbers(pd.DatetimeIndex([start]))[0]
+        if end is not None:
+            keep &= blk.days <= db_blocks.day_numbers(pd.DatetimeIndex([end]))[0]
+        for i, f in enumerate(blk.fields):
+            if fields and f not in fields:
+                continue
+            v = blk.values[i]
+            ok = keep & np.isfinite(v)
+            if not ok.any():
+                continue
+            n = int(ok.sum())
+            parts.append(pd.DataFrame({
+                "indicator": indicator, "key": r.key, "params_hash": r.params_hash, "field": f,
+                "date": dates[ok], "value": v[ok], "computed_at": [r.computed_at] * n}))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(parts, ignore_index=True)
+    return df.sort_values(["key", "date"], kind="stable").reset_index(drop=True)[cols]
 
 
 def indicator_wide(session: Session, indicator: str, key: str) -> pd.DataFrame:
     """One key's latest result as a wide frame (DatetimeIndex x fields)."""
-    df = indicator_frame(session, indicator, key)
-    if df.empty:
+    runs = latest_runs(session, indicator, key)
+    if not runs:
         return pd.DataFrame()
-    wide = df.pivot_table(index="date", columns="field", values="value", aggfunc="last")
-    wide.index = pd.to_datetime(wide.index)
-    wide.columns.name = None
-    return wide.sort_index()
+    wide = indicator_series(session, indicator, [key], runs[0].params_hash).get(key)
+    if wide is None or wide.empty:
+        return pd.DataFrame()
+    wide = wide.dropna(how="all", axis=1)
+    wide.index = pd.DatetimeIndex(wide.index)
+    return wide[sorted(wide.columns)].sort_index()
+
+
+def latest_values(session: Session, indicator: str,
+                  keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """The last stored values of every key of ``indicator`` (its most recently
+    computed parameter set): one row per key, ``key, date`` and one column per
+    field (NaN where that field has no value on the key's last date)."""
+    rt = IndicatorRun.__table__
+    q = select(rt.c.key, rt.c.computed_at, rt.c.last_values).where(rt.c.indicator == indicator)
+    if keys is not None:
+        q = q.where(rt.c.key.in_(list(keys)))
+    best: dict[str, Any] = {}
+    for r in session.execute(q.order_by(rt.c.computed_at)):
+        best[r.key] = r.last_values
+    recs = []
+    for k, lv in best.items():
+        if not lv:
+            continue
+        recs.append({"key": k, "date": date.fromisoformat(lv["date"]), **lv.get("values", {})})
+    return pd.DataFrame(recs) if recs else pd.DataFrame(columns=["key", "date"])
 
 
 def latest_runs(session: Session, indicator: str | None = None, key: str | None = None) -> list[IndicatorRun]:

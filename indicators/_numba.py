@@ -87,3 +87,10 @@ def set_num_threads(n: int | None) -> None:
     """Limit the threads numba parallel kernels use (``None`` = all cores)."""
     if HAS_NUMBA and n is not None:
         _numba.set_num_threads(max(1, min(int(n), _numba.config.NUMBA_NUM_THREADS)))
+
+
+def num_threads() -> int:
+    """Threads a parallel kernel started from this thread may use: numba's
+    (thread-local) setting, 1 without numba. Callers pick a serial kernel when
+    it is 1 (as in compute workers, which set it to 1)."""
+    return int(_numba.get_num_threads()) if HAS_NUMBA else 1

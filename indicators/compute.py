@@ -20,22 +20,21 @@ next ``compute`` without ``bubblewatch init``.
 from __future__ import annotations
 
 import logging
-import math
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from bubblewatch.core.errors import ConfigError, InfeasibleTestError
 from db.runlog import record_run
+from indicators.compute_items import as_of_date, check_result, event_rows
 from indicators.registry import (
     ComputeContext,
     Indicator,
-    IndicatorEvent,
     IndicatorResult,
     Params,
     all_indicators,
@@ -63,6 +62,11 @@ class ComputeReport:
     notes: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     store_seconds: dict[str, float] = field(default_factory=dict)
+    #: Batches of symbols run, and the Dask cluster they ran on (None: this process).
+    batches: int = 0
+    cluster: str | None = None
+    #: How each batched item was computed: ``incremental``, ``full`` or ``since``.
+    modes: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -105,40 +109,6 @@ def select_keys(indicator: Indicator, universe: Universe,
     if indicator.optional_keys is not None:
         keys += [k for k in indicator.optional_keys(universe) if k not in keys]
     return [k for k in keys if k in wanted]
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def event_rows(events: Sequence[IndicatorEvent]) -> list[dict[str, Any]]:
-    """:class:`IndicatorEvent` objects as rows for ``indicator_event``."""
-    return [{"kind": e.kind, "start": e.start, "end": e.end, "peak": e.peak,
-             "ongoing": bool(e.ongoing), "attrs": {str(k): _plain(v) for k, v in e.attrs.items()}}
-            for e in events]
-
-
-def check_result(ind: Indicator, key: str, result: IndicatorResult) -> None:
-    """Refuse a result that breaks the indicator's contract (wrong metadata
-    model, fields it did not declare)."""
-    if not isinstance(result.meta, ind.meta):
-        raise TypeError(f"{ind.name}/{key}: metadata is {type(result.meta).__name__}, "
-                        f"not {ind.meta.__name__}")
-    undeclared = [c for c in result.frame.columns if c not in ind.columns]
-    if undeclared:
-        raise TypeError(f"{ind.name}/{key}: fields {', '.join(map(str, undeclared))} are not "
-                        "declared in the indicator's columns")
-
-
-def as_of_date(result: IndicatorResult) -> date | None:
-    """The last date of the result's series (None when empty)."""
-    if result.frame.empty:
-        return None
-    return pd.DatetimeIndex(result.frame.index).max().date()
 
 
 class SharedInputs:
@@ -301,9 +271,38 @@ def run_compute(
     plan = [(ind, select_keys(ind, universe, symbols)) for ind in indicators]
     report = ComputeReport()
     shared = SharedInputs()
+    # symbol keys go in batches (in process or on a Dask cluster); basket, pair
+    # and cohort keys, which read several symbols' results, run afterwards here
+    symset = set(universe.symbols)
+    batched = {ind.name: tuple(k for k in keys if k in symset) for ind, keys in plan}
+    rest = [(ind, [k for k in keys if k not in symset]) for ind, keys in plan]
     with record_run(url, JOB) as rec, progress() as bar:
         task = bar.add_task("computing", total=sum(len(k) for _, k in plan), visible=show_progress)
-        for ind, keys in plan:
+
+        def done(item: str, status: str, rows: int, note: str | None, quiet: bool,
+                 how: str = "") -> None:
+            if how:
+                report.modes[item] = how
+            if status == "error":
+                report.errors[item] = note or "failed"
+                rec.fail(item, note or "failed")
+            else:
+                report.rows[item] = rows
+                if note and not quiet:
+                    report.notes[item] = note
+                rec.ok(item, rows, **({"note": note} if note else {}))
+            bar.update(task, description=item)
+            bar.advance(task)
+            if on_item:
+                name, _, key = item.partition("/")
+                on_item(name, key)
+
+        if any(batched.values()):
+            _run_batched(settings, url, universe, [i.name for i in indicators], params_of,
+                         batched, full, done, report)
+        for ind, keys in rest:
+            if not keys:
+                continue
             params = params_of[ind.name]
             phash = params_hash(params)
             t0 = time.perf_counter()
@@ -312,7 +311,6 @@ def run_compute(
                 shared.use(DatabaseSource(read, universe))
                 for key in keys:
                     item = f"{ind.name}/{key}"
-                    bar.update(task, description=item)
                     try:
                         since = None
                         if ind.incremental and not full:
@@ -326,23 +324,79 @@ def run_compute(
                         report.store_seconds[ind.name] = (report.store_seconds.get(ind.name, 0.0)
                                                           + time.perf_counter() - t_store)
                     except InfeasibleTestError as exc:  # too little data: a note, not a failure
-                        report.rows[item] = 0
-                        report.notes[item] = f"skipped: {exc}"
-                        rec.ok(item, 0, note=f"skipped: {exc}")
+                        done(item, "ok", 0, f"skipped: {exc}", False)
                     except Exception as exc:  # one item never stops the others
                         msg = f"{type(exc).__name__}: {exc}"
                         log.warning("compute %s failed: %s", item, msg)
                         log.debug("compute %s", item, exc_info=True)
-                        report.errors[item] = msg
-                        rec.fail(item, msg)
+                        done(item, "error", 0, msg, False)
                     else:
-                        report.rows[item] = n
                         missing = result.meta.missing
-                        if missing and result.frame.empty:
-                            report.notes[item] = str(missing)
-                        rec.ok(item, n, **({"note": str(missing)} if missing else {}))
-                    bar.advance(task)
-                    if on_item:
-                        on_item(ind.name, key)
+                        done(item, "ok", n, str(missing) if missing else None,
+                             not result.frame.empty)
             report.seconds[ind.name] = report.seconds.get(ind.name, 0.0) + time.perf_counter() - t0
     return report
+
+
+#: Rough compute seconds per symbol (PSY + run-up + regime and the rest), for
+#: batch sizes: a full computation is dominated by the regime model's fit.
+SECONDS_PER_SYMBOL = {"full": 0.3, "incremental": 0.02}
+
+
+def use_cluster(settings: Settings, n_symbols: int) -> bool:
+    """Whether this run fans out over Dask (``[dask]`` settings): always with
+    ``in_process = "never"``, never with ``"always"``; otherwise when a
+    scheduler address is set or the run covers ``min_symbols`` symbols or more."""
+    d = settings.dask
+    if d.in_process == "always":
+        return False
+    if d.in_process == "never" or d.address:
+        return True
+    return n_symbols >= d.min_symbols
+
+
+def _run_batched(settings: Settings, url: str, universe: Universe, names: Sequence[str],
+                 params_of: Mapping[str, Params], batched: Mapping[str, tuple[str, ...]],
+                 full: bool, done: Callable[..., None],
+                 report: ComputeReport) -> None:
+    """The symbol keys of every indicator, in batches of symbols: on a Dask
+    cluster (:mod:`indicators.distributed`) or here, one batch after another."""
+    from indicators.batch import BatchSpec, batch_size, make_batches, run_batch
+
+    symbols = list(dict.fromkeys(k for n in names for k in batched.get(n, ())))
+    cluster = use_cluster(settings, len(symbols))
+    d = settings.dask
+    workers = (d.n_workers or max(1, os.cpu_count() or 1)) if cluster else 1
+    size = d.batch_size or batch_size(
+        len(symbols), workers * d.threads_per_worker,
+        SECONDS_PER_SYMBOL["full" if full else "incremental"])
+    specs = []
+    for i, part in enumerate(make_batches(symbols, size)):
+        members = set(part)
+        specs.append(BatchSpec(url, universe if not cluster else None, tuple(names),
+                               {n: params_of[n] for n in names},
+                               {n: tuple(k for k in batched.get(n, ()) if k in members)
+                                for n in names}, full, i))
+
+    def take(rep: Any) -> None:
+        for o in rep.outcomes:
+            done(o.item, o.status, o.rows, o.note, o.quiet, o.how)
+        for name, sec in rep.seconds.items():
+            report.seconds[name] = report.seconds.get(name, 0.0) + sec
+        report.store_seconds["batches"] = (report.store_seconds.get("batches", 0.0)
+                                           + rep.store_seconds)
+        report.batches += 1
+
+    if not cluster:
+        for spec in specs:
+            take(run_batch(spec))
+        return
+    from indicators.distributed import cluster_client, run_batches
+
+    with cluster_client(d.address, n_workers=d.n_workers,
+                        threads_per_worker=d.threads_per_worker,
+                        connect_timeout_s=d.connect_timeout_s, data_dir=settings.data_dir,
+                        psy_cache=str(settings.resolved_cache_dir)) as client:
+        report.cluster = str(d.address or f"local cluster of {workers} processes")
+        for rep in run_batches(client, specs, universe):
+            take(rep)

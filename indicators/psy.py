@@ -67,6 +67,7 @@ import numpy as np
 
 from bubblewatch.core.errors import DataQualityWarning
 from indicators import _psy_kernels as kernels
+from indicators._numba import num_threads
 from indicators._psy_inputs import (
     IC_CODES,
     MIN_OBS,
@@ -319,6 +320,6 @@ def _fmt_label(label: Hashable) -> str:
 
 
 def _n_slots() -> int:
-    return max(1, os.cpu_count() or 1)
+    return max(1, min(os.cpu_count() or 1, num_threads()))
 
 

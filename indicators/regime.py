@@ -12,11 +12,12 @@ state: its mean return is estimated freely and is often positive (a
 melt-up such as December 1999 is as volatile as a sell-off), so it is a
 reading of stress, not of direction. ``high_var_prob`` is the *filtered*
 probability: on each Friday it uses returns up to that week only (parameters
-are estimated on the full sample, so it is not strictly real-time); days up
-to the next Friday carry the last weekly value forward. History before the
-last ``daily_days`` trading days is stored weekly
-(:func:`indicators.runup.thin`). For a basket, ``n_members``/``coverage``
-count the members in each day's return (:func:`indicators.runup.basket_frame`).
+are estimated on the full sample of complete weeks, so it is not strictly
+real-time, and refitted once a week, when a week completes); days up to the
+next Friday carry the last weekly value forward. History before the last
+``daily_days`` trading days is stored weekly (:func:`indicators.runup.thin`).
+For a basket, ``n_members``/``coverage`` count the members in each day's
+return (:func:`indicators.runup.basket_frame`).
 
 References
 ----------
@@ -148,6 +149,7 @@ def regime_frame(price: pd.Series, *, vol_window: int = 63, fit_start: str | Non
     frame = pd.DataFrame({"drawdown": drawdown(price),
                           "realised_vol": realised_vol(price, vol_window)})
     weekly = weekly_log_returns(price)
+    weekly = weekly[weekly.index <= price.index[-1]]  # complete weeks: refitted once a week
     if fit_start is not None:
         weekly = weekly[weekly.index >= pd.Timestamp(fit_start)]
     try:

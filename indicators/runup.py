@@ -177,15 +177,21 @@ def window_returns(closes: Mapping[str, pd.Series], window: int) -> pd.DataFrame
     return out
 
 
-def basket_series(source: DataSource, members: Sequence[str]) -> pd.Series:
-    """:func:`basket_index` of the members' adjusted closes."""
-    return basket_index({m: close_series(source, m) for m in members})
+def basket_series(source: DataSource, members: Sequence[str],
+                  universe: Universe | None = None) -> pd.Series:
+    """:func:`basket_index` of the members' adjusted closes (with ``universe``,
+    each only while a member: :func:`indicators.membership.during_membership`)."""
+    from indicators.membership import during_membership
+
+    return basket_index({m: close_series(source, m) if universe is None
+                         else during_membership(close_series(source, m), universe, m)
+                         for m in members})
 
 
 def key_series(source: DataSource, universe: Universe, key: str) -> pd.Series:
     """Closes of a symbol, or the basket index when ``key`` names a basket."""
     if key in universe.baskets:
-        return basket_series(source, universe.baskets[key]).rename(key)
+        return basket_series(source, universe.baskets[key], universe).rename(key)
     return close_series(source, key)
 
 

@@ -52,7 +52,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -344,3 +344,70 @@ def transform(query: YahooQuery, raw: pd.DataFrame) -> pd.DataFrame:
     df = df.reset_index()
     df["date"] = df["date"].dt.strftime("%Y-%m-%d")
     return canonical_bars(df, f"yahoo:{query.symbol}")
+
+
+class _Gate:
+    """A pause shared by every download thread: a rate limit seen by one
+    thread holds all of them back until it has passed (so a pool of threads
+    backs off together instead of hammering Yahoo with the other threads)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
+
+    def pause(self, seconds: float) -> None:
+        """Hold every thread for ``seconds`` from now, then return."""
+        with self._lock:
+            self._until = max(self._until, self._clock() + seconds)
+        self.wait()
+
+    def wait(self) -> None:
+        """Return once no pause is in force (waiting again if another thread
+        lengthened the pause meanwhile)."""
+        while True:
+            with self._lock:
+                until = self._until
+                left = until - self._clock()
+            if left <= 0:
+                return
+            self._sleep(left)
+            with self._lock:
+                if self._until == until:
+                    return
+
+
+def extract_many(queries: list[YahooQuery], fetch: Fetch, *, threads: int = 4,
+                 chunk_size: int = 50, retries: int = 3, backoff_s: float = 2.0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 ) -> Iterator[list[tuple[YahooQuery, pd.DataFrame | Exception]]]:
+    """Raw bars for many symbols: chunks of ``chunk_size`` queries, each chunk
+    downloaded by ``threads`` threads, yielded chunk by chunk in query order
+    (memory stays bounded and the caller writes one chunk while nothing else
+    waits on it).
+
+    Every symbol goes through :func:`extract` (same retries, same one-line
+    errors: a failure, expected or not, is returned in place of the frame,
+    never raised, so one symbol never stops the others); a rate limit or server error seen by any
+    thread pauses all of them (``Retry-After``, else ``backoff_s * 2**attempt``).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = _Gate(sleep=sleep)
+
+    def gated(symbol: str, start: date | None, end: date | None) -> pd.DataFrame:
+        gate.wait()
+        return fetch(symbol, start, end)
+
+    def one(q: YahooQuery) -> tuple[YahooQuery, pd.DataFrame | Exception]:
+        try:
+            return q, extract(q, gated, retries=retries, backoff_s=backoff_s, sleep=gate.pause)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller with its symbol
+            return q, exc
+
+    size = max(1, int(chunk_size))
+    with ThreadPoolExecutor(max_workers=max(1, int(threads)),
+                            thread_name_prefix="yahoo") as pool:
+        for i in range(0, len(queries), size):
+            yield list(pool.map(one, queries[i:i + size]))

@@ -141,7 +141,9 @@ def ingest_yahoo(settings: Settings, symbols: Sequence[str] | None = None,
                  on_item: Progress | None = None,
                  fallback_client: object | None = None) -> IngestReport:
     """Daily bars from Yahoo for every symbol; incremental from the last stored
-    date (minus a week, to pick up corrections) unless ``full``.
+    date (minus a week, to pick up corrections) unless ``full``. Symbols are
+    downloaded in chunks of ``market.chunk_size`` by ``market.threads``
+    threads (:func:`ingest.yahoo.extract_many`; a rate limit pauses them all).
 
     A symbol Yahoo fails on (no rows, an HTTP error, an answer that does not
     parse) is asked of the fallback source (``market.fallback``: Nasdaq) for
@@ -174,43 +176,52 @@ def ingest_yahoo(settings: Settings, symbols: Sequence[str] | None = None,
     with session_scope(url) as s:
         have = repo.price_counts(s)
     default_start = date.fromisoformat(market.start)
+    queries = []
+    for ins in universe.instruments:
+        last = have.get(ins.symbol, (0, None, None))[2]
+        start = default_start if full or last is None else last - timedelta(days=7)
+        queries.append(yahoo.YahooQuery(ins.symbol, start))
     try:
         with record_run(url, "ingest_prices") as rec:
-            for ins in universe.instruments:
-                last = have.get(ins.symbol, (0, None, None))[2]
-                start = default_start if full or last is None else last - timedelta(days=7)
-                served: dict[str, str] = {}
+            # Yahoo in chunks, several threads at a time; the writes and the
+            # fallback stay here, one symbol after another, as before
+            chunks = yahoo.extract_many(queries, fetch, threads=market.threads,
+                                        chunk_size=market.chunk_size, retries=market.retries,
+                                        backoff_s=market.backoff_s)
+            for chunk in chunks:
+                for q, got in chunk:
+                    served: dict[str, str] = {}
 
-                def work(symbol: str = ins.symbol, start: date = start,
-                         served: dict[str, str] = served) -> UpsertCounts:
-                    q = yahoo.YahooQuery(symbol, start)
-                    try:
-                        raw = yahoo.extract(q, fetch, retries=market.retries,
-                                            backoff_s=market.backoff_s)
-                        bars, served["source"] = yahoo.transform(q, raw), "yahoo"
-                    except IngestError as yahoo_exc:
-                        if fallback is None:
-                            raise
-                        nq = nasdaq.NasdaqQuery(symbol, start, base_url=market.fallback_base_url)
+                    def work(q: yahoo.YahooQuery = q, got: object = got,
+                             served: dict[str, str] = served) -> UpsertCounts:
                         try:
-                            bars = nasdaq.transform(nq, nasdaq.extract(nq, fallback))
-                        except IngestError as nasdaq_exc:
-                            both_down = (isinstance(yahoo_exc, SourceUnavailableError)
-                                         and isinstance(nasdaq_exc, SourceUnavailableError))
-                            # neither source reachable: the network is down, stop the run
-                            cls = SourceUnavailableError if both_down else IngestError
-                            raise cls(f"{yahoo_exc}; then {nasdaq_exc}") from None
-                        served.update(source="nasdaq", yahoo_error=str(yahoo_exc))
-                        log.warning("%s: served by Nasdaq because Yahoo failed: %s",
-                                    symbol, yahoo_exc)
-                    return _write_bars(url, symbol, served["source"], bars)
+                            if isinstance(got, BaseException):
+                                raise got
+                            bars, served["source"] = yahoo.transform(q, got), "yahoo"
+                        except IngestError as yahoo_exc:
+                            if fallback is None:
+                                raise
+                            nq = nasdaq.NasdaqQuery(q.symbol, q.start,
+                                                    base_url=market.fallback_base_url)
+                            try:
+                                bars = nasdaq.transform(nq, nasdaq.extract(nq, fallback))
+                            except IngestError as nasdaq_exc:
+                                both_down = (isinstance(yahoo_exc, SourceUnavailableError)
+                                             and isinstance(nasdaq_exc, SourceUnavailableError))
+                                # neither source reachable: the network is down, stop the run
+                                cls = SourceUnavailableError if both_down else IngestError
+                                raise cls(f"{yahoo_exc}; then {nasdaq_exc}") from None
+                            served.update(source="nasdaq", yahoo_error=str(yahoo_exc))
+                            log.warning("%s: served by Nasdaq because Yahoo failed: %s",
+                                        q.symbol, yahoo_exc)
+                        return _write_bars(url, q.symbol, served["source"], bars)
 
-                _item(rec, report, ins.symbol, work)
-                if ins.symbol in report.counts:
-                    rec.detail[ins.symbol].update(served)
-                    report.sources[ins.symbol] = served["source"]
-                if on_item:
-                    on_item(ins.symbol)
+                    _item(rec, report, q.symbol, work)
+                    if q.symbol in report.counts:
+                        rec.detail[q.symbol].update(served)
+                        report.sources[q.symbol] = served["source"]
+                    if on_item:
+                        on_item(q.symbol)
     finally:
         if fallback is not None and fallback_client is None:
             fallback.close()  # type: ignore[attr-defined]

@@ -88,6 +88,10 @@ class JobLockedError(BubblewatchError):
     """Another scheduler instance already holds the single-instance lock."""
 
 
+class ClusterError(BubblewatchError):
+    """The Dask cluster cannot be reached or failed (scheduler address, workers)."""
+
+
 class BubblewatchWarning(UserWarning):
     """Base class of every warning bubblewatch emits."""
 

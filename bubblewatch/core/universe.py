@@ -1,7 +1,15 @@
 """The universe: which instruments bubblewatch watches, grouped into cohorts.
 
 Defaults follow the product brief. Users override the whole universe, or parts
-of it, in the ``[universe]`` table of the TOML settings file.
+of it, in the ``[universe]`` table of the TOML settings file, and add index
+members or watchlists from universe files (:mod:`bubblewatch.core.universe_files`:
+``file = "sp500.csv"`` or ``name = "sp500"`` for one stored by
+``bubblewatch universe add``).
+
+Membership is dated: a symbol of a universe file is a member from ``joined``
+(inclusive) until ``left`` (exclusive), so a backtest never puts a symbol in a
+basket before it joined the index (:meth:`Universe.members_on`). Instruments
+without membership records (the defaults) are members on every date.
 """
 
 from __future__ import annotations
@@ -75,26 +83,88 @@ class AnalogPair:
 
 
 @dataclass(frozen=True, slots=True)
+class Membership:
+    """One span of a symbol's membership of a universe: from ``joined``
+    (inclusive; None: always) until ``left`` (exclusive; None: still a member)."""
+
+    symbol: str
+    joined: date | None = None
+    left: date | None = None
+
+    def covers(self, day: date) -> bool:
+        """Whether the symbol is a member on ``day``."""
+        return (self.joined is None or self.joined <= day) and (self.left is None
+                                                               or day < self.left)
+
+
+@dataclass(frozen=True, slots=True)
 class Universe:
+    """The watched instruments, their baskets and analog pairs.
+
+    ``name`` names the universe file the members came from (``"default"``
+    without one); ``memberships`` are the dated spans of that file's members
+    (see :meth:`members_on`).
+    """
+
     instruments: tuple[Instrument, ...]
     analog_pairs: tuple[AnalogPair, ...] = ()
     market_index: str = "^GSPC"
     baskets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    name: str = "default"
+    memberships: tuple[Membership, ...] = ()
+    #: Lookup tables built on first use (symbol -> instrument, spans per symbol).
+    _lookup: dict[str, Any] = field(default_factory=dict, init=False, compare=False,
+                                   repr=False)
+
+    def _index(self) -> dict[str, Any]:
+        if not self._lookup:
+            by_name: dict[str, str] = {}
+            for ins in self.instruments:
+                by_name.setdefault(ins.file_stem.upper(), ins.symbol)
+            for ins in self.instruments:
+                by_name[ins.symbol.upper()] = ins.symbol
+            spans: dict[str, list[Membership]] = {}
+            for m in self.memberships:
+                spans.setdefault(m.symbol, []).append(m)
+            self._lookup.update(
+                symbol={i.symbol: i for i in self.instruments}, name=by_name,
+                spans={k: tuple(v) for k, v in spans.items()})
+        return self._lookup
+
+    def _unknown(self, symbol: str) -> KeyError:
+        shown = ", ".join(self.symbols[:30])
+        more = f" and {len(self.symbols) - 30} more" if len(self.symbols) > 30 else ""
+        return KeyError(f"{symbol!r} is not in the universe; known: {shown}{more}")
 
     def get(self, symbol: str) -> Instrument:
-        for ins in self.instruments:
-            if ins.symbol == symbol:
-                return ins
-        raise KeyError(f"{symbol!r} is not in the universe; known: {', '.join(self.symbols)}")
+        try:
+            return self._index()["symbol"][symbol]
+        except KeyError:
+            raise self._unknown(symbol) from None
 
     def resolve(self, symbol: str) -> str:
         """Canonical symbol for a user-typed or file-derived name (``IXIC`` -> ``^IXIC``),
         case-insensitive. Raises ``KeyError`` if unknown."""
-        s = symbol.strip().upper()
-        for ins in self.instruments:
-            if s in (ins.symbol.upper(), ins.file_stem.upper()):
-                return ins.symbol
-        raise KeyError(f"{symbol!r} is not in the universe; known: {', '.join(self.symbols)}")
+        try:
+            return self._index()["name"][symbol.strip().upper()]
+        except KeyError:
+            raise self._unknown(symbol) from None
+
+    def membership(self, symbol: str) -> tuple[Membership, ...]:
+        """The dated membership spans of ``symbol`` (empty: a member on every date)."""
+        return self._index()["spans"].get(symbol, ())
+
+    def is_member(self, symbol: str, day: date) -> bool:
+        """Whether ``symbol`` belongs to the universe on ``day``."""
+        spans = self.membership(symbol)
+        return symbol in self._index()["symbol"] and (
+            not spans or any(m.covers(day) for m in spans))
+
+    def members_on(self, day: date) -> list[str]:
+        """Symbols that are members on ``day``, in universe order: instruments
+        without membership records always, the others inside a span
+        (``joined <= day < left``)."""
+        return [i.symbol for i in self.instruments if self.is_member(i.symbol, day)]
 
     @property
     def symbols(self) -> list[str]:
@@ -135,8 +205,28 @@ class Universe:
         return key
 
     def subset(self, symbols: Iterable[str]) -> Universe:
-        wanted = [self.resolve(s) for s in symbols]
-        return replace(self, instruments=tuple(i for i in self.instruments if i.symbol in wanted))
+        wanted = {self.resolve(s) for s in symbols}
+        return replace(self, instruments=tuple(i for i in self.instruments if i.symbol in wanted),
+                       memberships=tuple(m for m in self.memberships if m.symbol in wanted))
+
+    def with_members(self, name: str, instruments: Sequence[Instrument],
+                     memberships: Sequence[Membership]) -> Universe:
+        """This universe plus the members of universe file ``name``: new symbols
+        are appended; a symbol already here keeps its record and gains the
+        file's cohorts (and its CIK when it had none)."""
+        own = {i.symbol: i for i in self.instruments}
+        added: list[Instrument] = []
+        for ins in instruments:
+            old = own.get(ins.symbol)
+            if old is None:
+                added.append(ins)
+                continue
+            cohorts = tuple(dict.fromkeys([*old.cohorts, *ins.cohorts]))
+            own[ins.symbol] = replace(old, cohorts=cohorts,
+                                      cik=old.cik if old.cik is not None else ins.cik)
+        merged = tuple(own[i.symbol] for i in self.instruments) + tuple(added)
+        return replace(self, instruments=merged, name=name,
+                       memberships=tuple(memberships))
 
 
 def _i(symbol: str, name: str, cohorts: Sequence[str], cik: int | None = None, fye: int = 12,
@@ -199,6 +289,8 @@ def universe_from_config(cfg: Mapping[str, Any] | None) -> Universe:
     ``exchange``)
     replaces the defaults; ``extra_instruments`` adds to them; ``symbols`` keeps
     only those; ``baskets`` (name -> list) and ``market_index`` override.
+    ``file`` and ``name`` (a universe file's members) are applied by
+    :attr:`bubblewatch.core.settings.Settings.universe`.
     """
     base = default_universe()
     if not cfg:

@@ -12,9 +12,8 @@ from alerts.channels.base import OutgoingMessage
 from alerts.config import parse_rulebook
 from alerts.service import deliver_job, evaluate_job
 from bubblewatch.core.universe import default_universe
-from db import alerts_repo
+from db import alerts_repo, repo
 from db.migrate import upgrade
-from db.models import IndicatorRun, IndicatorValue
 from db.session import get_engine, session_scope
 from tests.alerts.conftest import registered_indicators
 from tests.alerts.test_outbox import SimulatedCrash, make_settings
@@ -35,9 +34,7 @@ def pg_url() -> Iterator[str]:
 
 
 def store_real_indicators(url: str) -> dict[tuple[str, str], float]:
-    """Like ``test_service.store_real_indicators``, written through the ORM:
-    ``db.repo.store_indicator_result`` compares JSON columns with IS DISTINCT
-    FROM, which PostgreSQL rejects (reported to the lead)."""
+    """Like ``test_service.store_real_indicators``, on PostgreSQL."""
     latest: dict[tuple[str, str], float] = {}
     with session_scope(url) as s:
         for sym in SYMBOLS:
@@ -46,11 +43,10 @@ def store_real_indicators(url: str) -> dict[tuple[str, str], float]:
                       ("regime", "drawdown"): px / px.cummax() - 1.0}
             for (name, field), values in series.items():
                 values = values.dropna().iloc[-250:]
-                s.add(IndicatorRun(indicator=name, key=sym, params_hash="h", params={},
-                                   as_of=values.index[-1].date(), rows=len(values), meta={}))
-                s.add_all(IndicatorValue(indicator=name, key=sym, params_hash="h", field=field,
-                                         date=d.date(), value=float(v))
-                          for d, v in values.items())
+                repo.store_indicator_result(
+                    s, indicator=name, key=sym, params={}, params_hash="h",
+                    frame=values.to_frame(field), events=None, meta={},
+                    as_of=values.index[-1].date())
                 latest[(name, sym)] = float(values.iloc[-1])
     return latest
 

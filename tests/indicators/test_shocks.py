@@ -350,7 +350,7 @@ def _counts(url: str) -> tuple[int, int]:
     import sqlite3
 
     with sqlite3.connect(url.removeprefix("sqlite:///")) as c:
-        return (c.execute("select count(*) from indicator_value").fetchone()[0],
+        return (c.execute("select coalesce(sum(n_values), 0) from indicator_block").fetchone()[0],
                 c.execute("select count(*) from reference_event").fetchone()[0])
 
 

@@ -64,7 +64,8 @@ def compute(
         overrides = _parse_params(param, names)
         report = run_compute(get_settings(), names or None, split_list(symbols), full,
                              overrides=overrides)
-        for item, n in report.rows.items():
+        # one line per item for a few hundred; beyond that, the summary and failures
+        for item, n in (report.rows.items() if len(report.rows) <= 500 else ()):
             note = report.notes.get(item)
             if note:
                 console.print(f"[yellow]no data[/] {item}: {note}")
