@@ -99,7 +99,7 @@ else:
                "compares the same companies in both years. "
                if partial else "Growth compares the same companies in both years. ")
             + (f"Load the others' companyfacts (`{ui.CMD_INGEST}`) to complete it."
-               if partial else ""), **({"icon": ":material/pie_chart:"} if partial else {}))
+               if partial else ""), **({"icon": ":material/percent:"} if partial else {}))
     ui.note("capex", meta.note if meta is not None else None)
 
     if quarterly.empty:
@@ -204,7 +204,7 @@ else:
                 + ("Members without a reported AI-revenue figure are not counted as zero but "
                    "left out, so the reported sum understates AI revenue and the gap is an "
                    "upper bound." if partial else ""),
-                **({"icon": ":material/pie_chart:"} if partial else {}))
+                **({"icon": ":material/percent:"} if partial else {}))
         ui.chart(ch.series_chart(shown, title="Required vs reported AI revenue (annualised)",
                                  y_title="USD bn a year", unit="USD bn",
                                  labels={**GAP_LABELS, "ai_revenue_reported":

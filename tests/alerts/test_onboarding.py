@@ -54,9 +54,9 @@ indicator = "composite"
 key = "ai"
 type = "above"
 field = "score"
-threshold = 40.0
+threshold = 20.0
 severity = "warning"
-description = "The AI-cycle bubble-risk score is in the elevated band or higher."
+description = "The AI-cycle bubble-risk score is in the moderate band or higher."
 """
 
 

@@ -24,6 +24,7 @@ VIEWS = [
     ("valuation", {"symbol": "AMD", "eq_symbol": "AMD"}),
     ("alerts", {}),
     ("export", {}),
+    ("shocks", {}),
     ("export", {"dataset": "valuation", "key": "AMD"}),
     ("export", {"dataset": "composite", "key": "ai"}),
     ("export", {"dataset": "prices", "key": "CSCO"}),
