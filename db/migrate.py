@@ -25,6 +25,7 @@ naming them, as they were not made by bubblewatch's migrations.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,20 +102,32 @@ def upgrade(url: str, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def _tables_at(revision: str | None) -> set[str]:
+@functools.cache
+def _tables_at(revision: str | None) -> frozenset[str]:
     """Tables that the migrations up to ``revision`` create (run on an empty
     in-memory SQLite database)."""
     if revision is None:
-        return set()
+        return frozenset()
     engine = create_engine("sqlite://")
     try:
         with engine.connect() as conn, conn.begin():
             cfg = alembic_config("sqlite://")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
-            return set(inspect(conn).get_table_names()) - {"alembic_version"}
+            return frozenset(inspect(conn).get_table_names()) - {"alembic_version"}
     finally:
         engine.dispose()
+
+
+@functools.cache
+def _tables_ever() -> frozenset[str]:
+    """Every table some revision creates, including those a later revision
+    drops (``indicator_value`` before 0004): a crashed upgrade of an earlier
+    version may have left any of them."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset().union(*(_tables_at(rev.revision) for rev in script.walk_revisions()))
 
 
 #: Prefix of the copy Alembic's SQLite batch mode builds before it swaps it in.
@@ -149,6 +162,8 @@ def _repair_partial_upgrade(conn: Connection, url: str) -> None:
     _repair_batch_copies(conn, url, present)
     present = set(inspect(conn).get_table_names())
     ours = set(Base.metadata.tables)
+    if present - ours - {"alembic_version"}:
+        ours |= _tables_ever()
     if not (present & ours):
         return
     leftovers = (present & ours) - _tables_at(current)
@@ -164,7 +179,8 @@ def _repair_partial_upgrade(conn: Connection, url: str) -> None:
             "they were not made by `bubblewatch db-upgrade`: restore a backup or point "
             "BUBBLEWATCH_DATABASE_URL at a new database"
         )
-    order = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in leftovers]
+    known = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in leftovers]
+    order = sorted(leftovers - set(known)) + known  # tables a later revision dropped first
     log.warning("completing an interrupted upgrade of %s: dropping the empty tables %s and "
                 "creating them again", masked_url(url), ", ".join(order))
     for name in order:

@@ -326,7 +326,7 @@ def _prepare_updates(spec: BatchSpec, read: Any, ref: pd.DataFrame,
             sel = sym == s_
             raw_by[str(s_)] = (day[sel], adj[sel])
     none = (np.empty(0, dtype=np.int64), np.empty(0))
-    market_closes = closes(frames[market])
+    market_closes = closes(frames[market], "close")  # a price index: price-only closes
     out: dict[str, dict[str, Update | None]] = {}
     for name, upd, params, stored in plans:
         res: dict[str, Update | None] = {}

@@ -117,12 +117,13 @@ class Updater:
     needs_events: bool = False
 
 
-def closes(bars: pd.DataFrame) -> pd.Series:
-    """Adjusted closes (``adj_close``, falling back to ``close``), positive,
-    ascending, one per date: what :func:`indicators.runup.close_series` reads."""
+def closes(bars: pd.DataFrame, column: str = "adj_close") -> pd.Series:
+    """Closes of ``column`` (``adj_close``: total return, falling back to
+    ``close``; ``close``: price only), positive, ascending, one per date: what
+    :func:`indicators.runup.close_series` reads."""
     if bars is None or bars.empty:
         return pd.Series(dtype=float)
-    col = "adj_close" if "adj_close" in bars.columns else "close"
+    col = column if column in bars.columns else "close"
     s = pd.to_numeric(bars[col], errors="coerce")
     s.index = pd.DatetimeIndex(bars.index)
     s = s[s > 0].dropna().sort_index()
@@ -349,14 +350,21 @@ def _rolling_std(logp: np.ndarray, ends: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def _runup_rows(price: pd.Series, market: pd.Series | None, pos: np.ndarray, window: int,
-                threshold: float) -> pd.DataFrame:
+def _runup_rows(price: pd.Series, price_only: pd.Series, market: pd.Series | None,
+                pos: np.ndarray, window: int, threshold: float) -> pd.DataFrame:
     """:func:`indicators.runup.runup_frame`'s rows at positions ``pos`` of
-    ``price`` (same arithmetic; the volatility as in :func:`_rolling_std`)."""
+    ``price`` (same arithmetic; the volatility as in :func:`_rolling_std`;
+    the net return is price-only against the market's price index)."""
     px = price.to_numpy(dtype=float)
     ret = np.full(pos.shape[0], np.nan)
     ok = pos >= window
     ret[ok] = px[pos[ok]] / px[pos[ok] - window] - 1.0
+    if len(price_only):
+        po = price_only.reindex(price.index).to_numpy(dtype=float)
+        ret_price = np.full(pos.shape[0], np.nan)
+        ret_price[ok] = po[pos[ok]] / po[pos[ok] - window] - 1.0
+    else:
+        ret_price = ret.copy()
     vol = _rolling_std(np.log(px), pos, window)
     net = np.full(pos.shape[0], np.nan)
     if market is not None and len(market):
@@ -368,10 +376,10 @@ def _runup_rows(price: pd.Series, market: pd.Series | None, pos: np.ndarray, win
             k = np.searchsorted(mi, dates[j], side="right") - 1
             return np.where(k >= 0, mv[np.maximum(k, 0)], np.nan)
 
-        net[ok] = ret[ok] - (m_at(pos[ok]) / m_at(pos[ok] - window) - 1.0)
+        net[ok] = ret_price[ok] - (m_at(pos[ok]) / m_at(pos[ok] - window) - 1.0)
     flag = np.where(np.isnan(ret), np.nan, (ret >= threshold).astype(float))
-    return pd.DataFrame({"ret_2y": ret, "ret_2y_net": net, "vol_2y": vol, "flag": flag},
-                        index=price.index[pos])
+    return pd.DataFrame({"ret_2y": ret, "ret_2y_price": ret_price, "ret_2y_net": net,
+                         "vol_2y": vol, "flag": flag}, index=price.index[pos])
 
 
 def _runup_update(inp: UpdateInputs) -> Update | None:
@@ -390,7 +398,9 @@ def _runup_update(inp: UpdateInputs) -> Update | None:
     if pos0 < p.window_days + p.merge_gap_days + 1:
         return None
     market = inp.market if inp.key != inp.market_symbol else None
-    rows = _runup_rows(price, market, np.arange(pos0, len(price)), p.window_days, p.threshold)
+    price_only = closes(inp.prices, "close")
+    rows = _runup_rows(price, price_only, market, np.arange(pos0, len(price)), p.window_days,
+                       p.threshold)
     final, anchor = _event_rows_final(st.events, first_new, price, p.merge_gap_days)
     if anchor == first_new and not (rows["flag"] > 0.5).any():
         events = None  # every stored episode is final and no new run-up day: unchanged
@@ -398,7 +408,8 @@ def _runup_update(inp: UpdateInputs) -> Update | None:
         apos = price.index.get_indexer([anchor])
         if apos[0] < 0 or apos[0] < p.window_days:
             return None
-        frame = runup_frame(price, market, window=p.window_days, threshold=p.threshold)
+        frame = runup_frame(price, market, price_only=price_only, window=p.window_days,
+                            threshold=p.threshold)
         fe = frame[frame.index >= anchor]
         events = tuple([_stored_event(e) for e in final] + runup_spells(
             fe, price, horizon=p.window_days, crash=p.crash_drawdown,

@@ -21,7 +21,8 @@ a process:
 
 ``legacy`` runs the migrations the way bubblewatch did before upgrades were one
 transaction (Alembic on a plain pooled connection, where SQLite commits each
-CREATE TABLE by itself), to leave the partial databases earlier versions left.
+CREATE TABLE by itself) up to :data:`LEGACY_HEAD`, the revisions those versions
+ran, to leave the partial databases they left.
 
 Prints the calibration run (``{"calibration": {"statements", ...}}``), then one
 JSON line per database: ``{"url", "point", "signal"}`` (``signal`` 9 when
@@ -43,6 +44,11 @@ def _emit(obj: dict[str, Any], fd: int = 1) -> None:
     os.write(fd, (json.dumps(obj) + "\n").encode())
 
 
+#: The newest revision earlier versions ever ran the legacy way; later ones
+#: only ever ran in one transaction.
+LEGACY_HEAD = "0003"
+
+
 def _run_upgrade(url: str, legacy: bool) -> None:
     from db.migrate import upgrade
 
@@ -57,7 +63,7 @@ def _run_upgrade(url: str, legacy: bool) -> None:
     with get_engine(url).connect() as conn:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, LEGACY_HEAD)
         conn.commit()
 
 
