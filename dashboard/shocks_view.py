@@ -1,16 +1,24 @@
 """Tables and figures of the Policy & shocks page: pure functions from the
 stored ``shocks`` results (wide frames and :class:`~indicators.shocks.ShocksMeta`)
 to frames and plotly figures. No Streamlit calls, no I/O and no statistics:
-every number shown is a stored one."""
+every number shown is a stored one.
+
+Frames named ``*_view`` and the figures are for people: keys by ``label``
+(a symbol, basket or cohort as the universe names it), events by their title
+and date (``events``: key -> name), categories by their names
+(:func:`indicators.vocabulary.category_label`), people's headers. The other
+frames keep the machine keys: they are what the downloads serve."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts as ch
+from dashboard.transforms import keys_in_words
+from indicators import vocabulary
 from indicators.event_study import window_label
 from indicators.shocks import COHORTS, WINDOW_MENU, ShocksMeta, StudiedEvent
 
@@ -23,6 +31,24 @@ CATEGORY_COLORS = {
     "listing": "#BCBD22",
 }
 KIND_ORDER = {"cohort": 0, "basket": 1, "symbol": 2}
+#: People's names of the cycles (``era``) events belong to.
+ERA_NAMES = {"ai": "AI cycle", "dotcom": "Dot-com", "other": "Other"}
+#: People's names of the shrug-off measures.
+MEASURE_NAMES = {"abs_car": "|CAR|", "recovery": "Recovery time"}
+#: People's headers of :func:`shrug_view`.
+SHRUG_HEADERS = {
+    "key": "Study of", "subject": "Measured on", "category": "Category", "era": "Cycle",
+    "measure": "Measure", "window": "Window", "n": "Events", "slope": "Slope", "t": "t",
+    "p": "p", "reading": "Reading", "events": "Events studied", "notes": "Notes",
+}
+#: People's headers of :func:`charges_view`.
+CHARGE_HEADERS = {
+    "symbol": "Who", "period_start": "Period start", "period_end": "Period end",
+    "what": "What", "value": "Value", "unit": "Unit", "event": "After event",
+    "label": "Figure", "source_tag": "Source kind",
+}
+#: People's headers of :func:`skipped_view`.
+SKIPPED_HEADERS = {"event": "Event", "symbol": "Security", "reason": "Why not"}
 
 
 def ordered_keys(metas: Mapping[str, ShocksMeta | None]) -> list[str]:
@@ -74,19 +100,21 @@ def event_rows(wide: pd.DataFrame, meta: ShocksMeta, window: str) -> pd.DataFram
 
 
 def timeline_chart(rows: pd.DataFrame, subject: str, window: str) -> go.Figure:
-    """CAR of each event (dots on its day 0, coloured by category) with its
-    95% interval as error bars."""
+    """CAR of each event (dots on its day 0, coloured by category, named by the
+    category's name) with its 95% interval as error bars; ``subject`` is the
+    key's name for people."""
     fig = go.Figure()
     for cat, g in rows.groupby("category", sort=False):
+        name = vocabulary.category_label(str(cat))
         fig.add_scatter(
-            x=g["day0"], y=100 * g["car"], mode="markers", name=str(cat),
+            x=g["day0"], y=100 * g["car"], mode="markers", name=name,
             marker={"color": CATEGORY_COLORS.get(str(cat), ch.INDEX_COLOR), "size": 10},
             error_y={"type": "data", "symmetric": False,
                      "array": 100 * (g["ci_hi"] - g["car"]),
                      "arrayminus": 100 * (g["car"] - g["ci_lo"]), "thickness": 1.2},
             customdata=g[["title", "stat", "stat_value"]].to_numpy(),
             hovertemplate=(ch.DATE_HOVER + " %{customdata[0]}<br>CAR %{y:+.1f} %, "
-                           "%{customdata[1]} = %{customdata[2]:.2f}<extra>" + str(cat)
+                           "%{customdata[1]} = %{customdata[2]:.2f}<extra>" + name
                            + "</extra>"))
     if not rows.empty:
         fig.add_hline(y=0, line={"color": ch.CV_COLOR, "width": 1})
@@ -120,15 +148,17 @@ def cross_section(wides: Mapping[str, pd.DataFrame], metas: Mapping[str, ShocksM
     return pd.DataFrame(rows)
 
 
-def cross_chart(cross: pd.DataFrame, title: str) -> go.Figure:
-    """Horizontal bars of the CARs of every key with their 95% intervals."""
+def cross_chart(cross: pd.DataFrame, title: str, label: Callable[[str], str]) -> go.Figure:
+    """Horizontal bars of the CARs of every key (named by ``label``) with their
+    95% intervals."""
     fig = go.Figure()
     if not cross.empty:
         colors = [ch.cohort_color(k) if kind == "cohort"
                   else ch.cohort_color(k.split("_")[0]) if kind == "basket" else ch.INDEX_COLOR
                   for k, kind in zip(cross["key"], cross["kind"], strict=True)]
         fig.add_bar(
-            y=cross["key"], x=100 * cross["car"], orientation="h", marker={"color": colors},
+            y=[label(k) for k in cross["key"]], x=100 * cross["car"], orientation="h",
+            marker={"color": colors},
             error_x={"type": "data", "symmetric": False,
                      "array": 100 * (cross["ci_hi"] - cross["car"]),
                      "arrayminus": 100 * (cross["car"] - cross["ci_lo"]), "thickness": 1.2},
@@ -154,30 +184,33 @@ def car_table(wides: Mapping[str, pd.DataFrame], metas: Mapping[str, ShocksMeta 
     return out.sort_values(["_k", "_w"]).drop(columns=["_k", "_w"]).reset_index(drop=True)
 
 
-def cross_display(cross: pd.DataFrame) -> pd.DataFrame:
-    """:func:`cross_section` for people: CARs in percent, statistics rounded,
-    day 0 as a date, empty columns dropped."""
+def cross_display(cross: pd.DataFrame, label: Callable[[str], str]) -> pd.DataFrame:
+    """:func:`cross_section` for people: keys named by ``label``, people's
+    headers, CARs in percent, statistics rounded, day 0 as a date, empty
+    columns dropped (gaps left for :func:`dashboard.ui.table` to show as ``–``)."""
     if cross.empty:
         return cross
     out = pd.DataFrame({
-        "key": cross["key"], "kind": cross["kind"],
-        "day 0": pd.to_datetime(cross["day0"]).dt.strftime("%Y-%m-%d"),
-        "window": cross["window"],
+        "Symbol, basket or cohort": cross["key"].map(label), "Kind": cross["kind"],
+        "Day 0": pd.to_datetime(cross["day0"]).dt.strftime("%Y-%m-%d"),
+        "Window": cross["window"],
         "CAR %": (100 * cross["car"]).round(2),
         "95 % low": (100 * cross["ci_lo"]).round(2),
         "95 % high": (100 * cross["ci_hi"]).round(2),
         "t": cross["t"].astype(float).round(2), "BMP t": cross["bmp_t"].astype(float).round(2),
         "KP t": cross["kp_t"].astype(float).round(2),
-        "KP p": cross["p_kp"].astype(float).round(3), "members": cross["n"],
-        "recovery (sessions)": cross["recovery_days"],
-        "recovered": cross["recovered"].map({1.0: "yes", 0.0: "not yet"}),
+        "KP p": cross["p_kp"].astype(float).round(3), "Members": cross["n"],
+        f"{vocabulary.label('shocks', 'recovery_days')} (sessions)": cross["recovery_days"],
+        vocabulary.label("shocks", "recovered"): cross["recovered"].map(
+            {1.0: "yes", 0.0: "not yet"}),
     })
     return out.dropna(axis=1, how="all")
 
 
 def recovery_chart(rows: pd.DataFrame, subject: str) -> go.Figure:
     """Recovery time of each event, one bar per day 0 (solid: recovered; open:
-    the sessions so far), against the median of the earlier recoveries."""
+    the sessions so far), against the median of the earlier recoveries;
+    ``subject`` is the key's name for people."""
     fig = go.Figure()
     if not rows.empty:
         x = pd.to_datetime(rows["day0"]).dt.strftime("%Y-%m-%d")
@@ -216,6 +249,26 @@ def shrug_table(metas: Mapping[str, ShocksMeta | None], keys: Sequence[str]) -> 
     return pd.DataFrame(rows)
 
 
+def shrug_view(shrug: pd.DataFrame, label: Callable[[str], str],
+               events: Mapping[str, str]) -> pd.DataFrame:
+    """:func:`shrug_table` for people: keys by ``label``, categories, cycles and
+    measures by their names, events (also those named in the notes) by
+    ``events`` (key -> title and date), people's headers."""
+    if shrug.empty:
+        return shrug
+    out = shrug.assign(
+        key=shrug["key"].map(label), subject=shrug["subject"].map(label),
+        category=shrug["category"].map(vocabulary.category_label),
+        era=shrug["era"].map(lambda e: ERA_NAMES.get(e, e)),
+        measure=shrug["measure"].map(lambda m: MEASURE_NAMES.get(m, m)),
+        events=shrug["events"].map(lambda t: "; ".join(
+            events.get(k, k) for k in str(t).split(", ") if k)),
+        notes=keys_in_words(shrug["notes"], events),
+        slope=shrug["slope"].astype(float).round(4), t=shrug["t"].astype(float).round(2),
+        p=shrug["p"].astype(float).round(3))
+    return out[list(SHRUG_HEADERS)].rename(columns=SHRUG_HEADERS)
+
+
 def exposure_frame(metas: Mapping[str, ShocksMeta | None]) -> pd.DataFrame:
     """Every key's revenue-exposure figures (one row per cited figure)."""
     rows = [{**f.model_dump(), "symbol": key} for key, m in metas.items() if m is not None
@@ -228,6 +281,28 @@ def charges_frame(metas: Mapping[str, ShocksMeta | None]) -> pd.DataFrame:
     rows = [{**f.model_dump(), "symbol": key} for key, m in metas.items() if m is not None
             for f in m.charges]
     return pd.DataFrame(rows)
+
+
+def charges_view(charges: pd.DataFrame, label: Callable[[str], str],
+                 events: Mapping[str, str]) -> pd.DataFrame:
+    """:func:`charges_frame` for people: the company by ``label``, each charge
+    by its label (not its key), the event it followed by its title and date
+    (``events``), people's headers; no event stays a gap."""
+    if charges.empty:
+        return charges
+    out = charges.assign(
+        symbol=charges["symbol"].map(label),
+        event=charges["event"].map(lambda k: events.get(k, k) if isinstance(k, str) else None))
+    return out[list(CHARGE_HEADERS)].rename(columns=CHARGE_HEADERS)
+
+
+def skipped_view(skipped: pd.DataFrame, label: Callable[[str], str],
+                 events: Mapping[str, str]) -> pd.DataFrame:
+    """The events a key could not be studied for (``event, symbol, reason``),
+    for people: events by ``events``, securities by ``label``."""
+    out = skipped.assign(event=skipped["event"].map(lambda k: events.get(k, k)),
+                         symbol=skipped["symbol"].map(label))
+    return out[list(SKIPPED_HEADERS)].rename(columns=SKIPPED_HEADERS)
 
 
 def exposure_chart(exposure: pd.DataFrame) -> go.Figure:

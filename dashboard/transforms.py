@@ -289,15 +289,23 @@ def reference_series(ref: pd.DataFrame, *, entity: str | Sequence[str] | None = 
     return out.dropna(subset=["period_end"]).sort_values("period_end").set_index("period_end")
 
 
+def keys_in_words(texts: pd.Series, labels: Mapping[str, str]) -> pd.Series:
+    """``texts`` with every whole-word key of ``labels`` (``h20_licence``)
+    replaced by its label; the longest key wins where keys overlap."""
+    if not labels:
+        return texts.astype(str)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(labels, key=len,
+                                                                          reverse=True)) + r")\b")
+    return texts.astype(str).map(lambda t: pattern.sub(lambda m: labels[m.group(1)], t))
+
+
 def sources_in_words(ref: pd.DataFrame) -> pd.Series:
     """The ``source`` of each reference figure with the keys of other figures
     it was computed from (``csco_close_peak_2000``) replaced by their labels."""
     if ref is None or ref.empty or "source" not in ref.columns:
         return pd.Series(dtype=object)
     labels = dict(zip(ref["key"].astype(str), ref["label"].astype(str), strict=True))
-    pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(labels, key=len,
-                                                                          reverse=True)) + r")\b")
-    return ref["source"].astype(str).map(lambda t: pattern.sub(lambda m: labels[m.group(1)], t))
+    return keys_in_words(ref["source"], labels)
 
 
 def to_calendar_quarter(series: pd.Series) -> pd.Series:

@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from bubblewatch.core.settings import Settings
+from bubblewatch.core.settings import EVENT_CATEGORIES, Settings
 from bubblewatch.core.universe import Universe
 from dashboard import data
 from dashboard.downloads import to_bytes
@@ -103,6 +103,17 @@ def words(indicator: str, text: str) -> str:
     return vocabulary.words(indicator, text)
 
 
+def category_label(category: str) -> str:
+    """People's name of an event category (``"US export controls"``)."""
+    return vocabulary.category_label(str(category))
+
+
+def event_labels() -> dict[str, str]:
+    """Every stored event (built-in or the user's) by its title and news date:
+    key -> ``"DeepSeek shock (2025-01-27)"``."""
+    return {k: f"{t} ({d})" for k, (d, t) in _events().items()}
+
+
 def title(indicator: str) -> str:
     """The indicator's title (``"Explosiveness (PSY)"``)."""
     return registry.get(indicator).title
@@ -128,13 +139,16 @@ def param_text(indicator: str, name: str, value: Any) -> tuple[str, str]:
     ``Field(description=...)``; unset values read ``not set``."""
     field = registry.get(indicator).params.model_fields.get(name)
     desc = (field.description if field is not None and field.description else name)
-    desc = _entity_metrics(re.sub(r"\bNone\b", "not set", desc))
+    desc = vocabulary.words(indicator, _entity_metrics(re.sub(r"\bNone\b", "not set", desc)))
     desc = desc[:1].upper() + desc[1:]
-    events = _event_titles()
+    events = _events()
     if value is None:
         shown = "not set"
     elif isinstance(value, str) and value in events:
-        shown = events[value]
+        shown = " ".join(events[value])
+    elif isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, str) and v in EVENT_CATEGORIES for v in value):
+        shown = ", ".join(category_label(v) for v in value)  # event categories studied
     elif isinstance(value, bool):
         shown = "yes" if value else "no"
     elif isinstance(value, (list, tuple)) and len(value) == 2 and not any(
@@ -161,13 +175,14 @@ def _entity_metrics(text: str) -> str:
     return _ENTITY_METRIC.sub(one, text)
 
 
-def _event_titles() -> dict[str, str]:
-    """Reference event key -> ``"YYYY-MM-DD title"`` (parameters name events by key)."""
+def _events() -> dict[str, tuple[str, str]]:
+    """Stored event key -> ``("YYYY-MM-DD", title)`` (parameters and results name
+    events by key)."""
     ev = data.reference_events(context().url)
     if ev.empty:
         return {}
-    return {str(k): f"{day(d)} {t}" for k, d, t in zip(ev["key"], ev["date"], ev["title"],
-                                                        strict=True)}
+    return {str(k): (day(d), str(t)) for k, d, t in zip(ev["key"], ev["date"], ev["title"],
+                                                         strict=True)}
 
 
 def params_panel(info: Mapping[str, Any] | None, indicator: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 
+from bubblewatch.core.settings import EVENT_CATEGORY_LABELS
 from indicators import registry
 from indicators.registry import Column
 
@@ -73,6 +74,22 @@ def component(name: str) -> Column:
 def component_label(name: str) -> str:
     """People's name of a composite component (its column label)."""
     return component(name).label
+
+
+def category_label(category: str) -> str:
+    """People's name of an event category (``"export_control"`` -> ``"US export
+    controls"``), from :data:`~bubblewatch.core.settings.EVENT_CATEGORY_LABELS`.
+
+    Raises
+    ------
+    KeyError
+        For a category that is not one of ``EVENT_CATEGORIES`` (listing them).
+    """
+    try:
+        return EVENT_CATEGORY_LABELS[category]
+    except KeyError:
+        raise KeyError(f"event category {category!r} is unknown; categories: "
+                       f"{', '.join(EVENT_CATEGORY_LABELS)}") from None
 
 
 def words(indicator: str, text: str) -> str:

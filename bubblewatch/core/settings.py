@@ -233,6 +233,7 @@ class AlertSettings(BaseModel):
 
 
 #: What kind of news a dated event is; the event study reads "shrugging off" per category.
+#: Each category's name for people is in :data:`EVENT_CATEGORY_LABELS`, right below.
 EventCategory = Literal[
     "export_control",        # US controls on chip exports (rules, licence requirements, guidance)
     "china_policy",          # China's own steps: regulators, purchase bans, industrial plans
@@ -246,6 +247,20 @@ EventCategory = Literal[
     "monetary_policy",       # central-bank words and decisions
 ]
 EVENT_CATEGORIES: tuple[str, ...] = get_args(EventCategory)
+#: People's name of each event category (what pages, charts and messages show;
+#: files and the command line keep the keys). One entry per :data:`EVENT_CATEGORIES`.
+EVENT_CATEGORY_LABELS: dict[str, str] = {
+    "export_control": "US export controls",
+    "china_policy": "China policy",
+    "demand_shock": "Demand shock",
+    "financing": "Financing",
+    "earnings": "Earnings and warnings",
+    "dotcom_turning_point": "Dot-com turning point",
+    "market_peak_trough": "Market peak or trough",
+    "listing": "Listing (IPO)",
+    "product_launch": "Product launch",
+    "monetary_policy": "Monetary policy",
+}
 #: Which cycle an event belongs to.
 EventEra = Literal["dotcom", "ai", "other"]
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard import shocks_view as sv
+from dashboard import transforms as tf
 
 NAME = "shocks"
 ctx = ui.context()
@@ -36,19 +37,22 @@ if not shown:
 any_meta = metas[shown[0]]
 assert any_meta is not None
 windows = any_meta.windows
+#: Event key -> "title (news date)": readers see events by title and date, never by key.
+EVENTS = ui.event_labels()
 
 # --------------------------------------------------------------------------- timeline
 st.subheader("Event timeline")
 c1, c2 = st.columns([2, 3])
 with c1:
     subject = ui.select("Symbol, basket or cohort", shown, key="subject",
-                        default="NVDA" if "NVDA" in shown else shown[0])
+                        default="NVDA" if "NVDA" in shown else shown[0],
+                        format_func=lambda k: ui.key_label(k, long=True))
 with c2:
     window = ui.select("Window (sessions from day 0)", windows, key="window",
                        default="[0]", horizontal=True)
 era = ui.select("Cycle", ["ai", "dotcom", "all"], key="era", horizontal=True,
-                format_func=lambda e: {"ai": "AI cycle", "dotcom": "Dot-com",
-                                       "all": "All"}[e])
+                format_func=lambda e: {**sv.ERA_NAMES, "all": "All"}[e])
+who = ui.key_label(subject)
 meta = metas[subject]
 assert meta is not None
 info = data.run_info(url, NAME, subject)
@@ -56,7 +60,8 @@ rows = sv.event_rows(wides[subject], meta, window)
 if era != "all" and not rows.empty:
     rows = rows[rows["era"] == era]
 if rows.empty:
-    st.info(f"No {era} event of {subject} has a stored reaction.")
+    which = {"ai": "AI-cycle ", "dotcom": "dot-com "}.get(era, "")
+    st.info(f"No {which}event of {ui.key_label(subject, long=True)} has a stored reaction.")
 else:
     latest = rows.iloc[-1]
     m1, m2, m3 = st.columns(3)
@@ -70,7 +75,7 @@ else:
         m3.metric("Recovery" if done else "Not recovered after",
                   f"{n} session{'' if n == 1 else 's'}",
                   help="sessions until the price closed back at the close before day 0")
-    ui.chart(sv.timeline_chart(rows, subject, window), rows, f"shocks-{subject}-timeline",
+    ui.chart(sv.timeline_chart(rows, who, window), rows, f"shocks-{subject}-timeline",
              key="shocks_timeline", about=ui.about_run(info))
 members = sv.cohort_members(meta)
 if members:
@@ -88,15 +93,15 @@ event = ui.select("Event", options, key="event",
 chosen = events[event]
 cross = sv.cross_section(wides, metas, event, window)
 title = f"{chosen.title} ({chosen.day0:%Y-%m-%d}): CAR {window}"
-ui.chart(sv.cross_chart(cross, title), cross, f"shocks-{event}-{window}", key="shocks_event",
-         about={"event": event, "window": window})
+ui.chart(sv.cross_chart(cross, title, ui.key_label), cross, f"shocks-{event}-{window}",
+         key="shocks_event", about={"event": event, "window": window})
 notes = [n for n in chosen.notes if "excluded" not in n]
 if chosen.shifted or notes:
-    st.caption(" · ".join(notes))
+    st.caption(" · ".join(tf.keys_in_words(pd.Series(notes, dtype=object), EVENTS)))
 if chosen.overlapping:
-    st.caption(f"Windows overlap with {', '.join(chosen.overlapping)}: their CARs share "
-               "sessions and cannot be read separately.")
-st.dataframe(sv.cross_display(cross), hide_index=True, key="car_table")
+    st.caption(f"Windows overlap with {'; '.join(EVENTS.get(k, k) for k in chosen.overlapping)}: "
+               "their CARs share sessions and cannot be read separately.")
+ui.table(sv.cross_display(cross, ui.key_label), key="car_table")
 table = sv.car_table(wides, metas, event, windows)
 ui.download(table, f"shocks-{event}-cars", key="car_table", about={"event": event},
             label="Download CAR table, every window (CSV)")
@@ -113,14 +118,17 @@ else:
         rec = rec[rec["era"] == era]
     rec = rec.dropna(subset=["recovery_days"]) if not rec.empty else rec
     if rec.empty:
-        st.info(f"No recovery time stored for {rec_key}.")
+        st.info(f"No recovery time stored for {ui.key_label(rec_key, long=True)}.")
     else:
         cols = ["day0", "event", "title", "category", "recovery_days", "recovered",
                 "recovery_median_before", "recovery_vs_history"]
-        ui.chart(sv.recovery_chart(rec, rec_key), rec[cols], f"shocks-{rec_key}-recovery",
+        ui.chart(sv.recovery_chart(rec, ui.key_label(rec_key)), rec[cols],
+                 f"shocks-{rec_key}-recovery",
                  key="shocks_recovery", about=ui.about_run(data.run_info(url, NAME, rec_key)))
-        st.caption("Recovery vs history above 1: slower than the median of this key's earlier "
-                   "recoveries (events whose price dipped and came back).")
+        st.caption(f"{ui.label(NAME, 'recovery_vs_history')} above 1: slower than the median "
+                   "of the earlier recoveries of "
+                   f"{ui.key_label(rec_key, long=True)} (events whose price dipped and came "
+                   "back).")
 
 # --------------------------------------------------------------------------- shrugging off
 st.subheader("Shrugging off repeated shocks")
@@ -131,8 +139,9 @@ shrug = sv.shrug_table(metas, [k for k in ("ai", "dotcom", subject) if k in meta
 if shrug.empty:
     st.info("No category has three or more studied events for these keys.")
 else:
-    st.dataframe(shrug.drop_duplicates(subset=["subject", "category", "era", "measure"]),
-                 hide_index=True, key="shrug_table")
+    ui.table(sv.shrug_view(shrug.drop_duplicates(subset=["subject", "category", "era",
+                                                          "measure"]), ui.key_label, EVENTS),
+             key="shrug_table")
     ui.download(shrug, "shocks-shrug-off", key="shrug_table",
                 label="Download shrug-off readings (CSV)")
 
@@ -147,17 +156,17 @@ else:
              about={"source": "ingest/reference_data/figures.csv"})
     for key, m in metas.items():
         if m is not None and m.exposure:
-            st.caption(f"**{key}**: " + " · ".join(m.exposure_coverage))
+            st.caption(f"**{ui.key_label(key, long=True)}**: " + " · ".join(m.exposure_coverage))
 if not charges.empty:
     st.markdown("**Charges and sales at risk** (dated, with the event they followed)")
     cols = ["symbol", "period_start", "period_end", "what", "value", "unit", "event", "label",
             "source_tag", "key"]
-    st.dataframe(charges[cols], hide_index=True, key="charges")
+    ui.table(sv.charges_view(charges, ui.key_label, EVENTS), key="charges")
     ui.download(charges[cols], "shocks-charges", key="charges",
                 label="Download charges (CSV)")
 
 # --------------------------------------------------------------------------- notes
-with st.expander(f"Events {subject} could not be studied ({len(meta.skipped)})"):
+with st.expander(f"Events {who} could not be studied ({len(meta.skipped)})"):
     skipped = pd.DataFrame([s.model_dump() for s in meta.skipped],
                            columns=["event", "symbol", "reason"])
-    st.dataframe(skipped, hide_index=True, key="skipped")
+    ui.table(sv.skipped_view(skipped, ui.key_label, EVENTS), key="skipped")

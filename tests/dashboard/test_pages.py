@@ -304,12 +304,13 @@ def test_shocks_page_events_cars_recovery_and_exposure(app, dashboard_db, downlo
     assert "NVDA: sessions to recover the pre-event close" in titles
     assert "Revenue exposure: China and data-centre shares (cited figures)" in titles
     assert metric(at, "Latest event") == f"{nvda.index.max():%Y-%m-%d}"
-    # the event's bars are the stored CARs, cohorts first
+    # the event's bars are the stored CARs, cohorts first, each key by its name
     bars = chart_specs(at)[titles.index("DeepSeek shock (2025-01-27): CAR [0]")]["data"][0]
-    keys = list(bars["y"])
-    assert keys[:2] == ["ai", "dotcom"] and "NVDA" in keys and "^GSPC" not in keys
+    names = list(bars["y"])
+    assert names[:2] == ["AI cycle", "Dot-com cycle"] and "NVDA" in names
+    assert "AI basket" in names and "ai_basket" not in names and "^GSPC" not in names
     day0 = pd.Timestamp("2025-01-27")
-    assert values(bars["x"])[keys.index("NVDA")] == pytest.approx(100 * nvda.loc[day0, "car_0"])
+    assert values(bars["x"])[names.index("NVDA")] == pytest.approx(100 * nvda.loc[day0, "car_0"])
     # the timeline's data: one row per AI-cycle day 0 stored for NVDA, with its interval
     timeline = read_back(downloads(at.download_button(key="dl_shocks_timeline_csv")), "csv")
     shown = pd.to_datetime(timeline["day0"])
@@ -323,14 +324,19 @@ def test_shocks_page_events_cars_recovery_and_exposure(app, dashboard_db, downlo
     row = cars[(cars["key"] == "ai") & (cars["window"] == "[0,+5]")].iloc[0]
     assert (row["bmp_t"], row["kp_t"]) == pytest.approx(
         tuple(ai.loc[day0, ["bmp_t_0_5", "kp_t_0_5"]]))
-    table = frame_with(at, "key", "CAR %", "95 % low", "KP t")
-    assert table.loc[table["key"] == "NVDA", "CAR %"].iloc[0] == pytest.approx(
-        100 * nvda.loc[day0, "car_0"], abs=0.01)
+    table = frame_with(at, "Symbol, basket or cohort", "CAR %", "95 % low", "KP t")
+    assert table.loc[table["Symbol, basket or cohort"] == "NVDA", "CAR %"].iloc[0] == \
+        pytest.approx(100 * nvda.loc[day0, "car_0"], abs=0.01)
     # exposure: NVIDIA's and AMD's cited shares, the charges linked to the H20 licence
     exposure = read_back(downloads(at.download_button(key="dl_shocks_exposure_csv")), "csv")
     assert {"NVDA", "AMD"} <= set(exposure["symbol"]) and (exposure["unit"] == "%").any()
-    charges = frame_with(at, "symbol", "what", "event")
-    assert set(charges.loc[charges["event"] == "h20_licence", "symbol"]) == {"NVDA", "AMD"}
+    charges = frame_with(at, "Who", "What", "After event", "Figure")
+    h20 = "H20 export licence requirement (2025-04-15)"  # the event's title and news date
+    assert set(charges.loc[charges["After event"] == h20, "Who"]) == {"NVDA", "AMD"}
+    # the download keeps the machine keys analysts join on
+    charges_csv = read_back(downloads(at.download_button(key="dl_charges_csv")), "csv")
+    assert set(charges_csv.loc[charges_csv["event"] == "h20_licence", "symbol"]) == {"NVDA", "AMD"}
+    assert "nvda_h20_charge_guidance_2025_04" in set(charges_csv["key"])
     # another window and cycle: the selectors and the URL follow
     at.button_group(key="w_window").set_value("[0,+5]").run()
     at.button_group(key="w_era").set_value("dotcom").run()

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from bubblewatch.core.errors import ConfigError, IngestError
-from bubblewatch.core.settings import EVENT_CATEGORIES, EventEntry
+from bubblewatch.core.settings import EVENT_CATEGORIES, EVENT_CATEGORY_LABELS, EventEntry
 from db.models import ReferenceEvent, ReferenceFigure
+from indicators.vocabulary import category_label, raw_keys
 from ingest.reference import (
     EVENTS_FILE,
     FIGURES_FILE,
@@ -198,6 +199,18 @@ def test_events_have_categories_and_the_event_study_shocks() -> None:
     assert not ev["deepseek_shock"]["after_close"]
     dotcom_warnings = [e for e in EVENTS if e["era"] == "dotcom" and e["category"] == "earnings"]
     assert len(dotcom_warnings) >= 4
+
+
+def test_every_event_category_has_one_name_for_people() -> None:
+    """Each category of the events has a name in words, distinct from the
+    others; an unknown category is refused with the list of known ones."""
+    assert set(EVENT_CATEGORY_LABELS) == set(EVENT_CATEGORIES)
+    names = [category_label(c) for c in EVENT_CATEGORIES]
+    assert len(set(names)) == len(names)
+    assert not [(n, raw_keys(n)) for n in names if raw_keys(n)]
+    assert category_label("export_control") == "US export controls"
+    with pytest.raises(KeyError, match="'tariffs' is unknown; categories: export_control"):
+        category_label("tariffs")
     assert [e["date"] for e in EVENTS] == sorted(e["date"] for e in EVENTS)
 
 
