@@ -28,10 +28,12 @@ DSO, revenue gap    filed by ``D`` (:mod:`ingest.pit`), each quarter counted
                     from its filing, whichever is later
 LPPLS confidence    AI-cohort members among the ``lppls`` indicator's default
                     keys only, on a coarse grid (every ``lppls_every_weeks``
-                    reading dates from ``lppls_start``), carried forward
-                    between fits by the composite's own staleness rule; it
-                    only feeds the AI-only sub-score (the headline never uses
-                    LPPLS: the dot-com cohort has no fits on its compared date)
+                    reading dates from ``lppls_start``), each fit counting for
+                    1.5 times that spacing (the composite's slack rule, with
+                    the spacing fixed in advance, so how long a fit counts
+                    never depends on later fits); it only feeds the AI-only
+                    sub-score (the headline never uses LPPLS: the dot-com
+                    cohort has no fits on its compared date)
 ==================  ===========================================================
 
 The composite's own functions then score these inputs
@@ -163,7 +165,8 @@ class ReplayParams(Params):
     lppls_start: date = Field(date(2010, 1, 1), description="first LPPLS fit date (AI-only "
                               "sub-score)")
     lppls_every_weeks: int = Field(13, ge=1, description="LPPLS fits every this many reading "
-                                   "weeks (coarse grid, carried forward in between)")
+                                   "weeks (coarse grid), each counting for 1.5 times this "
+                                   "spacing")
     lppls_keys: tuple[str, ...] | None = Field(
         None, description="symbols fitted with LPPLS (None: the lppls indicator's default keys "
         "that are AI-cohort members)")
@@ -719,9 +722,11 @@ def realtime_inputs_note(params: ReplayParams) -> list[str]:
     """What the replay does differently from the live tool, for the metadata."""
     return [
         "PSY share from the real-time monitor (pointwise rule, 95%), not the whole-sample test",
-        "high-variance probability refitted each year on the weekly returns known then",
+        (f"high-variance probability refitted every {params.regime_refit_years} year(s) on the "
+         "weekly returns known then"),
         (f"LPPLS on a coarse grid (every {params.lppls_every_weeks} reading weeks from "
-         f"{params.lppls_start}) for the AI-only sub-score, carried forward in between"),
+         f"{params.lppls_start}) for the AI-only sub-score, each fit counting for 1.5 times "
+         "that spacing"),
         "both cohorts read on every date of the period",
     ]
 

@@ -1,10 +1,13 @@
 """The track record on real data: a reading dated D equals the replay on the data
 truncated at D, and on the last date the backtest scores exactly what the
 composite scores (on the same inputs, and with the live run-up and PSY
-indicators as inputs)."""
+indicators as inputs); the coarse-grid LPPLS readings are the fits of
+:func:`indicators.lppls.confidence` on each fit date, each counting for 1.5 times
+their spacing."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -17,6 +20,7 @@ from bubblewatch.core.errors import ConfigError
 from bubblewatch.core.universe import Universe, default_universe
 from indicators import composite
 from indicators.frame_source import FrameSource
+from indicators.lppls import confidence
 from indicators.pit_replay import ReplayParams
 from indicators.psy_indicator import PsyParams, compute_psy
 from indicators.registry import ComputeContext
@@ -27,10 +31,12 @@ from ingest.reference import reference_frames
 from tests.conftest import load_shared_facts, load_shared_prices
 
 SYMBOLS = ("NVDA", "AMD", "GOOGL", "CSCO", "INTC", "^GSPC", "^IXIC")
-#: A cheap replay: from 2017, few bootstrap draws and LPPLS fits (monitors from 1990, so
-#: the dot-com cohort has its PSY reading on its peak and the headline its three components).
+#: A cheap replay: from 2017, few bootstrap draws and three LPPLS fits, the first on a
+#: date with a positive NVDA confidence (2021-12-31), the others two years apart (monitors
+#: from 1990, so the dot-com cohort has its PSY reading on its peak and the headline its
+#: three components).
 PARAMS = ReplayParams(start=date(2017, 1, 1), ps2020_reps=20,
-                      regime_keys=(), em_iter=30, lppls_start=date(2017, 1, 1),
+                      regime_keys=(), em_iter=30, lppls_start=date(2021, 12, 31),
                       lppls_every_weeks=104, mc_draws=60)
 #: Hindsight columns (never read by a reading) and the P/E level, whose split basis
 #: follows the price file's (adjusted for splits after D); its percentiles do not.
@@ -144,6 +150,28 @@ def test_last_reading_equals_the_live_composite_on_the_same_inputs() -> None:
                                atol=1e-9)
 
 
+@pytest.mark.slow
+def test_lppls_fits_count_for_one_and_a_half_times_their_spacing() -> None:
+    rep = replay_for(full_ctx(), PARAMS)
+    got = rep.lppls("NVDA")["pos_conf"]
+    # the fits: every 104th reading week from lppls_start, fitted here on the closes to then
+    px = rep.closes("NVDA")
+    days = rep.grid[rep.grid >= pd.Timestamp(PARAMS.lppls_start)][::PARAMS.lppls_every_weeks]
+    fits = confidence(px, [px.index.get_loc(d) for d in days]).to_frame(dates=False)["pos_conf"]
+    fits.index = days
+    keep = pd.Timedelta(days=math.ceil(1.5 * 7 * PARAMS.lppls_every_weeks))
+    want = []
+    for g in rep.grid:
+        last = days[days <= g]
+        want.append(float(fits[last[-1]]) if len(last) and g - last[-1] <= keep else np.nan)
+    np.testing.assert_allclose(got.to_numpy(), want, rtol=0, atol=0)
+    assert len(fits) == 3 and fits.iloc[0] > 0.1 and got.notna().sum() > 200
+    # the AI-only sub-score reads a fit long after the live component's 21 days
+    ai = compute(full_ctx(), "ai", PARAMS).frame
+    late = ai.loc[ai.index >= days[-2] + pd.Timedelta(days=300), "c_lppls"]
+    assert len(late) and late.notna().all()
+
+
 def test_unknown_keys_and_empty_periods_are_named() -> None:
     ctx = full_ctx()
     with pytest.raises(ConfigError, match=r"'XYZ' is not a cohort or symbol .* available: ai, "
@@ -159,3 +187,4 @@ def test_unknown_keys_and_empty_periods_are_named() -> None:
     with pytest.raises(ConfigError, match="2017-01-01 to 2010-01-01 is empty: the start is "
                                           "after the end"):
         compute(ctx, "ai", PARAMS.model_copy(update={"end": date(2010, 1, 1)}))
+
