@@ -705,7 +705,7 @@ def dso_when_known(eq: pd.DataFrame, facts: pd.DataFrame, lag_days: int) -> pd.D
                                index=pd.DatetimeIndex(q["period_end"])))
     if not known:
         return eq
-    k = pd.concat(known, axis=1).max(axis=1)
+    k = pd.concat(known, axis=1, sort=True).max(axis=1)
     k = k[~k.index.duplicated(keep="last")].reindex(eq.index)
     earliest = pd.Series(eq.index, index=eq.index) + pd.Timedelta(days=lag_days)
     late = (k > earliest).fillna(False).to_numpy()
