@@ -216,6 +216,7 @@ def run_backtest(
         report = run_compute(settings, [NAME], wanted, full=True,
                              overrides={NAME: params_dict(params)}, show_progress=show_progress)
         stages["replay"] = time.perf_counter() - t
+        stages["store"] = report.store_seconds.get(NAME, 0.0)
         errors.update(report.errors)
         done = [k for k in wanted if f"{NAME}/{k}" not in report.errors]
         if not done:
@@ -233,6 +234,8 @@ def run_backtest(
         run_params = {k: dict(runs[k].params) for k in wanted if k in runs}
         stage_seconds = {k: dict((runs[k].meta or {}).get("seconds") or {}) for k in wanted
                          if k in runs}
+        unread = {k: (runs[k].meta or {}).get("missing") for k in wanted
+                  if k in runs and (runs[k].meta or {}).get("missing")}
     frames = {k: f for k, f in frames.items() if not f.empty}
     if not frames:
         raise ConfigError("the backtest stored no readings for " + ", ".join(wanted))
@@ -260,10 +263,12 @@ def run_backtest(
     for secs in stage_seconds.values():
         for name, v in secs.items():
             merged[name] = max(merged.get(name, 0.0), float(v))
-    notes = [
+    notes = [str(why) for why in unread.values()]  # each names its key
+    notes += [
         "first warning: the earliest flagged reading in the two years before the peak",
         ("calm date: no 40% fall from a peak within the next two years, observed in full; "
-         "false-alarm share = flagged calm dates / calm dates"),
+         "false-alarm share = flagged calm dates / calm dates; hit share = flagged pre-crash "
+         "dates / pre-crash dates"),
         ("composite: headline in the warn band or above; PSY-type monitors: inside a positive "
          "episode confirmed by then; CUSUM monitors: detector above its boundary"),
     ]

@@ -120,16 +120,26 @@ def test_report_of_the_stored_backtest(monkeypatch: pytest.MonkeyPatch, computed
         calm = inside["calm"].where(f.notna())
         n_calm = int((calm == 1).sum())
         n_false = int(((f > 0.5) & (calm == 1)).sum())
+        n_pre, n_hits = int((calm == 0).sum()), int(((f > 0.5) & (calm == 0)).sum())
         row = fa.loc[("CSCO", sig)]
         assert (row["calm_dates"], row["false_alarms"]) == (n_calm, n_false)
+        assert (row["pre_crash_dates"], row["hits"]) == (n_pre, n_hits)
         assert n_calm > 20
     assert report["skipped_rules"]["shocks-day0-fall"].startswith("the backtest does not")
     # the same report as tables and as CSV
-    table = run(monkeypatch, computed_copy, "--stored", "--symbols", keys, **env)
+    table = run(monkeypatch, computed_copy, "--stored", "--symbols", keys, "--calm-start",
+                "2002-01-01", "--calm-end", "2004-12-31", **env)
     assert table.exit_code == 0, table.output
     for text in ("First warning before each peak", "False alarms: share of calm dates",
                  "headline", "PSY pw", "AHLTZ", "2000-03-27", "reference"):
         assert text in table.stdout
+    # each false-alarm cell: the share, the hit share where dates precede a crash, the first flag
+    row = fa.loc[("dotcom", "composite")]
+    assert row["pre_crash_dates"] > 0  # 2002 before the dot-com trough
+    assert (f"hits {row['hit_share']:.1%} {row['hits']}/{row['pre_crash_dates']}"
+            in table.stdout)
+    flagged = fa["first_flag"].dropna()
+    assert len(flagged) and all(f"first {d}" in table.stdout for d in flagged)
     csv = run(monkeypatch, computed_copy, "--stored", "--symbols", keys, "--format", "csv",
               **env)
     assert csv.exit_code == 0, csv.output

@@ -124,9 +124,15 @@ def _cell_lead(row: pd.Series) -> str:
 
 
 def _cell_share(row: pd.Series) -> str:
-    if not row["calm_dates"]:
-        return "-"
-    return f"{row['false_alarm_share']:.1%} {row['false_alarms']}/{row['calm_dates']}"
+    """False-alarm share, hit share and first flag of one signal on one key."""
+    lines = ["-" if not row["calm_dates"] else
+             f"{row['false_alarm_share']:.1%} {row['false_alarms']}/{row['calm_dates']}"]
+    if row["pre_crash_dates"]:
+        lines.append(f"hits {row['hit_share']:.1%} {row['hits']}/{row['pre_crash_dates']}")
+    first = row["first_flag"]
+    if first is not None and not pd.isna(first):
+        lines.append(f"first {first}")
+    return "\n".join(lines)
 
 
 def _show(table: Table) -> None:
@@ -149,10 +155,15 @@ def _print(report: Any) -> None:
     for (key, peak, origin), g in report.leads.groupby(["key", "peak", "origin"], sort=False):
         cells = {r["procedure"]: _cell_lead(r) for _, r in g.iterrows()}
         lt.add_row(key, str(peak), origin, *[cells.get(s, "") for s in signals])
-    _show(lt)
+    if report.leads.empty:
+        console.print("no reference, given or found peak (a 40% fall within two years) in the "
+                      "period: no first warnings to judge; add one with --peak SYMBOL=DATE")
+    else:
+        _show(lt)
     lo, hi = report.calm_window
     span = f"{lo or report.start} to {hi or report.end}"
-    at = Table(title=f"False alarms: share of calm dates flagged (flagged/calm), {span}")
+    at = Table(title=f"False alarms: share of calm dates flagged (flagged/calm), hits: share "
+                     f"of pre-crash dates flagged, and first flag, {span}")
     for col in ("key", *signals):
         at.add_column(HEADINGS.get(col, col), no_wrap=True)
     for key, g in report.alarms.groupby("key", sort=False):
