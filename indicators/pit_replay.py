@@ -73,7 +73,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
@@ -200,12 +200,44 @@ class KeyMonitors:
     notes: dict[str, str] = field(default_factory=dict)
 
 
+class StageClock:
+    """Wall time per stage, each second counted once: time spent in a stage
+    entered inside another (a symbol's regime refit made while its composite
+    reading is assembled) counts for the inner stage only, so the stages add
+    up to the time spent in any of them.
+
+    Parameters
+    ----------
+    clock
+        Seconds from an arbitrary origin (:func:`time.perf_counter`).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter):
+        self.clock = clock
+        self.seconds: dict[str, float] = {}
+        self._inner: list[float] = []  # time taken by inner stages, per open stage
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        t0 = self.clock()
+        self._inner.append(0.0)
+        try:
+            yield
+        finally:
+            spent = self.clock() - t0
+            inner = self._inner.pop()
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + spent - inner
+            if self._inner:
+                self._inner[-1] += spent
+
+
 class Replay:
     """Lazily built point-in-time inputs and readings of one replay.
 
     Everything is computed on first use and kept, so the keys of one run
     share the members' monitors, the baskets and the partition.
-    ``seconds`` holds the wall time of each stage (for the report).
+    ``seconds`` holds the wall time of each stage (for the report; each
+    second counted in one stage only, see :class:`StageClock`).
     """
 
     def __init__(self, ctx: ComputeContext, params: ReplayParams):
@@ -213,19 +245,15 @@ class Replay:
         self.universe = ctx.universe
         self.ctx = ctx
         self.p = params
-        self.seconds: dict[str, float] = {}
+        self._clock = StageClock()
+        self.seconds = self._clock.seconds
         self.notes: list[str] = []
         self._cache: dict[tuple[Any, ...], Any] = {}
         self.grid = self._grid()
 
     # ------------------------------------------------------------------ plumbing
-    @contextmanager
-    def _timed(self, stage: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+    def _timed(self, stage: str) -> AbstractContextManager[None]:
+        return self._clock.timed(stage)
 
     def _memo(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         if key not in self._cache:

@@ -53,8 +53,14 @@ class BacktestReport:
     alarms: pd.DataFrame
     alerts: pd.DataFrame
     calm_window: tuple[date | None, date | None]
+    #: Stored readings (dates with a headline score), summed over the keys.
+    readings: int = 0
     seconds: float = 0.0
+    #: Wall seconds of the job's stages (``replay``, ``storing``, ``alert replay``).
     stages: dict[str, float] = field(default_factory=dict)
+    #: Wall seconds of the replay's own stages (each second in one stage only;
+    #: with ``stored``, those of the run that stored the results).
+    replay_stages: dict[str, float] = field(default_factory=dict)
     skipped_rules: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -70,8 +76,9 @@ class BacktestReport:
             "period": {"start": self.start.isoformat(), "end": self.end.isoformat(),
                        "freq": self.freq},
             "calm_window": [d.isoformat() if d else None for d in self.calm_window],
-            "keys": self.keys, "seconds": round(self.seconds, 1),
+            "keys": self.keys, "readings": self.readings, "seconds": round(self.seconds, 1),
             "stages": {k: round(v, 1) for k, v in self.stages.items()},
+            "replay_stages": {k: round(v, 1) for k, v in self.replay_stages.items()},
             "params": self.params, "first_warnings": rows(self.leads),
             "false_alarms": rows(self.alarms), "alerts": rows(self.alerts),
             "skipped_rules": self.skipped_rules, "errors": self.errors, "notes": self.notes,
@@ -215,8 +222,9 @@ def run_backtest(
         t = time.perf_counter()
         report = run_compute(settings, [NAME], wanted, full=True,
                              overrides={NAME: params_dict(params)}, show_progress=show_progress)
-        stages["replay"] = time.perf_counter() - t
-        stages["store"] = report.store_seconds.get(NAME, 0.0)
+        storing = report.store_seconds.get(NAME, 0.0)
+        stages["replay"] = time.perf_counter() - t - storing
+        stages["storing"] = storing
         errors.update(report.errors)
         done = [k for k in wanted if f"{NAME}/{k}" not in report.errors]
         if not done:
@@ -275,7 +283,8 @@ def run_backtest(
     return BacktestReport(
         start=first, end=last, freq=str(params.freq), keys=list(frames), leads=leads,
         alarms=alarms, alerts=alerts, calm_window=calm_window,
-        seconds=time.perf_counter() - t0, stages={**merged, **stages},
+        readings=sum(len(_readings(f)) for f in frames.values()),
+        seconds=time.perf_counter() - t0, stages=stages, replay_stages=merged,
         skipped_rules=dict(replayed.skipped), errors=errors, notes=notes,
         params=next(iter(run_params.values()), {}))
 

@@ -125,13 +125,18 @@ def test_report_of_the_stored_backtest(monkeypatch: pytest.MonkeyPatch, computed
         assert (row["calm_dates"], row["false_alarms"]) == (n_calm, n_false)
         assert (row["pre_crash_dates"], row["hits"]) == (n_pre, n_hits)
         assert n_calm > 20
+    # the readings stored (dates with a headline score), counted on the stored frames
+    stored = {k: _stored_frame(computed_copy, k) for k in COMPUTED_TRACK_KEYS}
+    assert report["readings"] == sum(int(f["score"].notna().sum()) for f in stored.values())
+    assert report["readings"] > 3 * 200
     assert report["skipped_rules"]["shocks-day0-fall"].startswith("the backtest does not")
     # the same report as tables and as CSV
     table = run(monkeypatch, computed_copy, "--stored", "--symbols", keys, "--calm-start",
                 "2002-01-01", "--calm-end", "2004-12-31", **env)
     assert table.exit_code == 0, table.output
     for text in ("First warning before each peak", "False alarms: share of calm dates",
-                 "headline", "PSY pw", "AHLTZ", "2000-03-27", "reference"):
+                 "headline", "PSY pw", "AHLTZ", "2000-03-27", "reference",
+                 f"{report['readings']:,} readings stored"):
         assert text in table.stdout
     # each false-alarm cell: the share, the hit share where dates precede a crash, the first flag
     row = fa.loc[("dotcom", "composite")]
@@ -167,3 +172,29 @@ def test_export_reads_the_stored_track_record(monkeypatch: pytest.MonkeyPatch,
     assert alerts.exit_code == 0, alerts.output
     body = json.loads(alerts.stdout)
     assert body["data"] and {"alerts", "warnings"} <= set(body["data"][0])
+
+
+def test_a_report_without_peaks_says_so_and_times_the_replay_stages(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date
+
+    from bubblewatch.app.backtest import BacktestReport
+    from bubblewatch.app.cli.backtest import _print
+    from indicators.lead_time import alarm_table, lead_table
+
+    idx = pd.date_range("2010-01-01", periods=60, freq="W-FRI")
+    flags = {"GSPC": {"composite": pd.Series(0.0, index=idx)}}
+    report = BacktestReport(
+        start=date(2010, 1, 1), end=date(2011, 2, 18), freq="W", keys=["GSPC"],
+        leads=lead_table(flags, {}), alarms=alarm_table(flags, {"GSPC": pd.Series(1.0, idx)}),
+        alerts=pd.DataFrame(), calm_window=(None, None), readings=60, seconds=9.4,
+        stages={"replay": 6.2, "storing": 1.1, "alert replay": 2.0},
+        replay_stages={"lppls": 1.0, "ps2020": 4.0, "hb": 0.1},
+        notes=["no reading for CRWV between 2010-01-01 and 2011-02-18"])
+    _print(report)
+    text = capsys.readouterr().out
+    assert "no reference, given or found peak" in text and "--peak SYMBOL=DATE" in text
+    assert "First warning before each peak" not in text
+    assert ("60 readings stored: 9 s: replay 6 s (ps2020 4 s, lppls 1 s), storing 1 s, "
+            "alert replay 2 s") in text
+    assert "0.0% 0/60" in text and "no reading for CRWV" in text

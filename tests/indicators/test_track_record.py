@@ -3,7 +3,7 @@ truncated at D, and on the last date the backtest scores exactly what the
 composite scores (on the same inputs, and with the live run-up and PSY
 indicators as inputs); the coarse-grid LPPLS readings are the fits of
 :func:`indicators.lppls.confidence` on each fit date, each counting for 1.5 times
-their spacing."""
+their spacing; the stage times count each second once."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from bubblewatch.core.universe import Universe, default_universe
 from indicators import composite
 from indicators.frame_source import FrameSource
 from indicators.lppls import confidence
-from indicators.pit_replay import ReplayParams
+from indicators.pit_replay import ReplayParams, StageClock
 from indicators.psy_indicator import PsyParams, compute_psy
 from indicators.registry import ComputeContext
 from indicators.runup import RunupParams
@@ -188,3 +188,18 @@ def test_unknown_keys_and_empty_periods_are_named() -> None:
                                           "after the end"):
         compute(ctx, "ai", PARAMS.model_copy(update={"end": date(2010, 1, 1)}))
 
+
+def test_stage_times_count_each_second_once() -> None:
+    now = [0.0]
+    clock = StageClock(lambda: now[0])
+    with clock.timed("composite"):
+        now[0] += 2.0
+        with clock.timed("regime refits"):  # made while the composite is assembled
+            now[0] += 5.0
+            with clock.timed("lppls"):
+                now[0] += 1.0
+        now[0] += 0.5
+    with clock.timed("regime refits"):
+        now[0] += 3.0
+    assert clock.seconds == {"lppls": 1.0, "regime refits": 8.0, "composite": 2.5}
+    assert sum(clock.seconds.values()) == now[0]
