@@ -34,6 +34,7 @@ PAGES: tuple[Page, ...] = (
     Page("valuation", "app_pages/valuation.py", _title("valuation"), ":material/balance:"),
     Page("shocks", "app_pages/shocks.py", _title("shocks"), ":material/bolt:"),
     Page("scanner", "app_pages/scanner.py", "Scanner", ":material/radar:"),
+    Page("track_record", "app_pages/track_record.py", _title("track_record"), ":material/history:"),
     Page("alerts", "app_pages/alerts.py", "Alerts", ":material/notifications:"),
     Page("export", "app_pages/export.py", "Export", ":material/download:"),
 )

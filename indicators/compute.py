@@ -252,12 +252,15 @@ def run_compute(
 
     url = settings.resolved_database_url
     universe = settings.universe
+    indicators = select_indicators(names)
     if symbols:
+        # keys that are not symbols (cohorts) may be named when an indicator offers them
+        named = {k for ind in indicators if ind.optional_keys is not None
+                 for k in ind.optional_keys(universe)} - set(universe.symbols)
         try:
-            symbols = [universe.resolve(s) for s in symbols]
+            symbols = [s if s in named else universe.resolve(s) for s in symbols]
         except KeyError as exc:
             raise ConfigError(str(exc.args[0])) from None
-    indicators = select_indicators(names)
     unknown = sorted(set(overrides or {}) - {ind.name for ind in indicators})
     if unknown:
         raise ConfigError(f"parameters given for {', '.join(unknown)}, which this run does not "

@@ -58,6 +58,7 @@ PAGES: dict[str, str] = {
     "capex": "Capex & revenue gap",
     "valuation": "Valuation & vendor financing",
     "shocks": "Policy & shocks",
+    "track_record": "Track record",
 }
 
 

@@ -122,7 +122,12 @@ COMPUTED_OVERRIDES = {
     "monitor_ahltz": {"start": "2005-01-01"},
     "monitor_bd": {"start": "2005-01-01"},
     "cohort_psy": {"reps": 19},
+    "track_record": {"start": "1999-01-01", "end": "2004-12-31", "ps2020_reps": 20,
+                     "em_iter": 30, "regime_keys": [], "regime_refit_years": 5,
+                     "mc_draws": 100},
 }
+#: The keys ``bubblewatch backtest`` replays in the computed test database.
+COMPUTED_TRACK_KEYS = ("ai", "dotcom", "CSCO")
 
 
 def computed_settings(database_url: str):  # type: ignore[no-untyped-def]
@@ -133,7 +138,8 @@ def computed_settings(database_url: str):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def computed_db_url(seeded_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The seeded database after a real ``compute`` of every indicator (over
-    :data:`COMPUTED_SYMBOLS`, with :data:`COMPUTED_OVERRIDES`): what consumers of
+    :data:`COMPUTED_SYMBOLS`, with :data:`COMPUTED_OVERRIDES`) and a real
+    ``backtest`` of :data:`COMPUTED_TRACK_KEYS`: what consumers of
     indicator results (dashboard, alerts, export) are tested on. Read-only:
     copy it before writing."""
     import sqlite3
@@ -148,6 +154,13 @@ def computed_db_url(seeded_db_url: str, tmp_path_factory: pytest.TempPathFactory
     report = run_compute(computed_settings(url), overrides=COMPUTED_OVERRIDES,
                          show_progress=False)
     assert report.ok, report.errors
+    from bubblewatch.app.backtest import run_backtest
+    from indicators.registry import get
+
+    back = run_backtest(computed_settings(url),
+                        get("track_record").parse_params(COMPUTED_OVERRIDES["track_record"]),
+                        keys=COMPUTED_TRACK_KEYS, show_progress=False)
+    assert not back.errors, back.errors
     get_engine(url).dispose()
     return url
 

@@ -4,10 +4,10 @@ fails to import stops the CLI at once with its own error: nothing is skipped."""
 
 from __future__ import annotations
 
-from bubblewatch.app.cli import alerts, dashboard, indicators, universe
+from bubblewatch.app.cli import alerts, backtest, dashboard, indicators, universe
 from bubblewatch.app.cli.main import app
 
-for _commands in (indicators, alerts, dashboard, universe):
+for _commands in (indicators, alerts, dashboard, universe, backtest):
     _commands.register(app)
 
 __all__ = ["app"]
