@@ -25,6 +25,8 @@ VIEWS = [
     ("alerts", {}),
     ("export", {}),
     ("shocks", {}),
+    ("scanner", {}),
+    ("track_record", {}),
     ("export", {"dataset": "valuation", "key": "AMD"}),
     ("export", {"dataset": "composite", "key": "ai"}),
     ("export", {"dataset": "prices", "key": "CSCO"}),
