@@ -165,7 +165,7 @@ def test_export_reads_the_stored_track_record(monkeypatch: pytest.MonkeyPatch,
     finally:
         get_settings.cache_clear()
     assert out.exit_code == 0, out.output
-    frame = pd.read_csv(io.StringIO(out.stdout))
+    frame = pd.read_csv(io.StringIO(out.stdout), comment="#")  # the context lines
     assert {"score", "band", "flag_composite", "flag_psy_pointwise", "fwd_mdd_24m",
             "calm"} <= set(frame.columns)
     assert frame["date"].min() >= "1999-01-01"
