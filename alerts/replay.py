@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,9 @@ import pandas as pd
 from alerts.config import ALL_KEYS, Rule
 from alerts.rules import Alert, RuleInput, RuleState, evaluate_rule
 from indicators.track_record import REPLAYED_EPISODES, REPLAYED_FIELDS, live_key, replayed_key
+
+if TYPE_CHECKING:
+    from bubblewatch.core.universe import Universe
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,8 @@ def replay_rule(rule: Rule, key: str, dates: Iterable[pd.Timestamp], *,
                 values: pd.Series | None = None, thresholds: pd.Series | None = None,
                 same_inputs_change: pd.Series | None = None,
                 episodes: pd.DataFrame | None = None,
-                state: RuleState | None = None) -> tuple[list[Alert], RuleState | None]:
+                state: RuleState | None = None,
+                key_label: str | None = None) -> tuple[list[Alert], RuleState | None]:
     """Evaluate ``rule`` for the live key ``key`` on each of ``dates`` in turn,
     as the service would have after a compute on that date.
 
@@ -138,6 +143,9 @@ def replay_rule(rule: Rule, key: str, dates: Iterable[pd.Timestamp], *,
         it).
     state
         The state before the first date (None: never evaluated).
+    key_label
+        The key as people read it, in the alerts' titles (``"Dot-com
+        basket"``; the key itself when None), as the service names it.
 
     Returns
     -------
@@ -190,7 +198,8 @@ def replay_rule(rule: Rule, key: str, dates: Iterable[pd.Timestamp], *,
             first = v.index[0] if len(v) else day
             c = ch[(ch.index >= first) & (ch.index <= day)]
         data = RuleInput(values=v, thresholds=t, events=known if episode else None,
-                         as_of=day.date() if episode else None, same_inputs_change=c)
+                         as_of=day.date() if episode else None, same_inputs_change=c,
+                         key_label=key_label)
         out = evaluate_rule(rule, key, data, state)
         state = out.state
         again = out.alert is None and out.note != "no change"
@@ -200,7 +209,8 @@ def replay_rule(rule: Rule, key: str, dates: Iterable[pd.Timestamp], *,
 
 
 def replay_track_record(rules: Sequence[Rule], frames: Mapping[str, pd.DataFrame],
-                        events: Mapping[str, pd.DataFrame] | None = None) -> AlertReplay:
+                        events: Mapping[str, pd.DataFrame] | None = None,
+                        universe: Universe | None = None) -> AlertReplay:
     """Replay ``rules`` over the stored ``track_record`` of each key.
 
     Parameters
@@ -212,6 +222,9 @@ def replay_track_record(rules: Sequence[Rule], frames: Mapping[str, pd.DataFrame
     events
         Backtest key -> its stored ``track_record`` events (``kind, start,
         end, attrs``), for episode rules.
+    universe
+        Names the keys in the alerts' titles (:meth:`Universe.label`, long
+        form, as the service does); None: the keys themselves.
 
     Returns
     -------
@@ -252,7 +265,8 @@ def replay_track_record(rules: Sequence[Rule], frames: Mapping[str, pd.DataFrame
                 fired, _ = replay_rule(
                     rule, lk, frame.index, values=frame.get(col) if col else None,
                     thresholds=frame.get(tcol) if tcol else None,
-                    same_inputs_change=frame.get(scol) if scol else None, episodes=eps)
+                    same_inputs_change=frame.get(scol) if scol else None, episodes=eps,
+                    key_label=universe.label(lk, long=True) if universe is not None else None)
             except Exception as exc:  # noqa: BLE001 - one (rule, key) never stops the others
                 out.errors[f"{rule.id}/{key}"] = f"{type(exc).__name__}: {exc}"
                 continue

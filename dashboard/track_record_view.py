@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -22,17 +22,8 @@ from dashboard.charts import (
 )
 from indicators.composite import SCORE_BAND_EDGES
 from indicators.track_record import SIGNALS
+from indicators.vocabulary import signal_label
 
-#: Signals as people read them.
-SIGNAL_LABELS = {
-    "composite": "Headline (warn band)",
-    "psy_pointwise": "PSY, pointwise",
-    "psy_sadf": "PSY, SADF rule",
-    "ps2020": "Phillips-Shi 2020",
-    "hb": "Homm-Breitung",
-    "ahltz": "AHLTZ",
-    "bd": "Breitung-Diegel",
-}
 SEVERITY_COLORS = {"info": "#7F7F7F", "warning": "#F3A712", "critical": POSITIVE_COLOR}
 #: Columns of the chart's download: the readings, what followed, and every flag.
 CHART_COLUMNS = ("score", "score_p05", "score_p95", "ai_only", "stress", "level",
@@ -57,9 +48,11 @@ def chart_frame(wide: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def track_chart(wide: pd.DataFrame, *, key: str, peaks: Sequence[tuple[date, str]] = (),
-                alerts: pd.DataFrame | None = None, warn_band: str = "high") -> go.Figure:
-    """The reading as it was made, what followed, and every alarm.
+def track_chart(wide: pd.DataFrame, *, key: str, name: str | None = None,
+                peaks: Sequence[tuple[date, str]] = (), alerts: pd.DataFrame | None = None,
+                warn_band: str = "high") -> go.Figure:
+    """The reading as it was made, what followed, and every alarm, for ``key``
+    (``name``: the key as people call it, in the title).
 
     Top: the headline (with its 5-95% band), the AI-only sub-score and the
     stress reading, the band edges, the peaks (dashed) and the alerts the
@@ -109,10 +102,10 @@ def track_chart(wide: pd.DataFrame, *, key: str, peaks: Sequence[tuple[date, str
                                                "color": colour},
                 text=alerts.loc[mask, "attr_title"] if "attr_title" in alerts else None,
                 hovertemplate=DATE_HOVER + ": %{text}<extra>alert</extra>"), row=1, col=1)
-    for col, name, dash in (("fwd_mdd_12m", "Largest fall, next 12 months", "dot"),
-                            ("fwd_mdd_24m", "Largest fall, next 24 months", "solid")):
+    for col, legend, dash in (("fwd_mdd_12m", "Largest fall, next 12 months", "dot"),
+                              ("fwd_mdd_24m", "Largest fall, next 24 months", "solid")):
         if col in wide:
-            fig.add_trace(go.Scatter(x=idx, y=100 * wide[col], name=name,
+            fig.add_trace(go.Scatter(x=idx, y=100 * wide[col], name=legend,
                                      line={"color": DOTCOM_COLOR, "width": 1.3, "dash": dash},
                                      hovertemplate=DATE_HOVER + ": %{y:.0f}%<extra></extra>"),
                           row=2, col=1)
@@ -124,7 +117,7 @@ def track_chart(wide: pd.DataFrame, *, key: str, peaks: Sequence[tuple[date, str
         col = f"flag_{sig}"
         if col not in wide:
             continue
-        label = SIGNAL_LABELS[sig]
+        label = signal_label(sig)
         labels.append(label)
         on = idx[wide[col].to_numpy(dtype=float) > 0.5]
         fig.add_trace(go.Scatter(x=on, y=[label] * len(on), mode="markers", showlegend=False,
@@ -140,7 +133,7 @@ def track_chart(wide: pd.DataFrame, *, key: str, peaks: Sequence[tuple[date, str
     fig.update_yaxes(title_text="fall, %", row=2, col=1)
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(labels)), row=3, col=1)
     fig.update_layout(
-        title={"text": f"{key}: what bubblewatch said then, and what followed (warnings: "
+        title={"text": f"{name or key}: what bubblewatch said then, and what followed (warnings: "
                        f"headline in the {warn_band!r} band or above)",
                "x": 0.0, "xanchor": "left", "font": {"size": 16}},
         height=760, margin={"l": 10, "r": 10, "t": 70, "b": 10}, hovermode="closest",
@@ -149,36 +142,59 @@ def track_chart(wide: pd.DataFrame, *, key: str, peaks: Sequence[tuple[date, str
     return fig
 
 
+#: Headers of the first-warnings table (the signals' columns are their labels).
+LEAD_HEADERS = {"peak": "Peak", "origin": "Peak from"}
+#: Where a judged peak comes from, in words.
+ORIGINS = {"reference": "reference peak", "user": "given peak",
+           "found": "found: a 40% fall followed"}
+#: Headers of the false-alarms table (:func:`indicators.lead_time.alarm_table`'s columns).
+ALARM_HEADERS = {"procedure": "Signal", "first_flag": "First flag", "calm_dates": "Calm dates",
+                 "false_alarms": "False alarms", "false_alarm_share": "False-alarm share",
+                 "pre_crash_dates": "Dates before a crash", "hits": "Hits",
+                 "hit_share": "Hit share"}
+#: Headers of the would-have-fired alerts (:func:`alert_rows`' columns).
+ALERT_HEADERS = {"date": "Date", "rule": "Rule", "severity": "Severity",
+                 "condition": "Condition", "previous": "Before", "title": "Alert"}
+#: Headers of the monitors' episodes (:func:`episode_rows`' columns).
+EPISODE_HEADERS = {"signal": "Signal", "first alarm": "First alarm", "reported": "Reported",
+                   "end": "End", "direction": "Direction"}
+
+
+def _share(v: float | None) -> str | None:
+    """A share as a percentage (None stays a gap)."""
+    return None if v is None or pd.isna(v) else f"{v:.1%}"
+
+
 def lead_view(leads: pd.DataFrame) -> pd.DataFrame:
-    """First warnings as people read them: one row per peak, one column per signal."""
+    """First warnings as people read them: one row per peak, one column per
+    signal (by its label), headers :data:`LEAD_HEADERS`."""
     if leads.empty:
-        return pd.DataFrame(columns=["peak", "origin"])
+        return pd.DataFrame(columns=list(LEAD_HEADERS.values()))
     rows = []
     for (peak, origin), g in leads.groupby(["peak", "origin"], sort=True):
-        row: dict[str, object] = {"peak": peak, "origin": origin}
+        row: dict[str, object] = {"peak": peak, "origin": ORIGINS.get(origin, origin)}
         for _, r in g.iterrows():
-            label = SIGNAL_LABELS.get(r["procedure"], r["procedure"])
-            row[label] = ("no warning" if r["first_warning"] is None or pd.isna(r["first_warning"])
-                          else f"{r['first_warning']} ({r['lead_weeks']:.0f} weeks)")
+            row[signal_label(r["procedure"])] = (
+                "no warning" if r["first_warning"] is None or pd.isna(r["first_warning"])
+                else f"{r['first_warning']} ({r['lead_weeks']:.0f} weeks)")
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).rename(columns=LEAD_HEADERS)
 
 
 def alarm_view(alarms: pd.DataFrame) -> pd.DataFrame:
-    """False alarms per signal: calm dates, flagged ones, the share."""
-    out = alarms.copy()
-    out["signal"] = out["procedure"].map(lambda p: SIGNAL_LABELS.get(p, p))
-    out["false-alarm share"] = out["false_alarm_share"].map(
-        lambda v: "-" if v is None or pd.isna(v) else f"{v:.1%}")
-    out["hit share"] = out["hit_share"].map(
-        lambda v: "-" if v is None or pd.isna(v) else f"{v:.1%}")
-    return out[["signal", "first_flag", "calm_dates", "false_alarms", "false-alarm share",
-                "pre_crash_dates", "hits", "hit share"]]
+    """False alarms per signal: calm dates, flagged ones, the shares (as
+    percentages), headers :data:`ALARM_HEADERS`; gaps stay empty."""
+    out = alarms[list(ALARM_HEADERS)].copy()
+    out["procedure"] = out["procedure"].map(signal_label)
+    for col in ("false_alarm_share", "hit_share"):
+        out[col] = out[col].map(_share).astype(object)
+    return out.rename(columns=ALARM_HEADERS)
 
 
-def alert_view(events: pd.DataFrame) -> pd.DataFrame:
-    """The stored would-have-fired alerts: date, rule, severity, title."""
-    cols = ["date", "rule", "severity", "condition", "previous", "title"]
+def alert_rows(events: pd.DataFrame) -> pd.DataFrame:
+    """The stored would-have-fired alerts as the download serves them: date,
+    rule id, severity, condition, previous condition, title."""
+    cols = list(ALERT_HEADERS)
     if events is None or events.empty:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame({
@@ -188,9 +204,19 @@ def alert_view(events: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["date", "rule"]).reset_index(drop=True)
 
 
-def episode_view(events: pd.DataFrame) -> pd.DataFrame:
-    """Real-time episodes and CUSUM alarms as the monitors reported them."""
-    cols = ["signal", "first alarm", "reported", "end", "direction"]
+def alert_view(rows: pd.DataFrame, rule_labels: Mapping[str, str]) -> pd.DataFrame:
+    """:func:`alert_rows` for people: each rule by its label (a rule no longer
+    in the rules file says so), headers :data:`ALERT_HEADERS`."""
+    out = rows.copy()
+    out["rule"] = out["rule"].map(lambda r: rule_labels.get(r, "(no longer in the rules file)"))
+    return out.rename(columns=ALERT_HEADERS)
+
+
+def episode_rows(events: pd.DataFrame) -> pd.DataFrame:
+    """Real-time episodes and CUSUM alarms as the monitors reported them, each
+    signal by its label (what the download serves; :data:`EPISODE_HEADERS`
+    names the columns on screen)."""
+    cols = list(EPISODE_HEADERS)
     if events is None or events.empty:
         return pd.DataFrame(columns=cols)
     ev = events[events["kind"] != "composite"]
@@ -200,10 +226,15 @@ def episode_view(events: pd.DataFrame) -> pd.DataFrame:
     direction = ev["attr_direction"] if "attr_direction" in ev else pd.Series(
         None, index=ev.index, dtype=object)
     return pd.DataFrame({
-        "signal": ev["kind"].map(lambda k: SIGNAL_LABELS.get(k, k)),
+        "signal": ev["kind"].map(signal_label),
         "first alarm": start,
         "reported": pd.Series(reported, index=ev.index).where(
             pd.Series(reported, index=ev.index).notna(), start),
         "end": ev["end"],
         "direction": direction.fillna("positive (CUSUM: rises only)"),
     }).reset_index(drop=True)
+
+
+def episode_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`episode_rows` with the headers :data:`EPISODE_HEADERS`."""
+    return rows.rename(columns=EPISODE_HEADERS)

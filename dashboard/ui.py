@@ -12,7 +12,7 @@ Machine names stay in downloaded files (with their labels in the metadata)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -98,6 +98,11 @@ def component_label(name: str) -> str:
     return vocabulary.component_label(name)
 
 
+def signal_label(name: str) -> str:
+    """People's name of a backtest signal (``"PSY, pointwise"``)."""
+    return vocabulary.signal_label(str(name))
+
+
 def words(indicator: str, text: str) -> str:
     """A stored note with the indicator's field names put in words."""
     return vocabulary.words(indicator, text)
@@ -146,9 +151,14 @@ def param_text(indicator: str, name: str, value: Any) -> tuple[str, str]:
         shown = "not set"
     elif isinstance(value, str) and value in events:
         shown = " ".join(events[value])
-    elif isinstance(value, (list, tuple)) and value and all(
-            isinstance(v, str) and v in EVENT_CATEGORIES for v in value):
+    elif isinstance(value, (list, tuple)) and not value:
+        shown = "none"
+    elif _all_in(value, EVENT_CATEGORIES):
         shown = ", ".join(category_label(v) for v in value)  # event categories studied
+    elif _all_in(value, vocabulary.signal_labels()):
+        shown = "; ".join(signal_label(v) for v in value)  # monitors (names hold commas)
+    elif _all_in(value, vocabulary.component_names()):
+        shown = ", ".join(component_label(v) for v in value)  # composite components
     elif isinstance(value, bool):
         shown = "yes" if value else "no"
     elif isinstance(value, (list, tuple)) and len(value) == 2 and not any(
@@ -159,6 +169,12 @@ def param_text(indicator: str, name: str, value: Any) -> tuple[str, str]:
     else:
         shown = _entity_metrics(str(value))
     return desc, shown
+
+
+def _all_in(value: Any, names: Collection[str]) -> bool:
+    """``value`` is a non-empty list of names, every one of them in ``names``."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(v, str) and v in names for v in value)
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -84,6 +84,17 @@ ALERTS_NAME = "track_record_alerts"
 
 #: Signals judged in the report, in order: the headline warning, then the monitors.
 SIGNALS: tuple[str, ...] = (COMPOSITE, *PROCEDURES)
+#: Each signal as people read it (page headers, chart rows, the flag columns' labels);
+#: :func:`indicators.vocabulary.signal_label` reads it.
+SIGNAL_LABELS: dict[str, str] = {
+    COMPOSITE: "Headline (warn band)",
+    "psy_pointwise": "PSY, pointwise",
+    "psy_sadf": "PSY, SADF rule",
+    "ps2020": "Phillips-Shi 2020",
+    "hb": "Homm-Breitung",
+    "ahltz": "AHLTZ",
+    "bd": "Breitung-Diegel",
+}
 #: Reference peaks of the report: the Nasdaq Composite's record close (2000-03-10, also the
 #: dot-com cohort's compared date) and Cisco's (2000-03-27), from the product brief.
 REFERENCE_PEAKS: tuple[tuple[str, date], ...] = (
@@ -254,8 +265,7 @@ def _columns() -> dict[str, Column]:
                        "no 40% fall within two years (empty: the two years are not over)"),
     }
     for name, text in PROCEDURES.items():
-        cols[f"flag_{name}"] = Column(f"Flag: {name.replace('_', ' ')}", "1 = yes, 0 = no",
-                                      text)
+        cols[f"flag_{name}"] = Column(f"Flag: {SIGNAL_LABELS[name]}", "1 = yes, 0 = no", text)
     for c in COMPONENTS:
         cols[f"c_{c.name}"] = Column(f"Component: {c.name.replace('_', ' ')}", "score 0-100",
                                      f"{c.source}, as read then")

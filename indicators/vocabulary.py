@@ -71,9 +71,38 @@ def component(name: str) -> Column:
     return column("composite", f"c_{name}")
 
 
+def component_names() -> list[str]:
+    """Every composite component, by name (the composite's ``c_<name>`` columns)."""
+    return [c[2:] for c in registry.get("composite").columns if c.startswith("c_")]
+
+
 def component_label(name: str) -> str:
     """People's name of a composite component (its column label)."""
     return component(name).label
+
+
+def signal_labels() -> dict[str, str]:
+    """Signal -> people's name, for every signal the backtest judges (the headline
+    warning and each real-time monitor), from
+    :data:`~indicators.track_record.SIGNAL_LABELS`."""
+    from indicators.track_record import SIGNAL_LABELS  # the replay's modules load on use
+
+    return dict(SIGNAL_LABELS)
+
+
+def signal_label(name: str) -> str:
+    """People's name of a backtest signal (``"psy_pointwise"`` -> ``"PSY, pointwise"``).
+
+    Raises
+    ------
+    KeyError
+        For a name that is not a signal of :mod:`indicators.track_record` (listing them).
+    """
+    known = signal_labels()
+    try:
+        return known[name]
+    except KeyError:
+        raise KeyError(f"signal {name!r} is unknown; signals: {', '.join(known)}") from None
 
 
 def category_label(category: str) -> str:

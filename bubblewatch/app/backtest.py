@@ -252,7 +252,7 @@ def run_backtest(
                  if k in frames and _inside(frames[k], d)]
     all_peaks += [(k, d, "user") for k, d in peaks]
     t = time.perf_counter()
-    replayed = replay_track_record(book.rules, frames, events)
+    replayed = replay_track_record(book.rules, frames, events, universe=settings.universe)
     stages["alert replay"] = time.perf_counter() - t
     if not stored:
         p_hash = params_hash(params)

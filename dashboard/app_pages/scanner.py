@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import data, ui
+from dashboard import scanner_view as sv
 
 ctx = ui.context()
 url = ctx.url
@@ -31,6 +32,7 @@ unis = data.universes(url)
 uni_opts = ["all symbols", *unis["name"].tolist()]
 c1, c2 = st.columns(2)
 chosen = c1.multiselect("Cohorts", cohort_opts, key="w_scan_cohorts",
+                        format_func=lambda k: ui.key_label(k, long=True),
                         help="symbols in any of these cohorts (all when empty)")
 universe = ui.select("Universe", uni_opts, key="universe", help="current members of a "
                      "universe stored with `bubblewatch universe add`")
@@ -41,33 +43,17 @@ m1.metric("Symbols", f"{len(table):,}")
 m2.metric("Explosive now (BSADF > 95% critical value)", f"{int(np.nansum(table['explosive'])):,}")
 m3.metric("Two-year run-up of 100% or more", f"{int(np.nansum(table['runup'])):,}")
 
-show = table.copy()
-for col in ("ret_2y", "ret_2y_net", "pos_conf", "neg_conf", "ps_pctile", "pe_pctile",
-            "drawdown"):
-    show[col] = 100 * show[col]
-show["psy_page"] = "/explosiveness?symbol=" + show["symbol"].str.replace("^", "%5E", regex=False)
-show["lppls_page"] = "/lppls?symbol=" + show["symbol"].str.replace("^", "%5E", regex=False)
-show["valuation_page"] = "/valuation?symbol=" + show["symbol"].str.replace("^", "%5E",
-                                                                             regex=False)
-pct = st.column_config.NumberColumn
-st.dataframe(
-    show[["rank", "symbol", "name", "excess", "ret_2y", "ret_2y_net", "pos_conf", "ps_pctile",
-          "pe_pctile", "drawdown", "cohorts", "universes", "psy_date", "psy_page",
-          "lppls_page", "valuation_page"]],
-    hide_index=True, width="stretch", height=560,
+names = sv.headers()
+ui.table(
+    sv.scan_view(table, lambda k: ui.key_label(k, long=True)), key="scan", names=names,
+    links=tuple(sv.PAGE_LINKS), width="stretch", height=560,
     column_config={
-        "excess": pct("BSADF − cv95", format="%.2f",
-                      help="BSADF minus its 95% critical value; above 0 explosive"),
-        "ret_2y": pct("2-year return", format="%.0f%%"),
-        "ret_2y_net": pct("net of market", format="%.0f%%"),
-        "pos_conf": pct("LPPLS conf.", format="%.0f%%"),
-        "ps_pctile": pct("P/S pctile", format="%.0f%%"),
-        "pe_pctile": pct("P/E pctile", format="%.0f%%"),
-        "drawdown": pct("drawdown", format="%.0f%%"),
-        "psy_date": st.column_config.DateColumn("PSY as of"),
-        "psy_page": st.column_config.LinkColumn("explosiveness", display_text="PSY ›"),
-        "lppls_page": st.column_config.LinkColumn("LPPLS", display_text="LPPLS ›"),
-        "valuation_page": st.column_config.LinkColumn("valuation", display_text="valuation ›"),
+        **{names[col]: st.column_config.TextColumn(help=ui.explain(ind, fld))
+           for col, (ind, fld) in sv.READINGS.items()},
+        names["psy_date"]: st.column_config.TextColumn(
+            help="the latest week of the PSY reading (New York trading day)"),
+        **{names[col]: st.column_config.LinkColumn(names[col], display_text=text)
+           for col, (_, _, text) in sv.PAGE_LINKS.items()},
     },
 )
 ui.download(table, "scan", key="scan", label="Download the scan (CSV)",

@@ -8,10 +8,19 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard import track_record_view as tv
+from dashboard import transforms as tf
 from indicators.track_record import ALERTS_NAME, NAME, REFERENCE_PEAKS, judge
+
+
+def _components(names: list[str]) -> str:
+    """Composite components by their names."""
+    return ", ".join(ui.component_label(c) for c in names)
+
 
 ctx = ui.context()
 url = ctx.url
+rules_file = ctx.settings.alerts.rules_file
+rule_labels = data.rulebook(str(rules_file) if rules_file else None)["labels"]
 
 st.title("Track record")
 st.caption("What bubblewatch would have said on each date, replayed point in time: prices and "
@@ -26,12 +35,14 @@ if not keys:
     ui.empty_state("track record", "bubblewatch backtest",
                    "It replays the pipeline since 1995 and stores what it would have said.")
     st.stop()
-key = ui.select("Cohort or symbol", keys, key="key", default="dotcom")
+key = ui.select("Cohort or symbol", keys, key="key", default="dotcom",
+                format_func=lambda k: ui.key_label(k, long=True))
+name = ui.key_label(key, long=True)
 wide = data.indicator(url, NAME, key)
 info = data.run_info(url, NAME, key)
 meta = data.run_meta(url, NAME, key)
 if wide.empty or "score" not in wide:
-    ui.empty_state(f"track record for `{key}`", f"bubblewatch backtest --symbols {key}")
+    ui.empty_state(f"track record for {name}", f"bubblewatch backtest --symbols {key}")
     st.stop()
 events = data.episodes(url, NAME, key)
 alerts = data.episodes(url, ALERTS_NAME, key)
@@ -61,45 +72,46 @@ m4.metric("Alerts that would have fired", f"{len(alerts)}",
           help="the current alert rules replayed on these readings")
 
 frame = tv.chart_frame(wide)
-fig = tv.track_chart(wide, key=key, peaks=all_peaks, alerts=alerts, warn_band=warn_band)
+fig = tv.track_chart(wide, key=key, name=name, peaks=all_peaks, alerts=alerts,
+                     warn_band=warn_band)
 ui.chart(fig, frame.reset_index(), f"track-record-{key}", key="track",
          about=ui.about_run(info))
 ui.run_caption(info)
 if meta is not None and meta.headline:
-    st.caption(f"Headline components: {', '.join(meta.headline)}; stress: "
-               f"{', '.join(meta.stress)}"
-               + (f"; AI-only: {', '.join(meta.ai_only)}" if meta.ai_only else "")
-               + f". Series: {meta.series}.")
+    baskets = {b: ui.key_label(b, long=True) for b in ctx.universe.baskets}
+    series = tf.keys_in_words(pd.Series([meta.series], dtype=object), baskets).iloc[0]
+    st.caption(f"Headline components: {_components(meta.headline)}; stress: "
+               f"{_components(meta.stress)}"
+               + (f"; AI-only: {_components(meta.ai_only)}" if meta.ai_only else "")
+               + f". Series: {series}.")
 
 st.subheader("First warning before each peak")
 st.caption("The earliest flagged reading in the two years before the peak, and how long before "
            "it came. Found peaks are running highs followed by a 40% fall within two years.")
-lview = tv.lead_view(leads)
-st.dataframe(lview, hide_index=True, key="leads")
+ui.table(tv.lead_view(leads), key="leads")
 ui.download(leads, f"track-record-{key}-first-warnings", key="leads",
             about=ui.about_run(info), label="Download first warnings (CSV)")
 
 st.subheader("False alarms")
-aview = tv.alarm_view(alarms)
-st.dataframe(aview, hide_index=True, key="alarms")
+ui.table(tv.alarm_view(alarms), key="alarms")
 ui.download(alarms, f"track-record-{key}-false-alarms", key="alarms",
             about=ui.about_run(info), label="Download false alarms (CSV)")
 
 st.subheader("Alerts that would have fired")
 if alerts.empty:
-    st.info(f"The current rules would have fired no alert on {key}'s readings.")
+    st.info(f"The current rules would have fired no alert on the readings of {name}.")
 else:
-    view = tv.alert_view(alerts)
-    st.dataframe(view, hide_index=True, key="alerts")
-    ui.download(view, f"track-record-{key}-alerts", key="alerts",
+    rows = tv.alert_rows(alerts)
+    ui.table(tv.alert_view(rows, rule_labels), key="alerts")
+    ui.download(rows, f"track-record-{key}-alerts", key="alerts",
                 about=ui.about_run(data.run_info(url, ALERTS_NAME, key)),
                 label="Download alerts (CSV)")
 
 st.subheader("Episodes as the monitors reported them")
-eview = tv.episode_view(events)
-if eview.empty:
-    st.info(f"No monitor reported an episode on {key}.")
+erows = tv.episode_rows(events)
+if erows.empty:
+    st.info(f"No monitor reported an episode on {name}.")
 else:
-    st.dataframe(eview, hide_index=True, key="episodes")
-    ui.download(eview, f"track-record-{key}-episodes", key="episodes",
+    ui.table(tv.episode_view(erows), key="episodes")
+    ui.download(erows, f"track-record-{key}-episodes", key="episodes",
                 about=ui.about_run(info), label="Download episodes (CSV)")

@@ -122,7 +122,7 @@ def _book(tmp_path: Path):  # type: ignore[no-untyped-def]
     return path, book
 
 
-def _service_alerts(url: str, rules: Path) -> list[tuple[str, str, date, str, str]]:
+def _service_alerts(url: str, rules: Path) -> list[tuple[str, str, date, str, str, str]]:
     settings = make_settings(url, alerts={"rules_file": str(rules)})
     fired = []
     p = {"source": "test"}
@@ -143,11 +143,12 @@ def _service_alerts(url: str, rules: Path) -> list[tuple[str, str, date, str, st
                     frame=frame, events=_known(day) if name == "psy" else None, meta={},
                     as_of=day.date())
         report = evaluate_job(settings, now=day.to_pydatetime())
-        fired += [(a.rule_id, a.key, a.as_of, a.condition, a.value_text) for a in report.alerts]
+        fired += [(a.rule_id, a.key, a.as_of, a.condition, a.value_text, a.title)
+                  for a in report.alerts]
     return fired
 
 
-def _replayed(book) -> tuple[list[tuple[str, str, date, str, str]], object]:  # type: ignore[no-untyped-def]
+def _replayed(book) -> tuple[list[tuple[str, str, date, str, str, str]], object]:  # type: ignore[no-untyped-def]
     frames = {"ai": pd.DataFrame({"score": SCORE, "score_change_same_inputs": SAME,
                                   "ret_2y": RET}, index=DAYS),
               "CSCO": pd.DataFrame({"bsadf": np.linspace(0, 2, 32), "cv95": 1.2}, index=DAYS)}
@@ -155,9 +156,9 @@ def _replayed(book) -> tuple[list[tuple[str, str, date, str, str]], object]:  # 
         {"kind": "psy_pointwise", "start": s.date(), "end": None if e is None else e.date(),
          "attr_direction": "positive", "attr_confirmed": c.date().isoformat()}
         for s, c, e in EPISODES])}
-    out = replay_track_record(book.rules, frames, events)
+    out = replay_track_record(book.rules, frames, events, universe=default_universe())
     rows = [(a.alert.rule_id, a.alert.key, a.alert.as_of, a.alert.condition,
-             a.alert.value_text) for a in out.all()]
+             a.alert.value_text, a.alert.title) for a in out.all()]
     return rows, out
 
 
@@ -169,13 +170,17 @@ def test_replay_fires_what_the_service_fires_day_by_day(alerts_db: str, tmp_path
     # the case exercises what makes the rules stateful
     kinds = {r[0] for r in service}
     assert {"band", "jump", "doubling", "psy-start", "psy-end"} <= kinds
-    band = [(d, c) for r, _, d, c, _ in service if r == "band"]
+    band = [(d, c) for r, _, d, c, _, _ in service if r == "band"]
     assert (DAYS[8].date(), "elevated") not in band  # inputs arrived: silent
     assert len([r for r in service if r[0] == "doubling"]) < int(
         np.nansum((RET[1:] >= 1.0) & (RET[:-1] < 1.0)))  # hysteresis and cool-down hold some
     assert out.skipped["shock"].startswith("the backtest does not replay shocks")
     # ai stands for ai_basket in run-up rules, and psy rules never read a cohort
     assert {r[1] for r in replayed if r[0] == "doubling"} == {"ai_basket"}
+    # titles name the keys as the service does, never by their machine keys
+    assert all(r[5].startswith("AI basket: ") for r in replayed if r[0] == "doubling")
+    assert all(r[5].startswith("Cisco Systems (CSCO): ") for r in replayed
+               if r[0].startswith("psy-"))
     assert "ai" not in out.evaluated or "psy-start" not in out.evaluated["ai"]
 
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from db import repo
 from db.session import get_engine, session_scope
+from indicators.vocabulary import format_field, label, raw_keys
 from tests.dashboard.conftest import APP, PAGES
 from tests.dashboard.test_pages import frame_with, metric
 
@@ -49,27 +50,33 @@ def test_scanner_ranks_filters_links_and_downloads(use_db, computed_db_url, tmp_
     at.run()
     at.switch_page(PAGES["scanner"]).run()
     assert not at.exception, [e.value for e in at.exception]
-    table = frame_with(at, "rank", "symbol", "excess", "ret_2y", "psy_page")
-    # ranked by the stored excess, highest first; values as stored
+    excess, ret_2y = label("psy", "excess"), label("runup", "ret_2y")
+    table = frame_with(at, "Rank", "Symbol", excess, ret_2y, "Explosiveness")
+    assert not any(raw_keys(str(c)) for c in table.columns), list(table.columns)
+    # ranked by the stored excess, highest first; values as stored, in their units
     order = sorted(want, key=lambda k: -want[k])
-    assert list(table["symbol"]) == order
-    assert np.allclose(table.set_index("symbol").loc[order, "excess"], [want[k] for k in order])
-    assert np.allclose(table.set_index("symbol").loc[order, "ret_2y"] / 100,
-                       [ret[k] for k in order])
+    assert list(table["Symbol"]) == order
+    rows = table.set_index("Symbol").loc[order]
+    assert list(rows[excess]) == [format_field("psy", "excess", want[k]) for k in order]
+    assert list(rows[ret_2y]) == [format_field("runup", "ret_2y", ret[k]) for k in order]
     assert metric(at, "Explosive now") == str(sum(v > 0 for v in want.values()))
-    row = table.set_index("symbol").loc["^GSPC"]
-    assert row["psy_page"] == "/explosiveness?symbol=%5EGSPC"
-    assert row["lppls_page"] == "/lppls?symbol=%5EGSPC"
-    # the download is the scan table itself
+    row = table.set_index("Symbol").loc["^GSPC"]
+    assert row["Explosiveness"] == "/explosiveness?symbol=%5EGSPC"
+    assert row["LPPLS"] == "/lppls?symbol=%5EGSPC"
+    assert row[label("valuation", "pe_pctile")] == "–"  # an index has no P/E: a gap, not nan
+    assert rows.loc["CSCO", "Cohorts"] == "Dot-com cycle"  # cohorts by their names
+    # the download is the scan table itself: machine names, raw values
     (button,) = [b for b in at.get("download_button") if "scan" in b.proto.label.lower()]
     got = pd.read_csv(io.BytesIO(downloads(button)), comment="#")
     assert list(got["symbol"]) == order
+    assert np.allclose(got.set_index("symbol").loc[order, "excess"], [want[k] for k in order])
+    assert np.allclose(got.set_index("symbol").loc[order, "ret_2y"], [ret[k] for k in order])
     # filters: a cohort, then a stored universe (current members only)
     at.multiselect(key="w_scan_cohorts").set_value(["dotcom"]).run()
-    assert set(frame_with(at, "rank", "symbol")["symbol"]) == {"CSCO", "INTC"}
+    assert set(frame_with(at, "Rank", "Symbol")["Symbol"]) == {"CSCO", "INTC"}
     at.multiselect(key="w_scan_cohorts").set_value([]).run()
     at.selectbox(key="w_universe").set_value("chips").run()
-    assert set(frame_with(at, "rank", "symbol")["symbol"]) == {"NVDA", "CSCO"}
+    assert set(frame_with(at, "Rank", "Symbol")["Symbol"]) == {"NVDA", "CSCO"}
     # `bubblewatch scan --format csv` prints the same table
     from bubblewatch.app.cli import app
 
