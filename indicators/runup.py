@@ -530,7 +530,7 @@ INDICATOR = Indicator(
                          "a basket's on the members present at both ends of the window"),
         "ret_2y_price": Column("Two-year price return", "fraction, 1.0 = +100%",
                                "price-only return (no dividends) over the same days"),
-        "ret_2y_net": Column("Two-year return net of the market", "fraction",
+        "ret_2y_net": Column("Two-year return net of the market", "fraction, +0.10 = 10 points",
                              "two-year price return minus the market index's price return over "
                              "the same dates (price against price)"),
         "vol_2y": Column("Two-year volatility", "fraction a year",

@@ -7,6 +7,7 @@ copied into it). ``BUBBLEWATCH_SHARED_DATA`` overrides the location.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -86,6 +87,28 @@ def make_settings(database_url: str, **overrides):  # type: ignore[no-untyped-de
     return Settings(database_url=database_url, **overrides)
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+               build: Callable[[Path], None]) -> Path:
+    """``name`` built by ``build(path)`` once per test run, also when the run is
+    spread over pytest-xdist workers: they share the run's base folder, the
+    first to arrive builds under a file lock and marks the file done, the
+    others wait and use it (read-only)."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the base folder all workers of this run share
+    path, done = root / name, root / f"{name}.done"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.exists():
+            for leftover in root.glob(f"{name}*"):
+                if leftover.suffix != ".lock":
+                    leftover.unlink()
+            build(path)
+            done.touch()
+    return path
+
+
 @pytest.fixture(scope="session")
 def seeded_db_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> str:
     """A migrated SQLite database holding the universe, every price file and
@@ -93,18 +116,18 @@ def seeded_db_url(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -
 
     Shared by the whole session: tests that write must use ``seeded_db_copy``.
     """
-    from bubblewatch.app.jobs import ingest_from_dir, init_db
+    def build(path: Path) -> None:
+        from bubblewatch.app.jobs import ingest_from_dir, init_db
+        from db.session import get_engine
 
-    path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite"
-    url = f"sqlite:///{path}"
-    settings = make_settings(url)
-    init_db(settings)
-    report = ingest_from_dir(settings, shared_data)
-    assert report.ok, report.errors
-    from db.session import get_engine
+        url = f"sqlite:///{path}"
+        settings = make_settings(url)
+        init_db(settings)
+        report = ingest_from_dir(settings, shared_data)
+        assert report.ok, report.errors
+        get_engine(url).dispose()
 
-    get_engine(url).dispose()
-    return url
+    return f"sqlite:///{built_once(tmp_path_factory, 'seeded.sqlite', build)}"
 
 
 #: The universe the computed test database covers: the AI and dot-com bellwethers, one
@@ -142,27 +165,28 @@ def computed_db_url(seeded_db_url: str, tmp_path_factory: pytest.TempPathFactory
     ``backtest`` of :data:`COMPUTED_TRACK_KEYS`: what consumers of
     indicator results (dashboard, alerts, export) are tested on. Read-only:
     copy it before writing."""
-    import sqlite3
+    def build(dst: Path) -> None:
+        import sqlite3
 
-    from db.session import get_engine
-    from indicators.compute import run_compute
+        from bubblewatch.app.backtest import run_backtest
+        from db.session import get_engine
+        from indicators.compute import run_compute
+        from indicators.registry import get
 
-    dst = tmp_path_factory.mktemp("computed") / "computed.sqlite"
-    with sqlite3.connect(seeded_db_url.removeprefix("sqlite:///")) as a, sqlite3.connect(dst) as b:
-        a.backup(b)
-    url = f"sqlite:///{dst}"
-    report = run_compute(computed_settings(url), overrides=COMPUTED_OVERRIDES,
-                         show_progress=False)
-    assert report.ok, report.errors
-    from bubblewatch.app.backtest import run_backtest
-    from indicators.registry import get
+        with sqlite3.connect(seeded_db_url.removeprefix("sqlite:///")) as a, \
+                sqlite3.connect(dst) as b:
+            a.backup(b)
+        url = f"sqlite:///{dst}"
+        report = run_compute(computed_settings(url), overrides=COMPUTED_OVERRIDES,
+                             show_progress=False)
+        assert report.ok, report.errors
+        back = run_backtest(computed_settings(url),
+                            get("track_record").parse_params(COMPUTED_OVERRIDES["track_record"]),
+                            keys=COMPUTED_TRACK_KEYS, show_progress=False)
+        assert not back.errors, back.errors
+        get_engine(url).dispose()
 
-    back = run_backtest(computed_settings(url),
-                        get("track_record").parse_params(COMPUTED_OVERRIDES["track_record"]),
-                        keys=COMPUTED_TRACK_KEYS, show_progress=False)
-    assert not back.errors, back.errors
-    get_engine(url).dispose()
-    return url
+    return f"sqlite:///{built_once(tmp_path_factory, 'computed.sqlite', build)}"
 
 
 @pytest.fixture()

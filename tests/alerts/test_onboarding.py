@@ -34,7 +34,7 @@ from db import alerts_repo, repo
 from db.alerts_models import AlertState
 from db.session import session_scope
 from indicators.registry import params_hash
-from indicators.vocabulary import raw_keys
+from indicators.vocabulary import label, raw_keys
 from tests.alerts.conftest import SlackReceiver, SmtpServer
 from tests.conftest import COMPUTED_SYMBOLS
 
@@ -148,7 +148,7 @@ def test_first_evaluation_is_one_onboarding_digest_then_single_alerts(
     payload = slack_server.requests[-1][3]
     text, page = parts(mail)
     assert str(mail["Subject"]).strip() == f"[bubblewatch] WARNING: {alert.title}"
-    assert alert.title.startswith("AI cycle: Bubble-risk score ")
+    assert alert.title.startswith(f"AI cycle: {label('composite', 'score')} ")
     for needle in ("What happened: Bubble-risk score of AI cycle was",
                    "at or above 40 / 100; it has been so since",
                    "What it means: The AI-cycle bubble-risk score",

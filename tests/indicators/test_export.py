@@ -130,7 +130,7 @@ def test_the_dashboard_download_and_the_cli_describe_a_series_alike(url: str) ->
     download (``about_run`` of the catalog row) carries the same context."""
     import indicators
     from dashboard.downloads import describe
-    from db import dashboard_queries as dq
+    from db import queries as dq
     from db import repo
     from db.session import session_scope
 
