@@ -149,10 +149,11 @@ def test_first_evaluation_is_one_onboarding_digest_then_single_alerts(
     text, page = parts(mail)
     assert str(mail["Subject"]).strip() == f"[bubblewatch] WARNING: {alert.title}"
     assert alert.title.startswith(f"AI cycle: {label('composite', 'score')} ")
-    for needle in ("What happened: Bubble-risk score of AI cycle was",
-                   "at or above 40 / 100; it has been so since",
+    for needle in (f"What happened: {label('composite', 'score')} of AI cycle was",
+                   "at or above 20 / 100; it has been so since",
                    "What it means: The AI-cycle bubble-risk score",
-                   f"Chart: {PUBLIC}/?symbol=ai", "Rule:      Bubble-risk score at or above 40"):
+                   f"Chart: {PUBLIC}/?symbol=ai",
+                   f"Rule:      {label('composite', 'score')} at or above 20"):
         assert needle in text
     assert readable(text) == [] and readable(page) == [] and readable(slack_texts(payload)) == []
     check_slack_blocks(payload["blocks"])
