@@ -205,18 +205,20 @@ def cluster_client(address: str | None, *, n_workers: int | None, threads_per_wo
 
 def run_batches(client: Any, specs: Sequence[Any], universe: Any) -> Iterator[Any]:
     """Submit every batch and yield their :class:`~indicators.batch.BatchReport`
-    as they finish (``universe`` is sent to the workers once). A batch whose
-    task failed for good (its workers kept dying) yields a report with every
-    item failed, naming the reason."""
+    as they finish. ``universe`` travels inside each task rather than as
+    scattered data: a scattered value lost with a worker killed mid-run
+    cancels every task that needs it, while a task that carries its inputs is
+    simply run again elsewhere. A batch whose task failed for good (its
+    workers kept dying) yields a report with every item failed, naming the
+    reason."""
     import uuid
 
     from distributed import as_completed
 
     from indicators.batch import BatchReport, ItemOutcome
 
-    shared = client.scatter(universe, broadcast=True)
     run = uuid.uuid4().hex[:8]
-    futures = {client.submit(_task, spec, shared, key=f"bubblewatch-batch-{run}-{spec.batch_id}",
+    futures = {client.submit(_task, spec, universe, key=f"bubblewatch-batch-{run}-{spec.batch_id}",
                              pure=False): spec for spec in specs}
     for fut in as_completed(list(futures), loop=client.loop):
         spec = futures[fut]
