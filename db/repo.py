@@ -333,6 +333,15 @@ def upsert_reference(
     return f, e
 
 
+def sync_reference_events(session: Session, events: Sequence[Mapping[str, Any]]) -> int:
+    """Make the stored events exactly ``events``: upsert them and delete any
+    other (an event removed from the settings). Returns rows written or deleted."""
+    written = upsert(session, ReferenceEvent.__table__, list(events), ["key"]).written
+    gone = session.execute(delete(ReferenceEvent).where(
+        ReferenceEvent.key.not_in([e["key"] for e in events])))
+    return written + int(gone.rowcount or 0)
+
+
 def reference_frame(session: Session) -> pd.DataFrame:
     cols = ["key", "entity", "metric", "value", "unit", "period_start", "period_end", "label",
             "source", "source_tag"]
@@ -627,28 +636,27 @@ def indicator_series(session: Session, indicator: str, keys: Sequence[str], para
     return out
 
 
+def _by_key(session: Session, table: Any, column: str, indicator: str, keys: Sequence[str],
+            params_hash: str) -> dict[str, Any]:
+    """key -> ``column`` of ``table`` for many keys of one indicator and parameter set."""
+    out: dict[str, Any] = {}
+    for chunk in _chunks(list(keys), 500):
+        out.update(session.execute(select(table.c.key, table.c[column]).where(
+            table.c.indicator == indicator, table.c.params_hash == params_hash,
+            table.c.key.in_(chunk))).tuples().all())
+    return out
+
+
 def indicator_states(session: Session, indicator: str, keys: Sequence[str],
                      params_hash: str) -> dict[str, dict[str, Any]]:
     """Incremental state of many keys (see :class:`~db.models.IndicatorState`)."""
-    st = IndicatorState.__table__
-    out: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(list(keys), 500):
-        out.update(session.execute(select(st.c.key, st.c.state).where(
-            st.c.indicator == indicator, st.c.params_hash == params_hash,
-            st.c.key.in_(chunk))).tuples().all())
-    return out
+    return _by_key(session, IndicatorState.__table__, "state", indicator, keys, params_hash)
 
 
 def indicator_metas(session: Session, indicator: str, keys: Sequence[str],
                     params_hash: str) -> dict[str, dict[str, Any]]:
     """Stored metadata of many keys for one parameter set."""
-    rt = IndicatorRun.__table__
-    out: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(list(keys), 500):
-        out.update(session.execute(select(rt.c.key, rt.c.meta).where(
-            rt.c.indicator == indicator, rt.c.params_hash == params_hash,
-            rt.c.key.in_(chunk))).tuples().all())
-    return out
+    return _by_key(session, IndicatorRun.__table__, "meta", indicator, keys, params_hash)
 
 
 def indicator_event_lists(session: Session, indicator: str, keys: Sequence[str],

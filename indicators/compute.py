@@ -171,19 +171,13 @@ def sync_events(url: str, user_events: Sequence[EventEntry] = ()) -> int:
         A user event reuses a key (:func:`ingest.reference.all_events`);
         raised before anything is written.
     """
-    from sqlalchemy import delete
-
     from db import repo
-    from db.models import ReferenceEvent
     from db.session import session_scope
     from ingest.reference import all_events
 
     rows = all_events(user_events)
     with session_scope(url) as s:
-        _, counts = repo.upsert_reference(s, [], rows)
-        gone = s.execute(delete(ReferenceEvent).where(
-            ReferenceEvent.key.not_in([r["key"] for r in rows])))
-    return counts.written + int(gone.rowcount or 0)
+        return repo.sync_reference_events(s, rows)
 
 
 def _store(url: str, ind: Indicator, key: str, params: Params, phash: str,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 
+from bubblewatch.core.errors import ConfigError
 from bubblewatch.core.settings import EVENT_CATEGORY_LABELS
 from indicators import registry
 from indicators.registry import Column
@@ -130,7 +131,7 @@ def words(indicator: str, text: str) -> str:
         ind, fld = m.group(1), m.group(2)
         try:
             return label(ind, fld)
-        except Exception:  # noqa: BLE001 - not an indicator field: leave the text as it is
+        except (ConfigError, KeyError):  # not an indicator's field (a file name...): as written
             return m.group(0)
 
     text = re.sub(r"(?<![\w./-])([a-z][a-z0-9_]+)\.([a-z][a-z0-9_]+)(?![\w(/-])", dotted, text)
