@@ -20,10 +20,10 @@ are the dated alarms.
     ``1 - level``. Events are runs of alarms with the date each was
     confirmed (``min_duration`` alarms in a row).
 ``monitor_hb``, ``monitor_ahltz``, ``monitor_bd``: the CUSUM family
-    :func:`indicators.monitoring.hb_monitor` (Homm & Breitung 2012),
-    :func:`~indicators.monitoring.ahltz_monitor` (Astill, Harvey, Leybourne,
+    :func:`indicators.cusum.hb_monitor` (Homm & Breitung 2012),
+    :func:`~indicators.cusum.ahltz_monitor` (Astill, Harvey, Leybourne,
     Taylor & Zu 2023, robust to volatility shifts) and
-    :func:`~indicators.monitoring.bd_monitor` (Breitung & Diegel 2025, the
+    :func:`~indicators.cusum.bd_monitor` (Breitung & Diegel 2025, the
     weighted wCUSUM detector by default). Their boundaries hold the chance of
     any false alarm at ``alpha`` over one horizon, so a long history is read
     as consecutive monitoring windows of ``horizon`` readings, each trained
@@ -89,7 +89,7 @@ from indicators._monitor_inputs import (
     monitor_keys,
     sampled_series,
 )
-from indicators.monitoring import (
+from indicators.cusum import (
     MAX_RATIO,
     MIN_TRAIN_RETURNS,
     MonitorResult,
@@ -221,7 +221,7 @@ class MonitorReading:
 class RollingMonitor:
     """A CUSUM monitor read over consecutive windows (see the module docstring).
 
-    ``windows`` holds each window's :class:`~indicators.monitoring.MonitorResult`
+    ``windows`` holds each window's :class:`~indicators.cusum.MonitorResult`
     (the last one possibly incomplete); the arrays run over every monitored
     date: ``window`` is the number of the window a date belongs to.
     """

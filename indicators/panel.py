@@ -97,9 +97,9 @@ from indicators._psy_inputs import (
     standardise,
 )
 from indicators._typing import Float64Array1D, Float64Array2D, Int64Array
+from indicators.cusum import check_series
 from indicators.cv import LEVELS, _null_fit, _select_null_lag
 from indicators.datestamp import episodes_from_mask
-from indicators.monitoring import check_series
 from indicators.psy import psy_min_duration
 
 if TYPE_CHECKING:

@@ -57,9 +57,9 @@ Real-time monitors, on weekly closes (the last close of each week) from
   (``round(log(training))`` alarms in a row);
 * ``ps2020``: :func:`~indicators.psy_monitor.monitor_ps2020`, wild-bootstrap
   critical values recomputed every ``horizon`` weeks, flagged the same way;
-* ``hb``, ``ahltz``, ``bd``: :func:`~indicators.monitoring.hb_monitor`,
-  :func:`~indicators.monitoring.ahltz_monitor`,
-  :func:`~indicators.monitoring.bd_monitor` over consecutive windows of
+* ``hb``, ``ahltz``, ``bd``: :func:`~indicators.cusum.hb_monitor`,
+  :func:`~indicators.cusum.ahltz_monitor`,
+  :func:`~indicators.cusum.bd_monitor` over consecutive windows of
   ``horizon`` weeks, each trained on the ``training`` weeks before it (windows
   anchored at the first monitored week, so a past window never moves);
   flagged while the detector is above its boundary.
@@ -102,10 +102,10 @@ from indicators.composite import (
     draw,
     partition,
 )
+from indicators.cusum import MonitorResult, ahltz_monitor, bd_monitor, hb_monitor
 from indicators.frame_source import FrameSource
 from indicators.lppls import confidence
 from indicators.lppls_indicator import DEFAULT_KEYS as LPPLS_DEFAULT_KEYS
-from indicators.monitoring import MonitorResult, ahltz_monitor, bd_monitor, hb_monitor
 from indicators.psy_indicator import sample
 from indicators.psy_monitor import PsyMonitorResult, monitor_ps2020, monitor_psy
 from indicators.regime import RegimeParams, drawdown, realised_vol, weekly_log_returns

@@ -142,7 +142,7 @@ _PARITY_SCRIPT = textwrap.dedent("""
     import json
     import numpy as np
     from indicators._numba import HAS_NUMBA
-    from indicators.monitoring import ahltz_monitor, bd_monitor, hb_monitor
+    from indicators.cusum import ahltz_monitor, bd_monitor, hb_monitor
     from indicators.panel import panel_radf, panel_sb_cv
     rng = np.random.default_rng(4)
     data = np.cumsum(rng.standard_normal((40, 3)), axis=0)

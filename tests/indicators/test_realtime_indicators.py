@@ -5,7 +5,7 @@ t, filings included), and bad input recorded by the compute job as notes
 naming the key, the procedure and the minimum needed.
 
 Oracles: the engines called directly on series sampled here
-(:func:`~indicators.psy_monitor.monitor_psy`, :func:`~indicators.monitoring.hb_monitor`...),
+(:func:`~indicators.psy_monitor.monitor_psy`, :func:`~indicators.cusum.hb_monitor`...),
 statsmodels OLS and the whole-sample :func:`~indicators.psy.radf` for the
 projection step, and recomputation on truncated inputs.
 """
@@ -21,8 +21,8 @@ import pytest
 from bubblewatch.core.universe import default_universe
 from indicators import registry
 from indicators.critical_values.tables import load_table
+from indicators.cusum import ahltz_monitor, bd_monitor, hb_monitor
 from indicators.frame_source import FrameSource
-from indicators.monitoring import ahltz_monitor, bd_monitor, hb_monitor
 from indicators.monitors import rolling_cusum
 from indicators.panel import cohort_reading
 from indicators.psy import psy_min_window, radf

@@ -1,4 +1,4 @@
-"""Monte Carlo of the real-time monitors (:mod:`indicators.monitoring`).
+"""Monte Carlo of the real-time monitors (:mod:`indicators.cusum`).
 
 Prints one row per procedure: the nominal false-alarm rate over the horizon,
 the empirical rate of any alarm under a Gaussian random walk (homoskedastic,
@@ -19,8 +19,8 @@ Every procedure runs on the same simulated paths.
 
 Usage::
 
-    uv run python benchmarks/sim_monitoring.py                 # 5000 replications
-    uv run python benchmarks/sim_monitoring.py --reps 1000     # quicker
+    uv run python benchmarks/sim_cusum.py                 # 5000 replications
+    uv run python benchmarks/sim_cusum.py --reps 1000     # quicker
 
 Binomial standard error of a 5% rate: ``sqrt(.05 * .95 / reps)`` (0.003 at 5000).
 """
@@ -38,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from indicators.monitoring import ahltz_monitor, bd_monitor, hb_monitor
+from indicators.cusum import ahltz_monitor, bd_monitor, hb_monitor
 
 Monitor = Callable[[np.ndarray], int | None]
 

@@ -1,4 +1,4 @@
-"""Tests of the real-time monitors (:mod:`indicators.monitoring`).
+"""Tests of the real-time monitors (:mod:`indicators.cusum`).
 
 References, each able to fail on its own:
 
@@ -23,8 +23,8 @@ import pytest
 from scipy.stats import norm
 
 from bubblewatch.core.errors import InfeasibleTestError
-from indicators import _monitoring_kernels as kernels
-from indicators.monitoring import (
+from indicators import _cusum_kernels as kernels
+from indicators.cusum import (
     ahltz_monitor,
     bd_constant,
     bd_monitor,

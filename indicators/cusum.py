@@ -1,4 +1,4 @@
-"""Real-time monitoring for explosive (bubble) episodes: the CUSUM family.
+"""Real-time CUSUM monitors for explosive (bubble) episodes: Homm-Breitung, AHLTZ, Breitung-Diegel.
 
 Each procedure watches a series (log prices) observation by observation
 after a training sample assumed free of explosiveness, and raises an alarm
@@ -41,8 +41,8 @@ Boundary constants
 ------------------
 * Homm-Breitung: the constant ``b`` depends on ``n``, on the horizon ratio
   ``horizon / n`` and on the variance estimate, so it is simulated
-  (``monitoring_tables/hb_cusum.csv``, written by
-  ``monitoring_tables/simulate_tables.py``, 60,000 random walks per training
+  (``cusum_tables/hb_cusum.csv``, written by
+  ``cusum_tables/simulate_tables.py``, 60,000 random walks per training
   size) and interpolated linearly in ``(log n, log ratio)``. Horizons shorter
   than ``0.1 n`` use the ``0.1 n`` constant (conservative: ``b`` grows with
   the horizon); training samples over 1,000 returns use the 1,000 row, where
@@ -56,7 +56,7 @@ Boundary constants
   the ``known`` rows of the same table): AHLTZ show that the HB crossing
   function keeps its asymptotic false-alarm rate for their statistic under
   time-varying volatility.
-* Breitung-Diegel: the paper's constants (``monitoring_tables/breitung_diegel.csv``:
+* Breitung-Diegel: the paper's constants (``cusum_tables/breitung_diegel.csv``:
   Table 1 for CUSUM and mCUSUM, the monitoring constants of the wCUSUM
   detector by ``c_bar``, 1.25 at 5% for ``c_bar = 2.1`` as in Section 4.2),
   checked against closed forms (reflection principle; the crossing
@@ -103,7 +103,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from bubblewatch.core.errors import InfeasibleTestError
-from indicators import _monitoring_kernels as kernels
+from indicators import _cusum_kernels as kernels
 from indicators._typing import BoolArray, Float64Array1D
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ __all__ = [
     "hb_monitor",
 ]
 
-TABLES = Path(__file__).resolve().parent / "monitoring_tables"
+TABLES = Path(__file__).resolve().parent / "cusum_tables"
 #: False-alarm rates with tabulated Homm-Breitung / AHLTZ constants.
 HB_ALPHAS: tuple[float, ...] = (0.10, 0.05, 0.025, 0.01)
 #: False-alarm rates with tabulated Breitung-Diegel constants.
@@ -481,7 +481,7 @@ def bd_monitor(
 def hb_constant(n: int, horizon: int, alpha: float, sigma: str = "recursive") -> float:
     """Homm-Breitung boundary constant ``b`` for ``n`` training returns and
     ``horizon`` monitoring observations (interpolated from
-    ``monitoring_tables/hb_cusum.csv``; see the module docstring).
+    ``cusum_tables/hb_cusum.csv``; see the module docstring).
 
     Examples
     --------
@@ -519,7 +519,7 @@ def ahltz_constant(n: int, horizon: int, alpha: float) -> float:
 
 def bd_constant(detector: str, c_bar: float, alpha: float) -> float:
     """Breitung-Diegel boundary constant from
-    ``monitoring_tables/breitung_diegel.csv`` (``c_bar = 0`` for CUSUM and
+    ``cusum_tables/breitung_diegel.csv`` (``c_bar = 0`` for CUSUM and
     mCUSUM).
 
     Examples

@@ -1,9 +1,9 @@
-"""Numerical kernels of the real-time monitors (see :mod:`indicators.monitoring`).
+"""Numerical kernels of the real-time monitors (see :mod:`indicators.cusum`).
 
 Every kernel is a plain-Python loop named ``*_python`` bound once as
-``name = jit(name_python)``; :mod:`indicators.monitoring`, the simulation of
-the boundary constants (``indicators/monitoring_tables/simulate_tables.py``)
-and ``benchmarks/sim_monitoring.py`` call only the bound names, so the
+``name = jit(name_python)``; :mod:`indicators.cusum`, the simulation of
+the boundary constants (``indicators/cusum_tables/simulate_tables.py``)
+and ``benchmarks/sim_cusum.py`` call only the bound names, so the
 detector that is calibrated is the detector that is run.
 
 Index convention (all kernels)

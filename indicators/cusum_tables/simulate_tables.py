@@ -1,4 +1,4 @@
-"""Simulate the boundary constants shipped in ``indicators/monitoring_tables/``.
+"""Simulate the boundary constants shipped in ``indicators/cusum_tables/``.
 
 Writes ``hb_cusum.csv``: the constant ``b`` of the one-sided Homm & Breitung
 (2012) CUSUM boundary ``sqrt(t (b + log(t/n)))`` such that a random walk
@@ -22,8 +22,8 @@ and checks the Breitung & Diegel (2025) constants in ``breitung_diegel.csv``
 
 Usage (a few minutes on two cores)::
 
-    uv run python indicators/monitoring_tables/simulate_tables.py            # write hb_cusum.csv
-    uv run python indicators/monitoring_tables/simulate_tables.py --check    # only the BD check
+    uv run python indicators/cusum_tables/simulate_tables.py            # write hb_cusum.csv
+    uv run python indicators/cusum_tables/simulate_tables.py --check    # only the BD check
 
 Random numbers: ``numpy.random.default_rng(SEED + n)`` per training size, drawn
 in chunks of rows, so the table depends only on the constants below.
@@ -42,7 +42,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from indicators import _monitoring_kernels as kernels
+from indicators import _cusum_kernels as kernels
 
 SEED = 20120101
 REPS = 60_000
