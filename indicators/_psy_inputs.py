@@ -163,3 +163,21 @@ def nonneg_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     return int(value)
+
+
+def longest_flat_run(values: np.ndarray) -> tuple[int, int]:
+    """``(first position, count)`` of the longest run of equal consecutive
+    values of ``values`` (a flat stretch: stale prices); ``(0, 1)`` when no
+    two consecutive values are equal.
+
+    >>> longest_flat_run(np.array([1.0, 2.0, 2.0, 2.0, 3.0, 3.0]))
+    (1, 3)
+    """
+    same = np.diff(values) == 0.0
+    if not same.any():
+        return 0, 1
+    edges = np.diff(np.concatenate(([0], same.view(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    runs = np.flatnonzero(edges == -1) - starts
+    k = int(np.argmax(runs))
+    return int(starts[k]), int(runs[k]) + 1

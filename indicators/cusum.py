@@ -104,6 +104,7 @@ import numpy as np
 
 from bubblewatch.core.errors import InfeasibleTestError
 from indicators import _cusum_kernels as kernels
+from indicators._psy_inputs import longest_flat_run
 from indicators._typing import BoolArray, Float64Array1D
 
 if TYPE_CHECKING:
@@ -649,20 +650,12 @@ def _prepare(y: Any, train: int, horizon: int | None, procedure: str, symbol: st
 
 
 def _check_flat(values: np.ndarray, index: Any, who: str, max_flat: int) -> None:
-    same = np.diff(values) == 0.0
-    if not same.any():
-        return
-    edges = np.diff(np.concatenate(([0], same.view(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    runs = ends - starts
-    worst = int(np.argmax(runs))
-    if runs[worst] > max_flat:
-        s, e = int(starts[worst]), int(ends[worst])
+    start, count = longest_flat_run(values)
+    if count > max_flat + 1:
         raise ValueError(
-            f"{who}: {runs[worst] + 1} unchanged consecutive values from {_where(index, s)} to "
-            f"{_where(index, e)} (stale prices?); at most {max_flat + 1} are accepted: fix or "
-            "drop the stretch")
+            f"{who}: {count} unchanged consecutive values from {_where(index, start)} to "
+            f"{_where(index, start + count - 1)} (stale prices?); at most {max_flat + 1} are "
+            "accepted: fix or drop the stretch")
 
 
 def _result(procedure: str, detector: str, stat: np.ndarray, boundary: np.ndarray,

@@ -123,6 +123,7 @@ from indicators import _psy_kernels as kernels
 from indicators._psy_inputs import (
     MIN_OBS,
     as_series,
+    longest_flat_run,
     nonneg_int,
     positive_int,
     psy_min_window,
@@ -611,18 +612,11 @@ def _series(y: Any, log: bool, proc: str) -> tuple[np.ndarray, Any]:
 def _check_flat(values: np.ndarray, window: int, proc: str) -> None:
     """Refuse a run of ``window`` or more equal consecutive values: windows
     inside it have no variation and their ADF statistic is undefined."""
-    same = np.diff(values) == 0.0
-    if not same.any():
-        return
-    edges = np.diff(np.concatenate(([0], same.view(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    runs = ends - starts + 1  # equal values, not differences
-    k = int(np.argmax(runs))
-    if runs[k] >= window:
+    start, count = longest_flat_run(values)
+    if count >= window:
         raise ValueError(
-            f"{proc}: y is flat (the same value) for {int(runs[k])} consecutive observations "
-            f"from position {int(starts[k])}; windows of the smallest size used "
+            f"{proc}: y is flat (the same value) for {count} consecutive observations "
+            f"from position {start}; windows of the smallest size used "
             f"({window} rows) inside it have no variation, so their ADF statistic is "
             f"undefined. Flat stretches must be shorter than {window} observations (drop "
             "stale quotes or use a lower sampling frequency)")
