@@ -101,7 +101,8 @@ def decode(data: bytes, fields: Sequence[str]) -> Block:
 
 def day_numbers(index: pd.Index) -> np.ndarray:
     """Day numbers (days since 1970-01-01) of a date index."""
-    return (pd.DatetimeIndex(index).values.astype("datetime64[D]") - _EPOCH).astype(np.int64)
+    values = index.values if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index).values
+    return (values.astype("datetime64[D]") - _EPOCH).astype(np.int64)
 
 
 def split_years(frame: pd.DataFrame) -> dict[int, Block]:
@@ -111,26 +112,29 @@ def split_years(frame: pd.DataFrame) -> dict[int, Block]:
         return {}
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index()
-    if all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+    if all(t == np.float64 for t in frame.dtypes):
+        vals = frame.to_numpy(dtype=float).T.copy()
+    elif all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
         vals = frame.to_numpy(dtype=float, na_value=np.nan).T.copy()
     else:
         vals = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float).T.copy()
-    vals[~np.isfinite(vals)] = np.nan
-    keep = np.isfinite(vals).any(axis=0)
-    idx = pd.DatetimeIndex(frame.index)[keep]
-    vals = vals[:, keep]
-    if not len(idx):
+    finite = np.isfinite(vals)
+    vals[~finite] = np.nan
+    keep = finite.any(axis=0)
+    days = day_numbers(frame.index)
+    if not keep.all():
+        days, vals = days[keep], vals[:, keep]
+    if not days.shape[0]:
         return {}
     fields = tuple(str(c) for c in frame.columns)
-    days = day_numbers(idx)
-    years = idx.year.to_numpy()
+    years = (days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970)
+    edges = np.flatnonzero(np.r_[True, years[1:] != years[:-1], True])  # ascending days
     out: dict[int, Block] = {}
-    for y in np.unique(years):
-        sel = years == y
-        v = vals[:, sel]
+    for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        v = vals[:, a:b]
         has = np.isfinite(v).any(axis=1)
-        out[int(y)] = Block(tuple(f for f, h in zip(fields, has, strict=True) if h),
-                            days[sel], v[has])
+        out[int(years[a])] = Block(tuple(f for f, h in zip(fields, has, strict=True) if h),
+                                   days[a:b], v[has] if not has.all() else v.copy())
     return out
 
 

@@ -5,7 +5,6 @@ session first, uses ``select()``, and never commits: the caller's
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, delete, func, select, tuple_, type_coerce, update
+from sqlalchemy import (
+    Date,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bubblewatch.core.universe import Instrument as UniverseInstrument
@@ -205,46 +215,66 @@ def price_frame(
     return df[~df.index.duplicated(keep="last")]
 
 
-def price_frames(session: Session, symbols: Sequence[str], start: date | None = None, *,
-                 closes_only: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """:func:`price_frame` of many symbols in one query (dates on or after
-    ``start``; with ``closes_only`` just ``close`` and ``adj_close``), and the
-    raw rows' ``symbol, date, adj_close`` (every source) for fingerprints.
-    Symbols without prices get an empty frame."""
+@dataclass(frozen=True, slots=True)
+class RawCloses:
+    """One symbol's stored ``adj_close`` rows as read, every source (a date
+    held by two sources appears twice): ``days`` in days since 1970-01-01."""
+
+    days: np.ndarray
+    adj_close: np.ndarray
+
+
+def price_frames(session: Session, symbols: Sequence[str],
+                 start: date | Mapping[str, date] | None = None, *,
+                 closes_only: bool = False) -> tuple[dict[str, pd.DataFrame], dict[str, RawCloses]]:
+    """:func:`price_frame` of many symbols, and each symbol's raw
+    ``adj_close`` rows (every source, for fingerprints).
+
+    ``start`` is the first date read: one date for every symbol, or a date per
+    symbol (a symbol missing from the mapping is read in full). With
+    ``closes_only`` just ``close`` and ``adj_close`` are read. Symbols without
+    prices get an empty frame and no raw rows.
+
+    One statement per symbol, answered in date order by the ``(symbol, date)``
+    index: on SQLite and PostgreSQL alike cheaper than one statement for all
+    symbols, whose rows must be sorted and split by symbol."""
     out: dict[str, pd.DataFrame] = {}
-    raws = []
-    for chunk in _chunks(list(dict.fromkeys(symbols)), 400):
-        wanted = ["close", "adj_close"] if closes_only else PRICE_COLUMNS
-        # SQLite keeps dates as ISO text: numpy parses them faster than the ORM's date type
-        day_col = (type_coerce(PriceBar.date, String) if session.get_bind().dialect.name
-                   == "sqlite" else PriceBar.date)
-        q = select(PriceBar.symbol, day_col,
-                   *[getattr(PriceBar, c) for c in wanted]).where(PriceBar.symbol.in_(chunk))
-        if start is not None:
-            q = q.where(PriceBar.date >= start)
-        rows = session.execute(q.order_by(PriceBar.symbol, PriceBar.date,
-                                          PriceBar.ingested_at)).all()
+    raw: dict[str, RawCloses] = {}
+    wanted = ["close", "adj_close"] if closes_only else PRICE_COLUMNS
+    # dates and times as ISO text: numpy parses the dates faster than the drivers'
+    # date objects convert, and the times are only compared (SQLite stores text)
+    if session.get_bind().dialect.name == "sqlite":
+        day_col, at_col = (type_coerce(PriceBar.date, String),
+                           type_coerce(PriceBar.ingested_at, String))
+    else:
+        day_col, at_col = cast(PriceBar.date, String), cast(PriceBar.ingested_at, String)
+    q = select(day_col, at_col, *[getattr(PriceBar, c) for c in wanted]).where(
+        PriceBar.symbol == bindparam("symbol"), PriceBar.date >= bindparam("first", type_=Date))
+    q = q.order_by(PriceBar.date)
+    conn = session.connection()  # Core rows: no ORM bookkeeping per row
+    for sym in dict.fromkeys(symbols):
+        first = start.get(sym) if isinstance(start, Mapping) else start
+        result = conn.execute(q, {"symbol": sym, "first": first or date(1, 1, 1)})
+        rows = result.cursor.fetchall()  # plain tuples: no column of these needs converting
+        result.close()
         if not rows:
             continue
         cols = list(zip(*rows, strict=True))
-        syms = np.asarray(cols[0], dtype=object)
-        days = np.array(cols[1], dtype="datetime64[D]").astype("datetime64[s]")
+        days = np.array(cols[0], dtype="datetime64[D]")
         vals = {name: np.array([np.nan if v is None else v for v in col], dtype=float)
                 if name in ("open", "high", "low", "volume") else np.asarray(col, dtype=float)
                 for name, col in zip(wanted, cols[2:], strict=True)}
-        raws.append(pd.DataFrame({"symbol": syms, "date": days,
-                                  "adj_close": vals["adj_close"]}))
-        # rows come ordered by symbol: each symbol is one contiguous run
-        edges = np.flatnonzero(np.r_[True, syms[1:] != syms[:-1], True])
-        for a, b in itertools.pairwise(edges.tolist()):
-            idx = pd.DatetimeIndex(days[a:b], name="date")
-            keep = ~idx.duplicated(keep="last")
-            out[str(syms[a])] = pd.DataFrame({c: v[a:b][keep] for c, v in vals.items()},
-                                             index=idx[keep])
-    empty = pd.DataFrame(columns=["close", "adj_close"] if closes_only else PRICE_COLUMNS,
-                         index=pd.DatetimeIndex([], name="date"))
-    raw = pd.concat(raws, ignore_index=True) if raws else pd.DataFrame(
-        columns=["symbol", "date", "adj_close"])
+        d = days.astype(np.int64)
+        if d.shape[0] > 1 and not (d[1:] > d[:-1]).all():
+            # a date held by two sources: the most recently ingested last
+            order = np.lexsort((np.asarray(cols[1], dtype=str), d))
+            d, days = d[order], days[order]
+            vals = {name: v[order] for name, v in vals.items()}
+        raw[sym] = RawCloses(d, vals["adj_close"])
+        keep = np.r_[d[1:] != d[:-1], True]  # the last ingested of each date
+        idx = pd.DatetimeIndex(days[keep].astype("datetime64[s]"), name="date")
+        out[sym] = pd.DataFrame({c: v[keep] for c, v in vals.items()}, index=idx)
+    empty = pd.DataFrame(columns=wanted, index=pd.DatetimeIndex([], name="date"))
     return {s: out.get(s, empty) for s in symbols}, raw
 
 
@@ -425,8 +455,8 @@ def store_indicator_results(session: Session, writes: Sequence[SeriesWrite]) -> 
     for chunk in _chunks(sorted(ids), 300):
         for r in session.execute(select(
                 bt.c.id, bt.c.indicator, bt.c.key, bt.c.params_hash, bt.c.year,
-                bt.c.first_date, bt.c.last_date, bt.c.n_values, bt.c.fields)
-                .where(_series_filter(bt, chunk))):
+                bt.c.first_date, bt.c.last_date, bt.c.n_values)
+                .where(_series_filter(bt, chunk))).all():
             existing[(r.indicator, r.key, r.params_hash)][r.year] = r
     # the blocks whose data the new values are merged with
     need: dict[int, tuple[tuple[str, str, str], int]] = {}
@@ -609,7 +639,7 @@ def last_indicator_dates(session: Session, indicator: str, keys: Sequence[str],
     for chunk in _chunks(list(keys), 500):
         out.update(session.execute(select(IndicatorRun.key, IndicatorRun.last_date).where(
             IndicatorRun.indicator == indicator, IndicatorRun.params_hash == params_hash,
-            IndicatorRun.key.in_(chunk))).tuples().all())
+            IndicatorRun.key.in_(chunk))).all())
     return out
 
 
@@ -643,7 +673,7 @@ def _by_key(session: Session, table: Any, column: str, indicator: str, keys: Seq
     for chunk in _chunks(list(keys), 500):
         out.update(session.execute(select(table.c.key, table.c[column]).where(
             table.c.indicator == indicator, table.c.params_hash == params_hash,
-            table.c.key.in_(chunk))).tuples().all())
+            table.c.key.in_(chunk))).all())
     return out
 
 

@@ -38,7 +38,7 @@ import pandas as pd
 
 from bubblewatch.core.errors import InfeasibleTestError
 from indicators.compute_items import as_of_date, check_result, event_rows
-from indicators.incremental import UPDATERS, Stored, Update, UpdateInputs, Updater, closes
+from indicators.incremental import UPDATERS, Stored, Update, UpdateInputs, Updater
 from indicators.registry import (
     ComputeContext,
     IndicatorResult,
@@ -47,9 +47,11 @@ from indicators.registry import (
     params_dict,
     params_hash,
 )
+from indicators.runup import positive_closes
 
 if TYPE_CHECKING:
     from bubblewatch.core.universe import Universe
+    from db.repo import RawCloses
 
 log = logging.getLogger(__name__)
 
@@ -171,12 +173,12 @@ def run_batch(spec: BatchSpec, universe: Universe | None = None) -> BatchReport:
     with session_scope(spec.url) as read:
         src = BatchSource(read, spec.universe, pending)
         ref = src.reference()
+        t0 = time.perf_counter()
         fps = repo.price_fingerprints(read, [*spec.symbols, spec.universe.market_index])
         if spec.full:
             src.preload([*spec.symbols, spec.universe.market_index])
-        t0 = time.perf_counter()
-        updates = {} if spec.full else _prepare_updates(spec, read, ref, fps)
         report.seconds["reads"] = time.perf_counter() - t0
+        updates = {} if spec.full else _prepare_updates(spec, read, ref, fps, report.seconds)
         for name in spec.indicators:
             keys = list(spec.keys.get(name, ()))
             if not keys:
@@ -231,7 +233,7 @@ def _run_indicator(spec: BatchSpec, name: str, keys: list[str], read: Any, src: 
                     frame = frame[pd.DatetimeIndex(frame.index) >= pd.Timestamp(since)]
                 state = None
                 if upd is not None:
-                    state = {**upd.state(result, closes(src.prices(key)), params),
+                    state = {**upd.state(result, positive_closes(src.prices(key)), params),
                              "inputs": _inputs(fps, key, market, upd)}
                 w = SeriesWrite(
                     name, key, params_dict(params), phash, frame,
@@ -263,8 +265,7 @@ def _inputs(fps: Mapping[str, tuple[int, float, date | None]], key: str, market:
             for s in syms if s in fps}
 
 
-def _unchanged(stored_fp: Any, now: tuple[int, float, date | None],
-               raw: tuple[np.ndarray, np.ndarray]) -> bool:
+def _unchanged(stored_fp: Any, now: tuple[int, float, date | None], raw: RawCloses) -> bool:
     """Whether the stored prices up to the fingerprint's last date are the
     ones the stored result was computed from (``raw``: this symbol's raw
     rows read for the update, day numbers and ``adj_close``, reaching back
@@ -273,20 +274,23 @@ def _unchanged(stored_fp: Any, now: tuple[int, float, date | None],
         return False
     rows, total = int(stored_fp[0]), float(stored_fp[1])
     last = np.datetime64(str(stored_fp[2]), "D").astype(np.int64)
-    after = raw[1][raw[0] > last]
+    after = raw.adj_close[raw.days > last]
     return now[0] - after.shape[0] == rows and math.isclose(
         now[1] - float(after.sum()), total, rel_tol=FINGERPRINT_RTOL, abs_tol=1e-12)
 
 
 def _prepare_updates(spec: BatchSpec, read: Any, ref: pd.DataFrame,
                      fps: Mapping[str, tuple[int, float, date | None]],
-                     ) -> dict[str, dict[str, Update | None]]:
+                     seconds: dict[str, float]) -> dict[str, dict[str, Update | None]]:
     """Incremental updates of every updater indicator of the batch, for the
     keys with a stored result and unchanged prices: stored metadata, state,
     events and series tails read in bulk per indicator, then the prices of
-    every symbol read once, from the earliest date any update needs."""
+    every symbol read once, from the earliest date any of its updates needs.
+    Adds the reading time to ``seconds["reads"]`` and each indicator's
+    updating time to ``seconds[name]``."""
     from db import repo
 
+    t0 = time.perf_counter()
     market = spec.universe.market_index  # type: ignore[union-attr]
     plans = []
     for name in spec.indicators:
@@ -312,23 +316,22 @@ def _prepare_updates(spec: BatchSpec, read: Any, ref: pd.DataFrame,
         if stored:
             plans.append((name, upd, params, stored))
     if not plans:
+        seconds["reads"] = seconds.get("reads", 0.0) + time.perf_counter() - t0
         return {}
-    price_start = min(upd.prices_from(st, params) for _, upd, params, stored in plans
-                      for st in stored.values())
-    wanted = list(dict.fromkeys([k for *_, stored in plans for k in stored] + [market]))
-    frames, raw = repo.price_frames(read, wanted, start=price_start, closes_only=True)
-    raw_by: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if len(raw):
-        day = raw["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        adj = raw["adj_close"].to_numpy(dtype=float)
-        sym = raw["symbol"].to_numpy()
-        for s_ in np.unique(sym):
-            sel = sym == s_
-            raw_by[str(s_)] = (day[sel], adj[sel])
-    none = (np.empty(0, dtype=np.int64), np.empty(0))
-    market_closes = closes(frames[market], "close")  # a price index: price-only closes
+    price_start: dict[str, date] = {}
+    for _, upd, params, stored in plans:
+        for k, st in stored.items():
+            first = upd.prices_from(st, params)
+            price_start[k] = min(first, price_start.get(k, first))
+    price_start[market] = min(price_start.values())
+    frames, raw_by = repo.price_frames(read, list(price_start), start=price_start,
+                                       closes_only=True)
+    none = repo.RawCloses(np.empty(0, dtype=np.int64), np.empty(0))
+    market_closes = positive_closes(frames[market], "close")  # a price index: price-only closes
+    seconds["reads"] = seconds.get("reads", 0.0) + time.perf_counter() - t0
     out: dict[str, dict[str, Update | None]] = {}
     for name, upd, params, stored in plans:
+        t0 = time.perf_counter()
         res: dict[str, Update | None] = {}
         for k, st in stored.items():
             fp = (st.state or {}).get("inputs") or {}
@@ -348,6 +351,7 @@ def _prepare_updates(spec: BatchSpec, read: Any, ref: pd.DataFrame,
                 log.debug("%s/%s: incremental update failed (%s); recomputing", name, k, exc)
                 res[k] = None
         out[name] = res
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t0
     return out
 
 

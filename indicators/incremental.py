@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.registry import IndicatorEvent, IndicatorResult, Meta, Params
+from indicators.runup import friday_weeks, positive_closes
 
 #: Trading days a year (annualised volatilities), as in :mod:`indicators.runup`.
 TRADING_DAYS = 252
@@ -117,19 +118,6 @@ class Updater:
     needs_events: bool = False
 
 
-def closes(bars: pd.DataFrame, column: str = "adj_close") -> pd.Series:
-    """Closes of ``column`` (``adj_close``: total return, falling back to
-    ``close``; ``close``: price only), positive, ascending, one per date: what
-    :func:`indicators.runup.close_series` reads."""
-    if bars is None or bars.empty:
-        return pd.Series(dtype=float)
-    col = column if column in bars.columns else "close"
-    s = pd.to_numeric(bars[col], errors="coerce")
-    s.index = pd.DatetimeIndex(bars.index)
-    s = s[s > 0].dropna().sort_index()
-    return s[~s.index.duplicated(keep="last")]
-
-
 def _days_back(day: date, trading_days: int) -> date:
     """A calendar date at least ``trading_days`` trading days before ``day``
     (365.25 calendar days per 245 trading days, fewer than any US year has,
@@ -155,9 +143,8 @@ def sample_tail(px: pd.Series, freq: str) -> pd.Series:
     ending Friday or month), for the few new prices of an update."""
     if freq == "D" or px.empty:
         return px
-    days = (pd.DatetimeIndex(px.index).values.astype("datetime64[D]").astype(np.int64))
     if freq == "W":
-        key = (days - 2) // 7  # 1970-01-03 was a Saturday: weeks run Saturday to Friday
+        key = friday_weeks(pd.DatetimeIndex(px.index))
     else:
         months = pd.DatetimeIndex(px.index).values.astype("datetime64[M]").astype(np.int64)
         key = months
@@ -209,14 +196,17 @@ def _psy_update(inp: UpdateInputs) -> Update | None:
     test = (st.meta or {}).get("test")
     if not test:
         return None
-    px = closes(inp.prices)
+    px = positive_closes(inp.prices)
     if p.start is not None:
         px = px[px.index >= pd.Timestamp(p.start)]
     cut = pd.Timestamp(_period_start(st.last_date, p.freq))
     new = sample_tail(px[px.index >= cut], p.freq)
     if new.empty:
         return None
-    old = st.frame.loc[st.frame.index < cut, "series"].dropna()
+    # the stored sampled series before the current period (positions, not labels)
+    sv = st.frame["series"].to_numpy(dtype=float)
+    old_at = np.flatnonzero((st.frame.index.values < cut.to_datetime64()) & ~np.isnan(sv))
+    old = pd.Series(sv[old_at], index=st.frame.index[old_at])
     if len(old) + int(st.frame.index[-1] >= cut) != int(test["T"]):
         return None  # the stored series is not the one the test ran on
     new_log = np.log(new.to_numpy(dtype=float))
@@ -240,8 +230,8 @@ def _psy_update(inp: UpdateInputs) -> Update | None:
     bs = np.empty(ends.shape[0])
     bd = np.empty(ends.shape[0])
     end_points_lag0(z, minw, ends, bs, bd)
-    badf = np.concatenate([st.frame.loc[old.index, "badf"].to_numpy(dtype=float)[offset:], bd])
-    bsadf = np.concatenate([st.frame.loc[old.index, "bsadf"].to_numpy(dtype=float)[offset:], bs])
+    badf = np.concatenate([st.frame["badf"].to_numpy(dtype=float)[old_at][offset:], bd])
+    bsadf = np.concatenate([st.frame["bsadf"].to_numpy(dtype=float)[old_at][offset:], bs])
     for arr in (badf, bsadf, values):
         arr.flags.writeable = False
     res = RadfResult(
@@ -293,6 +283,39 @@ def _rethin(stored_tail: pd.DataFrame, new_rows: pd.DataFrame, daily_days: int,
     rows = pd.concat([window, new_rows]) if len(new_rows) else window
     out = thin(rows, daily_days)
     return out, week_start.date()
+
+
+# --------------------------------------------------------------------------- run-up and regime: shared
+def _stored_rows(rows: pd.DataFrame, start: date | None) -> pd.DataFrame:
+    """New rows as the full computation stores them: on or after ``start``,
+    rows without any value left out (:func:`indicators.runup.trim`, then
+    ``dropna(how="all")``)."""
+    keep = ~np.isnan(rows.to_numpy(dtype=float)).all(axis=1)
+    if start is not None:
+        keep &= rows.index.values >= np.datetime64(pd.Timestamp(start))
+    return rows if keep.all() else rows[keep]
+
+
+def _stored_tail(stored: Stored, daily_days: int, columns: list[str]) -> pd.DataFrame:
+    """The stored rows that hold the daily window (``daily_days`` trading
+    days before the last date, and some), with ``columns``."""
+    first = np.datetime64(pd.Timestamp(_days_back(stored.last_date, daily_days + 10)))
+    frame = stored.frame
+    tail = frame.iloc[int(np.searchsorted(frame.index.values, first)):]
+    return tail if list(tail.columns) == columns else tail.reindex(columns=columns)
+
+
+_GSY_RATES: list[tuple[pd.DataFrame, dict[str, float]]] = []
+
+
+def _gsy_rates(reference: pd.DataFrame) -> dict[str, float]:
+    """:func:`indicators.runup.gsy_base_rates` of ``reference``, computed once
+    per reference table (a batch passes the same table to every update)."""
+    from indicators.runup import gsy_base_rates
+
+    if not _GSY_RATES or _GSY_RATES[0][0] is not reference:
+        _GSY_RATES[:] = [(reference, gsy_base_rates(reference))]
+    return dict(_GSY_RATES[0][1])
 
 
 # --------------------------------------------------------------------------- runup
@@ -383,10 +406,10 @@ def _runup_rows(price: pd.Series, price_only: pd.Series, market: pd.Series | Non
 
 
 def _runup_update(inp: UpdateInputs) -> Update | None:
-    from indicators.runup import RunupMeta, gsy_base_rates, runup_frame, runup_spells, trim
+    from indicators.runup import RunupMeta, runup_spells
 
     p, st = inp.params, inp.stored
-    price = closes(inp.prices)
+    price = positive_closes(inp.prices)
     if price.empty or st.frame.empty:
         return None
     last = pd.Timestamp(st.last_date)
@@ -398,7 +421,7 @@ def _runup_update(inp: UpdateInputs) -> Update | None:
     if pos0 < p.window_days + p.merge_gap_days + 1:
         return None
     market = inp.market if inp.key != inp.market_symbol else None
-    price_only = closes(inp.prices, "close")
+    price_only = positive_closes(inp.prices, "close")
     rows = _runup_rows(price, price_only, market, np.arange(pos0, len(price)), p.window_days,
                        p.threshold)
     final, anchor = _event_rows_final(st.events, first_new, price, p.merge_gap_days)
@@ -408,27 +431,30 @@ def _runup_update(inp: UpdateInputs) -> Update | None:
         apos = price.index.get_indexer([anchor])
         if apos[0] < 0 or apos[0] < p.window_days:
             return None
-        frame = runup_frame(price, market, price_only=price_only, window=p.window_days,
-                            threshold=p.threshold)
-        fe = frame[frame.index >= anchor]
+        # the episodes read only the total return and its flag
+        px = price.to_numpy(dtype=float)
+        a = int(apos[0])
+        ret = px[a:] / px[a - p.window_days:len(px) - p.window_days] - 1.0
+        fe = pd.DataFrame({"ret_2y": ret, "flag": (ret >= p.threshold).astype(float)},
+                          index=price.index[a:])
         events = tuple([_stored_event(e) for e in final] + runup_spells(
             fe, price, horizon=p.window_days, crash=p.crash_drawdown,
             merge_gap=p.merge_gap_days))
-    new_rows = trim(rows, p.start).dropna(how="all")
-    tail = st.frame[st.frame.index >= pd.Timestamp(_days_back(st.last_date, p.daily_days + 10))]
-    tail = tail.reindex(columns=list(rows.columns))
+    new_rows = _stored_rows(rows, p.start)
+    tail = _stored_tail(st, p.daily_days, list(rows.columns))
     rethin = _rethin(tail, new_rows, p.daily_days)
     if rethin is None:
         return None
     out, replace_from = rethin
-    valid = rows.dropna(subset=["ret_2y"])
+    valid = np.flatnonzero(~np.isnan(rows["ret_2y"].to_numpy()))
     fields = dict(meta_old)
-    if not valid.empty:
-        row = valid.iloc[-1]
-        net = float(row["ret_2y_net"])
-        fields.update(last_date=valid.index[-1].date(), ret_2y=float(row["ret_2y"]),
-                      ret_2y_net=net if np.isfinite(net) else None, flag=bool(row["flag"] > 0.5))
-    fields["gsy_crash_probability_pct"] = gsy_base_rates(inp.reference)
+    if valid.size:
+        i = int(valid[-1])
+        net = float(rows["ret_2y_net"].to_numpy()[i])
+        fields.update(last_date=rows.index[i].date(), ret_2y=float(rows["ret_2y"].to_numpy()[i]),
+                      ret_2y_net=net if np.isfinite(net) else None,
+                      flag=bool(rows["flag"].to_numpy()[i] > 0.5))
+    fields["gsy_crash_probability_pct"] = _gsy_rates(inp.reference)
     meta = RunupMeta.model_validate(fields)
     return Update(out[out.index >= pd.Timestamp(replace_from)], replace_from, meta, events, {})
 
@@ -454,10 +480,9 @@ def _prob_field() -> str:
 
 def _regime_update(inp: UpdateInputs) -> Update | None:
     from indicators.regime import INDICATOR
-    from indicators.runup import trim
 
     p, st = inp.params, inp.stored
-    price = closes(inp.prices)
+    price = positive_closes(inp.prices)
     peak = (st.state or {}).get("peak")
     if price.empty or st.frame.empty or peak is None:
         return None
@@ -474,9 +499,8 @@ def _regime_update(inp: UpdateInputs) -> Update | None:
     if pos < p.vol_window + 1:
         return None
     prob = _prob_field()
-    stored_prob = st.frame[prob].dropna() if prob in st.frame else pd.Series(dtype=float)
-    carried = float(stored_prob.iloc[-1]) if len(stored_prob) and (
-        stored_prob.index[-1] == st.frame.index[-1]) else float("nan")
+    # the probability is carried forward from the last stored row (NaN if it has none)
+    carried = float(st.frame[prob].to_numpy()[-1]) if prob in st.frame else float("nan")
     px = price.to_numpy(dtype=float)
     peak_before = float(peak)
     run_max = np.maximum.accumulate(np.concatenate([[peak_before], px[pos:]]))[1:]
@@ -484,9 +508,8 @@ def _regime_update(inp: UpdateInputs) -> Update | None:
     vol = _rolling_std(np.log(px), np.arange(pos, len(px)), p.vol_window)
     new_rows = pd.DataFrame({"drawdown": dd, "realised_vol": vol, prob: carried},
                             index=newer)
-    new_rows = trim(new_rows, p.start).dropna(how="all")
-    tail = st.frame[st.frame.index >= pd.Timestamp(_days_back(st.last_date, p.daily_days + 10))]
-    tail = tail.reindex(columns=["drawdown", "realised_vol", prob])
+    new_rows = _stored_rows(new_rows, p.start)
+    tail = _stored_tail(st, p.daily_days, ["drawdown", "realised_vol", prob])
     rethin = _rethin(tail, new_rows, p.daily_days)
     if rethin is None:
         return None

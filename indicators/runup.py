@@ -74,14 +74,25 @@ def close_series(source: DataSource, symbol: str, column: str = "adj_close") -> 
     ``column="close"`` price-only closes (split-adjusted), the basis of a price
     index such as the S&P 500.
     """
-    df = source.prices(symbol)
-    if df is None or df.empty:
-        return pd.Series(dtype=float, name=symbol)
-    col = column if column in df.columns else "close"
-    s = pd.to_numeric(df[col], errors="coerce")
-    s.index = pd.DatetimeIndex(df.index)
+    return positive_closes(source.prices(symbol), column).rename(symbol)
+
+
+def positive_closes(bars: pd.DataFrame | None, column: str = "adj_close") -> pd.Series:
+    """Column ``column`` of daily ``bars`` (``close`` where the bars have no
+    such column) as positive floats, ascending, one per date (the last row of
+    a repeated date); empty for no bars."""
+    if bars is None or bars.empty:
+        return pd.Series(dtype=float)
+    col = column if column in bars.columns else "close"
+    s = bars[col]
+    if (s.dtype == np.float64 and isinstance(bars.index, pd.DatetimeIndex)
+            and bars.index.is_monotonic_increasing and bars.index.is_unique):
+        v = s.to_numpy()  # already one float per date, ascending: skip the sort
+        return s if bool((v > 0).all()) else s[v > 0]
+    s = pd.to_numeric(s, errors="coerce")
+    s.index = pd.DatetimeIndex(bars.index)
     s = s[s > 0].dropna().sort_index()
-    return s[~s.index.duplicated(keep="last")].rename(symbol)
+    return s[~s.index.duplicated(keep="last")]
 
 
 def member_returns(closes: Mapping[str, pd.Series]) -> pd.DataFrame:
@@ -234,7 +245,7 @@ def trim(frame: pd.DataFrame, start: str | date | None) -> pd.DataFrame:
 def thin(frame: pd.DataFrame, daily_days: int) -> pd.DataFrame:
     """Keep the last ``daily_days`` rows daily and, before them, the last
     trading day of each week (Friday-ending weeks); ``daily_days <= 0`` keeps
-    every row.
+    every row. ``frame``'s dates ascend.
 
     Long daily histories of slow-moving statistics (two-year returns,
     drawdowns) cost storage and time without adding information; charts and
@@ -242,10 +253,23 @@ def thin(frame: pd.DataFrame, daily_days: int) -> pd.DataFrame:
     """
     if daily_days <= 0 or len(frame) <= daily_days:
         return frame
-    old, recent = frame.iloc[:-daily_days], frame.iloc[-daily_days:]
-    weeks = pd.DatetimeIndex(old.index).to_period("W-FRI")
-    last_of_week = ~pd.Index(weeks).duplicated(keep="last")
-    return pd.concat([old[last_of_week], recent])
+    weeks = friday_weeks(pd.DatetimeIndex(frame.index))
+    keep = np.ones(len(frame), dtype=bool)
+    cut = len(frame) - daily_days
+    old = weeks[:cut]
+    keep[:cut] = np.r_[old[1:] != old[:-1], True]  # ascending dates: last of each week
+    return frame[keep]
+
+
+def friday_weeks(index: pd.DatetimeIndex) -> np.ndarray:
+    """Week number of each date, weeks running Saturday to Friday (pandas'
+    ``W-FRI`` periods), counted from the week of 1970-01-02.
+
+    >>> friday_weeks(pd.DatetimeIndex(["2024-01-04", "2024-01-05", "2024-01-06"])).tolist()
+    [2817, 2817, 2818]
+    """
+    days = index.values.astype("datetime64[D]").astype(np.int64)
+    return (days - 2) // 7  # 1970-01-03 was a Saturday
 
 
 # --------------------------------------------------------------------------- maths

@@ -69,3 +69,22 @@ def test_indicator_results_store_and_update_on_postgres(pg_url: str) -> None:
     with session_scope(pg_url) as s:
         (run,) = repo.latest_runs(s, "t")
         assert run.meta == {"a": 2} and run.rows == 2
+
+
+def test_bulk_price_reads_equal_one_symbol_reads_on_postgres(pg_url: str,
+                                                             shared_data: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.db.test_price_reads import add_second_source, check_bulk_reads
+
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text("create database price_reads"))
+    admin.dispose()
+    url = pg_url.rsplit("/", 1)[0] + "/price_reads"
+    settings = make_settings(url)
+    init_db(settings)
+    assert ingest_from_dir(settings, shared_data).ok
+    add_second_source(url, "CSCO")
+    check_bulk_reads(url, ["NVDA", "CSCO", "^GSPC"], "CSCO")
+    get_engine(url).dispose()
