@@ -58,7 +58,8 @@ class Block:
         """Wide frame: ``DatetimeIndex`` named ``date``, one column per field."""
         idx = pd.DatetimeIndex((_EPOCH + self.days.astype("timedelta64[D]")).astype(
             "datetime64[s]"), name="date")
-        return pd.DataFrame({f: self.values[i] for i, f in enumerate(self.fields)}, index=idx)
+        # one 2-D float block over the values (no copy per column)
+        return pd.DataFrame(self.values.T, index=idx, columns=list(self.fields), copy=False)
 
 
 def _shuffle(a: np.ndarray) -> bytes:

@@ -273,7 +273,8 @@ def price_frames(session: Session, symbols: Sequence[str],
         raw[sym] = RawCloses(d, vals["adj_close"])
         keep = np.r_[d[1:] != d[:-1], True]  # the last ingested of each date
         idx = pd.DatetimeIndex(days[keep].astype("datetime64[s]"), name="date")
-        out[sym] = pd.DataFrame({c: v[keep] for c, v in vals.items()}, index=idx)
+        table = np.column_stack([v[keep] for v in vals.values()])  # one 2-D float block
+        out[sym] = pd.DataFrame(table, index=idx, columns=wanted, copy=False)
     empty = pd.DataFrame(columns=wanted, index=pd.DatetimeIndex([], name="date"))
     return {s: out.get(s, empty) for s in symbols}, raw
 
@@ -548,12 +549,16 @@ def store_indicator_results(session: Session, writes: Sequence[SeriesWrite]) -> 
             bt.c.year == y)).one()
         last_block[sid] = db_blocks.decode(r.data, _fields(r.fields))
     runs = []
+    params_json: dict[tuple[str, str], Any] = {}  # the keys of an indicator share parameters
     for w in writes:
         sid = (w.indicator, w.key, w.params_hash)
         ys = final_years[sid]
+        pj = params_json.get((w.indicator, w.params_hash))
+        if pj is None:
+            pj = params_json[(w.indicator, w.params_hash)] = _jsonable(dict(w.params))
         runs.append({
             "indicator": w.indicator, "key": w.key, "params_hash": w.params_hash,
-            "params": _jsonable(dict(w.params)), "as_of": w.as_of,
+            "params": pj, "as_of": w.as_of,
             "first_date": min(v[0] for v in ys.values()) if ys else None,
             "last_date": max(v[1] for v in ys.values()) if ys else None,
             "rows": int(sum(v[2] for v in ys.values())), "meta": _jsonable(dict(w.meta)),

@@ -25,10 +25,12 @@ values again, which changes nothing.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -156,9 +158,31 @@ class BatchSource:
         return out.sort_index()
 
 
+@contextmanager
+def _long_lived_objects_frozen() -> Iterator[None]:
+    """Leave the objects alive before the block out of the garbage
+    collector's full passes while it runs (:func:`gc.freeze`).
+
+    A batch allocates enough to trigger a full pass, which would walk every
+    object of the process (modules, caches, a service's state: about 250,000
+    in the command line's process, 0.15 s a pass, most of a daily update's
+    computing time). Objects made inside the block are collected as usual;
+    the frozen ones return to the collector afterwards."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run_batch(spec: BatchSpec, universe: Universe | None = None) -> BatchReport:
     """Compute and store one batch (see the module docstring); ``universe``
     stands in for ``spec.universe`` when that is None."""
+    with _long_lived_objects_frozen():
+        return _run_batch(spec, universe)
+
+
+def _run_batch(spec: BatchSpec, universe: Universe | None) -> BatchReport:
     from dataclasses import replace
 
     from db import repo
