@@ -15,7 +15,7 @@ dated membership. It then measures, in one run:
    the database (and the fastest), split into reading, updating each indicator and storing
    (and the weekly refit day's regime cost);
 3. peak memory (RSS) of the driver and of each worker;
-4. database bytes per symbol of the stored series, for the block layout in
+4. database bytes per symbol of the stored series (of 100 symbols), for the block layout in
    use and for the former one-value-per-row table, on SQLite and PostgreSQL;
 5. equality: the cluster's stored series equal the serial ones, and the
    incremental update equals a full recomputation, on a sample of symbols;
@@ -51,6 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests/db/pg_server.py starts PostgreSQL
 
 NAMES = ["psy", "runup", "regime"]
+#: Symbols whose stored series are measured in both layouts (bytes per symbol).
+LAYOUT_SAMPLE = 100
 #: Copies of the database the daily update runs on (the median is reported).
 DAILY_RUNS = 5
 ROLLING = {"vol_2y", "realised_vol"}
@@ -169,19 +171,22 @@ def compare(a: dict, b: dict, rolling_rtol: float | None = None) -> tuple[int, f
     return bad, worst
 
 
-def layout_bytes(url: str, n_symbols: int, tmp: Path) -> dict[str, float]:
-    """Bytes per symbol of the stored series: the block table in use, and the
-    same values in the former one-value-per-row table (schema of migration
-    0001: unique key and series index)."""
+def layout_bytes(url: str, sample: list[str], tmp: Path) -> dict[str, float]:
+    """Bytes per symbol of the stored series of the ``sample`` symbols: the
+    block table in use, and the same values in the former one-value-per-row
+    table (schema of migration 0001: unique key and series index). A sample
+    keeps the second layout's rows (about 21,000 per symbol) in memory."""
     import sqlalchemy as sa
 
     from db import blocks
     from db.session import get_engine
 
+    n_symbols = len(sample)
+    keys = ", ".join(f"'{k}'" for k in sample)  # generated names: S0000, S0001, ...
     eng = get_engine(url)
     with eng.connect() as c:
         blk = c.execute(sa.text("select indicator, key, params_hash, year, fields, data, "
-                                "computed_at from indicator_block")).all()
+                                f"computed_at from indicator_block where key in ({keys})")).all()
     dialect = eng.dialect.name
     tall_rows = []
     for ind, key, ph, _y, fields, data, at in blk:
@@ -213,7 +218,8 @@ def layout_bytes(url: str, n_symbols: int, tmp: Path) -> dict[str, float]:
                                   tall_rows)
                 else:
                     c.execute(f"attach database '{url.removeprefix('sqlite:///')}' as src")
-                    c.execute("create table indicator_block as select * from src.indicator_block")
+                    c.execute("create table indicator_block as select * from "
+                              f"src.indicator_block where key in ({keys})")
                     c.execute("create unique index uq_b on indicator_block "
                               "(indicator, key, params_hash, year)")
                     c.commit()
@@ -232,10 +238,16 @@ def layout_bytes(url: str, n_symbols: int, tmp: Path) -> dict[str, float]:
             for i in range(0, len(tall_rows), 20000):
                 c.execute(ins, [dict(zip("ikhfdvt", r, strict=True))
                                 for r in tall_rows[i:i + 20000]])
+            c.execute(sa.text("drop table if exists block_sample"))
+            c.execute(sa.text("create table block_sample as select * from indicator_block "
+                              f"where key in ({keys})"))
+            c.execute(sa.text("create unique index uq_block_sample on block_sample "
+                              "(indicator, key, params_hash, year)"))
         with eng.begin() as c:
             tall = c.execute(sa.text("select pg_total_relation_size('indicator_value')")).scalar()
-            blk_b = c.execute(sa.text("select pg_total_relation_size('indicator_block')")).scalar()
+            blk_b = c.execute(sa.text("select pg_total_relation_size('block_sample')")).scalar()
             c.execute(sa.text("drop table indicator_value"))
+            c.execute(sa.text("drop table block_sample"))
         out["postgres_tall"] = tall / n_symbols
         out["postgres_blocks"] = blk_b / n_symbols
     return out
@@ -334,7 +346,7 @@ def run_backend(label: str, url_of, clone, tmp: Path, ufile: Path, days, closes,
     res["regime_full_ms_per_symbol"] = 1000 * rep_full.seconds.get("regime", 0.0) / n
     res["equal_incremental_vs_full"] = compare(stored(url, sample), stored(full_url, sample),
                                                rolling_rtol=1e-12)
-    res["bytes_per_symbol"] = layout_bytes(url, n, tmp)
+    res["bytes_per_symbol"] = layout_bytes(url, symbols[:LAYOUT_SAMPLE], tmp)
     dispose_all()
     results[label] = res
 
