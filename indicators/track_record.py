@@ -288,7 +288,8 @@ def replay_for(ctx: ComputeContext, params: ReplayParams) -> Replay:
         return hit[1]
     replay = Replay(ctx, params)
     try:
-        ref = weakref.ref(ctx.source, lambda _r, k=key: _REPLAYS.pop(k, None))
+        # the cache is bound now: at interpreter exit the module's names may already be None
+        ref = weakref.ref(ctx.source, lambda _r, k=key, cache=_REPLAYS: cache.pop(k, None))
     except TypeError:  # a source that cannot be weakly referenced is not shared
         return replay
     _REPLAYS[key] = (ref, replay)
