@@ -354,10 +354,13 @@ def run_backend(label: str, url_of, clone, tmp: Path, ufile: Path, days, closes,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100 symbols")
-    ap.add_argument("--symbols", type=int, default=2000)
-    ap.add_argument("--years", type=int, default=25)
-    ap.add_argument("--no-postgres", action="store_true")
-    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--symbols", type=int, default=2000, metavar="N",
+                    help="synthetic symbols (default 2000)")
+    ap.add_argument("--years", type=int, default=25, metavar="N",
+                    help="years of business days per symbol (default 25)")
+    ap.add_argument("--no-postgres", action="store_true",
+                    help="SQLite only (no PostgreSQL server started)")
+    ap.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     args = ap.parse_args()
     n = 100 if args.quick else args.symbols
     tmp = Path(tempfile.mkdtemp(prefix="bw-scale-"))
