@@ -165,9 +165,11 @@ def _long_lived_objects_frozen() -> Iterator[None]:
 
     A batch allocates enough to trigger a full pass, which would walk every
     object of the process (modules, caches, a service's state: about 250,000
-    in the command line's process, 0.15 s a pass, most of a daily update's
-    computing time). Objects made inside the block are collected as usual;
-    the frozen ones return to the collector afterwards."""
+    in the command line's process, 0.15 s a pass, a tenth of a 100-symbol
+    daily update). Objects made inside the block are collected as usual; the
+    frozen ones return to the collector afterwards (with two batches in one
+    process, when the first ends: the collector's work, never a result, is
+    what that changes)."""
     gc.freeze()
     try:
         yield
